@@ -1,0 +1,47 @@
+# CouponHub: `make run` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench install migrate messages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+# Web server and Celery worker (+ beat) together; Ctrl-C stops all of them.
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runall --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	DJANGO_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Regenerate and compile the zh_Hans catalogue (needs gettext; the compiled .mo is committed).
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+
+
+class CoreConfig(AppConfig):
+    name = "couponhub.core"
+    label = "core"
+    verbose_name = "CouponHub core"
+
+    def ready(self):
+        # Job runners register themselves from each app's jobs.py; the worker needs them all.
+        autodiscover_modules("jobs")

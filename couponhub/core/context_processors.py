@@ -1,0 +1,15 @@
+from couponhub.core.middleware import current_store
+from couponhub.core.navigation import menu_for
+from couponhub.core.permissions import COUNTER_STORES_PERM, stores_for
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    store = current_store(request)
+    return {
+        "menu": menu_for(user),
+        "current_store": store,
+        "switchable_stores": list(stores_for(user, COUNTER_STORES_PERM)[:200]) if store else [],
+    }

@@ -1,0 +1,48 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and a Celery worker (with beat) together; Ctrl-C stops both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args, host, port, **options):
+        var = settings.VAR_DIR
+        for folder in ("celery/queue", "celery/processed", "media"):
+            (var / folder).mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        procs = [
+            subprocess.Popen(
+                [python, "-m", "celery", "-A", "couponhub", "worker", "-B", "--loglevel=INFO",
+                 "--concurrency=2", "--schedule", str(var / "celerybeat-schedule")],
+                env=os.environ.copy(),
+            ),
+            subprocess.Popen(
+                [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+                env=os.environ.copy(),
+            ),
+        ]
+        self.stdout.write(f"CouponHub on http://{host}:{port}/  (Ctrl-C stops web and worker)")
+        try:
+            while all(p.poll() is None for p in procs):
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            for p in procs:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()

@@ -1,0 +1,33 @@
+from django.db import migrations
+
+# TRUNCATE stays allowed: test databases are emptied with it between transactional tests.
+
+CREATE = """
+CREATE OR REPLACE FUNCTION core_auditentry_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'core_auditentry is append-only: % refused', TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER core_auditentry_no_update_delete
+    BEFORE UPDATE OR DELETE ON core_auditentry
+    FOR EACH ROW EXECUTE FUNCTION core_auditentry_append_only();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS core_auditentry_no_update_delete ON core_auditentry;
+DROP FUNCTION IF EXISTS core_auditentry_append_only();
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]

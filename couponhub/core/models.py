@@ -1,0 +1,253 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.money import MoneyField
+
+
+class User(AbstractUser):
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+        permissions = [("view_full_phone", _("Can see members' full phone numbers"))]
+
+
+class Org(models.Model):
+    """A node of the organisation tree: group → region / business line → store."""
+
+    class Kind(models.TextChoices):
+        GROUP = "group", _("group")
+        REGION = "region", _("region / business line")
+        STORE = "store", _("store")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path of primary keys ("/1/4/9/"): a subtree is one indexed prefix match.
+    path = models.CharField(max_length=255, editable=False, db_index=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="group", parent__isnull=True) | Q(parent__isnull=False),
+                name="org_only_group_is_root",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_store(self) -> bool:
+        return self.kind == self.Kind.STORE
+
+    @property
+    def label(self) -> str:
+        """How the seed's header names a store: 蓝港店-零售-380."""
+        if self.is_store and self.parent_id:
+            return f"{self.name}-{self.parent.name}-{self.code}"
+        return self.name
+
+    def contains(self, other: "Org") -> bool:
+        return other.path.startswith(self.path)
+
+
+class RoleAssignment(models.Model):
+    class Role(models.TextChoices):
+        CLERK = "clerk", _("clerk")
+        STORE_MANAGER = "store_manager", _("store manager")
+        OPERATOR = "operator", _("operator")
+        FINANCE = "finance", _("finance")
+        HQ = "hq", _("HQ")
+        ADMIN = "admin", _("administrator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    org = models.ForeignKey(Org, verbose_name=_("organisation"), on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "org"], name="unique_role_assignment")
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} @ {self.org}"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("the audit log is append-only")
+
+    def delete(self):
+        raise PermissionError("the audit log is append-only")
+
+
+class AuditEntry(models.Model):
+    """Append-only. On PostgreSQL a trigger refuses UPDATE and DELETE as well."""
+
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    actor_name = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=80, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    org = models.ForeignKey(
+        Org, verbose_name=_("organisation"), null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the audit log is append-only")
+
+
+class Job(models.Model):
+    """A piece of long work done by the worker, with its progress and result file."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    kind = models.CharField(_("kind"), max_length=60, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="jobs",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    done = models.PositiveBigIntegerField(_("done"), default=0)
+    total = models.PositiveBigIntegerField(_("total"), default=0)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    result_file = models.FileField(_("result file"), upload_to="jobs/%Y/%m/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.done * 100 / self.total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED}
+
+    @property
+    def can_rerun(self) -> bool:
+        return self.status in {self.Status.FAILED, self.Status.CANCELLED}
+
+
+class SmsAccount(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    balance = MoneyField(_("balance"), default=0)
+
+    class Meta:
+        verbose_name = _("SMS account")
+        verbose_name_plural = _("SMS accounts")
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="sms_balance_not_negative")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SmsTopUp(models.Model):
+    account = models.ForeignKey(SmsAccount, on_delete=models.PROTECT, related_name="top_ups")
+    amount = MoneyField(_("amount"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("SMS top-up")
+        verbose_name_plural = _("SMS top-ups")
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sms_topup_positive")]
+
+
+class SmsMessage(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        REFUSED = "refused", _("refused: balance too low")
+
+    account = models.ForeignKey(SmsAccount, on_delete=models.PROTECT, related_name="messages")
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    text = models.TextField(_("text"))
+    purpose = models.CharField(_("purpose"), max_length=40, db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    cost = MoneyField(_("cost"), default=0)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS send log")
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,53 @@
+"""The menu: each app lists its entries in its own nav.py as NAV_ITEMS; a user sees only the
+entries whose permission they hold."""
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
+
+from couponhub.core.permissions import has_perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    section: str
+    label: str
+    url_name: str
+    perm: str
+    order: int = 100
+
+
+@cache
+def all_items() -> tuple[NavItem, ...]:
+    items: list[NavItem] = []
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.nav")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.nav":
+                raise
+            continue
+        items.extend(module.NAV_ITEMS)
+    return tuple(items)
+
+
+def menu_for(user) -> list[dict]:
+    """[{section, items: [{label, url}]}] in app order, only what the user may use."""
+    sections: dict[str, list[dict]] = {}
+    for item in all_items():
+        if not has_perm(user, item.perm):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        sections.setdefault(str(item.section), []).append(
+            {"label": item.label, "url": url, "order": item.order}
+        )
+    return [
+        {"section": name, "items": sorted(entries, key=lambda e: e["order"])}
+        for name, entries in sections.items()
+    ]

@@ -1,0 +1,29 @@
+"""Writes of the core domain: the org tree and staff role assignments."""
+
+from django.db import transaction
+
+from couponhub.core.audit import record_audit, snapshot
+from couponhub.core.models import Org, RoleAssignment, User
+
+
+def create_org(*, actor, kind: str, name: str, code: str, parent: Org | None = None, **extra) -> Org:
+    with transaction.atomic():
+        org = Org(kind=kind, name=name, code=code, parent=parent, **extra)
+        org.path = "/"
+        org.save()
+        # The path needs the primary key, so it is written once the row exists.
+        org.path = f"{parent.path if parent else '/'}{org.pk}/"
+        org.save(update_fields=["path"])
+        record_audit(actor=actor, action="org.create", obj=org, after=snapshot(org), org=org)
+    return org
+
+
+def assign_role(*, actor, user: User, role: str, org: Org) -> RoleAssignment:
+    with transaction.atomic():
+        assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, org=org)
+        if created:
+            record_audit(
+                actor=actor, action="role.assign", obj=assignment, org=org,
+                after={"user": user.get_username(), "role": role, "org": org.code},
+            )
+    return assignment

@@ -1,0 +1,150 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from couponhub.core import jobs, selectors, sms
+from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
+from couponhub.core.forms import SmsTopUpForm
+from couponhub.core.middleware import SESSION_KEY, current_store
+from couponhub.core.models import Job, RoleAssignment
+from couponhub.core.permissions import (
+    COUNTER_STORES_PERM,
+    permission_required,
+    roles_of,
+    stores_for,
+)
+from couponhub.core.tables import AuditEntryTable, JobTable, SmsMessageTable
+
+PAGE_SIZE = 20
+
+
+def paginate(request, table, per_page: int = PAGE_SIZE):
+    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    return table
+
+
+@login_required
+def home(request):
+    roles = roles_of(request.user)
+    return render(
+        request,
+        "core/home.html",
+        {
+            "roles": roles,
+            "role_labels": [RoleAssignment.Role(r).label for r in sorted(roles)],
+            "store": current_store(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def switch_store(request):
+    store = get_object_or_404(
+        stores_for(request.user, COUNTER_STORES_PERM), pk=request.POST.get("store")
+    )
+    request.session[SESSION_KEY] = store.pk
+    next_url = request.POST.get("next") or "/"
+    return redirect(next_url if next_url.startswith("/") and not next_url.startswith("//") else "/")
+
+
+@permission_required("core.view_audit")
+def audit_log(request):
+    filterset = AuditEntryFilter(request.GET, queryset=selectors.audit_entries())
+    table = paginate(request, AuditEntryTable(filterset.qs))
+    return render(request, "core/audit_log.html", {"filter": filterset, "table": table})
+
+
+def _own_job(request, pk: int) -> Job:
+    # Jobs belong to whoever started them; anybody else's job is simply not there.
+    return get_object_or_404(selectors.jobs_for_owner(request.user), pk=pk)
+
+
+@login_required
+def downloads(request):
+    table = paginate(request, JobTable(selectors.jobs_for_owner(request.user)))
+    return render(request, "core/downloads.html", {"table": table})
+
+
+@login_required
+def job_detail(request, pk: int):
+    return render(request, "core/job_detail.html", {"job": _own_job(request, pk)})
+
+
+@login_required
+def job_status(request, pk: int):
+    job = _own_job(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_display": job.get_status_display(),
+            "done": job.done,
+            "total": job.total,
+            "percent": job.percent,
+            "finished": job.is_finished,
+            "error": job.error,
+            "download_url": job.result_file and f"/jobs/{job.pk}/download/",
+        }
+    )
+
+
+@login_required
+def job_download(request, pk: int):
+    job = _own_job(request, pk)
+    if not job.result_file:
+        raise Http404
+    return FileResponse(
+        job.result_file.open("rb"), as_attachment=True,
+        filename=job.result_file.name.rsplit("/", 1)[-1],
+    )
+
+
+@login_required
+@require_POST
+def job_rerun(request, pk: int):
+    job = _own_job(request, pk)
+    try:
+        jobs.rerun_job(job=job, actor=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect("core:job_detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_cancel(request, pk: int):
+    job = _own_job(request, pk)
+    try:
+        jobs.cancel_job(job=job, actor=request.user)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    return redirect("core:job_detail", pk=job.pk)
+
+
+@permission_required("core.manage_sms")
+def sms_account(request):
+    form = SmsTopUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        sms.top_up_sms_account(
+            actor=request.user, amount=form.cleaned_data["amount"], note=form.cleaned_data["note"]
+        )
+        messages.success(request, _("Top-up recorded."))
+        return redirect("core:sms_account")
+    account = sms.get_account()
+    filterset = SmsMessageFilter(request.GET, queryset=selectors.sms_messages())
+    return render(
+        request,
+        "core/sms_account.html",
+        {
+            "account": account,
+            "price": sms.sms_price(),
+            "form": form,
+            "filter": filterset,
+            "top_ups": account.top_ups.select_related("actor")[:20],
+            "table": paginate(request, SmsMessageTable(filterset.qs)),
+        },
+    )

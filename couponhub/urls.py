@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from couponhub.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("couponhub.core.urls")),
+    path("members/", include("members.urls")),
+    path("coupons/", include("coupons.urls")),
+    path("redemption/", include("redemption.urls")),
+    path("pickup/", include("pickup.urls")),
+    path("promocodes/", include("promocodes.urls")),
+    path("reports/", include("reports.urls")),
+    path("api/", include("api.urls")),
+    path("django-admin/", admin.site.urls),
+]

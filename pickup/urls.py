@@ -1,0 +1,2 @@
+app_name = "pickup"
+urlpatterns: list = []

@@ -1,0 +1,47 @@
+import os
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from couponhub.celery import app as celery_app
+
+PG_ONLY = "needs PostgreSQL (set DATABASE_URL); SQLite cannot show row locking under threads"
+
+
+def pytest_configure(config):
+    # Tasks run in-process unless a test starts a real worker (tests/core/test_celery_worker.py).
+    celery_app.conf.task_always_eager = True
+    django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config, items):
+    on_pg = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    for item in items:
+        if "postgres" in item.keywords and not on_pg:
+            item.add_marker(pytest.mark.skip(reason=PG_ONLY))
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.SMS_BACKEND = "couponhub.core.sms_backends.MemoryBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from couponhub.core.sms_backends import MemoryBackend
+
+    MemoryBackend.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    from couponhub.core.sms_backends import MemoryBackend
+
+    return MemoryBackend.outbox
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", "")

@@ -1,0 +1,55 @@
+"""Factories of the core domain; each app's tests add their own in tests/<app>/factories.py."""
+
+import factory
+
+from couponhub.core.models import Org, RoleAssignment, User
+
+Role = RoleAssignment.Role
+
+
+class OrgFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Org
+
+    kind = Org.Kind.GROUP
+    name = factory.Sequence(lambda n: f"组织{n}")
+    code = factory.Sequence(lambda n: f"ORG{n:04d}")
+    parent = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        parent = kwargs.get("parent")
+        org = model_class(*args, **kwargs)
+        org.path = "/"
+        org.save()
+        org.path = f"{parent.path if parent else '/'}{org.pk}/"
+        org.save(update_fields=["path"])
+        return org
+
+
+class RegionFactory(OrgFactory):
+    kind = Org.Kind.REGION
+    parent = factory.SubFactory(OrgFactory)
+
+
+class StoreFactory(OrgFactory):
+    kind = Org.Kind.STORE
+    name = factory.Sequence(lambda n: f"测试门店{n}")
+    code = factory.Sequence(lambda n: f"{100 + n}")
+    parent = factory.SubFactory(RegionFactory)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw-123456")
+
+
+def user_with_role(role: str, org: Org, **kwargs) -> User:
+    user = UserFactory(**kwargs)
+    user.save()
+    RoleAssignment.objects.create(user=user, role=role, org=org)
+    return user
