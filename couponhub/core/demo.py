@@ -8,15 +8,27 @@ DEMO_PASSWORD = "CouponHub-2026"
 Role = RoleAssignment.Role
 
 ORG_TREE = [
-    ("region", "R-RETAIL", "零售", "G-TRT", [
-        ("201", "北京同仁堂健康新世界百货崇文门店"),
-        ("380", "蓝港店"),
-        ("205", "西单大悦城店"),
-    ]),
-    ("region", "R-FOOD", "餐饮", "G-TRT", [
-        ("501", "聚食汇国贸店"),
-        ("502", "聚食汇望京店"),
-    ]),
+    (
+        "region",
+        "R-RETAIL",
+        "零售",
+        "G-TRT",
+        [
+            ("201", "北京同仁堂健康新世界百货崇文门店"),
+            ("380", "蓝港店"),
+            ("205", "西单大悦城店"),
+        ],
+    ),
+    (
+        "region",
+        "R-FOOD",
+        "餐饮",
+        "G-TRT",
+        [
+            ("501", "聚食汇国贸店"),
+            ("502", "聚食汇望京店"),
+        ],
+    ),
 ]
 
 # username, role, org code, full name
@@ -47,13 +59,18 @@ def seed(out) -> None:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_user(
-                username=username, password=DEMO_PASSWORD, first_name=full_name,
-                is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name=full_name,
+                is_staff=role == Role.ADMIN,
+                is_superuser=role == Role.ADMIN,
             )
         assign_role(actor=None, user=user, role=role, org=Org.objects.get(code=org_code))
     # clerk2 also covers 502, so the store switch in the header has something to switch.
     assign_role(
-        actor=None, user=User.objects.get(username="clerk2"), role=Role.CLERK,
+        actor=None,
+        user=User.objects.get(username="clerk2"),
+        role=Role.CLERK,
         org=Org.objects.get(code="502"),
     )
 

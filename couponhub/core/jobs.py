@@ -91,7 +91,10 @@ def run_job(job_id: int) -> Job | None:
     """Run one job in this process (called by the Celery task)."""
     now = timezone.now()
     claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
+        status=Job.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
         error="",
     )
     if not claimed:
@@ -103,7 +106,8 @@ def run_job(job_id: int) -> Job | None:
         return job
     except Exception as exc:
         Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
+            status=Job.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=timezone.now(),
         )
         raise
@@ -143,9 +147,7 @@ def cancel_job(*, job: Job, actor) -> Job:
 def mark_stalled_jobs(now=None) -> int:
     """A running job whose worker stopped beating is failed, so it can be re-run."""
     now = now or timezone.now()
-    return Job.objects.filter(
-        status=Job.Status.RUNNING, heartbeat_at__lt=now - STALL_AFTER
-    ).update(
+    return Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=now - STALL_AFTER).update(
         status=Job.Status.FAILED,
         error="任务中断：执行任务的进程已停止，可重新运行继续完成",
         finished_at=now,

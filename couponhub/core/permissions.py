@@ -210,4 +210,6 @@ def mask_phone(phone: str, user=None) -> str:
     if len(phone) >= 7:
         return f"{phone[:3]}****{phone[-4:]}"
     return "****"
+
+
 COUNTER_STORES_PERM = "members.lookup"

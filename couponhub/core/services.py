@@ -6,7 +6,9 @@ from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.models import Org, RoleAssignment, User
 
 
-def create_org(*, actor, kind: str, name: str, code: str, parent: Org | None = None, **extra) -> Org:
+def create_org(
+    *, actor, kind: str, name: str, code: str, parent: Org | None = None, **extra
+) -> Org:
     with transaction.atomic():
         org = Org(kind=kind, name=name, code=code, parent=parent, **extra)
         org.path = "/"
@@ -23,7 +25,10 @@ def assign_role(*, actor, user: User, role: str, org: Org) -> RoleAssignment:
         assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, org=org)
         if created:
             record_audit(
-                actor=actor, action="role.assign", obj=assignment, org=org,
+                actor=actor,
+                action="role.assign",
+                obj=assignment,
+                org=org,
                 after={"user": user.get_username(), "role": role, "org": org.code},
             )
     return assignment

@@ -36,8 +36,13 @@ def get_account(name: str = DEFAULT_ACCOUNT) -> SmsAccount:
 
 
 def send_sms(
-    *, phone: str, text: str, purpose: str, account_name: str = DEFAULT_ACCOUNT,
-    template_code: str = "", params: dict | None = None,
+    *,
+    phone: str,
+    text: str,
+    purpose: str,
+    account_name: str = DEFAULT_ACCOUNT,
+    template_code: str = "",
+    params: dict | None = None,
 ) -> SmsMessage:
     """Charge one message, send it, and log it. An empty balance refuses the send, never the
     caller's own business action: callers check `message.status`."""
@@ -48,7 +53,10 @@ def send_sms(
             balance=F("balance") - price
         )
         message = SmsMessage.objects.create(
-            account=account, phone=phone, text=text, purpose=purpose,
+            account=account,
+            phone=phone,
+            text=text,
+            purpose=purpose,
             status=SmsMessage.Status.PENDING if charged else SmsMessage.Status.REFUSED,
             cost=price if charged else 0,
             error="" if charged else "短信余额不足，未发送",
@@ -85,7 +93,11 @@ def top_up_sms_account(
         account.refresh_from_db(fields=["balance"])
         top_up = SmsTopUp.objects.create(account=account, amount=amount, actor=actor, note=note)
         record_audit(
-            actor=actor, action="sms.top_up", obj=account,
-            before={"balance": before}, after={"balance": account.balance}, note=note,
+            actor=actor,
+            action="sms.top_up",
+            obj=account,
+            before={"balance": before},
+            after={"balance": account.balance},
+            note=note,
         )
     return top_up

@@ -98,7 +98,8 @@ def job_download(request, pk: int):
     if not job.result_file:
         raise Http404
     return FileResponse(
-        job.result_file.open("rb"), as_attachment=True,
+        job.result_file.open("rb"),
+        as_attachment=True,
         filename=job.result_file.name.rsplit("/", 1)[-1],
     )
 

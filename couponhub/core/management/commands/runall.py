@@ -22,8 +22,19 @@ class Command(BaseCommand):
         python = sys.executable
         procs = [
             subprocess.Popen(
-                [python, "-m", "celery", "-A", "couponhub", "worker", "-B", "--loglevel=INFO",
-                 "--concurrency=2", "--schedule", str(var / "celerybeat-schedule")],
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "couponhub",
+                    "worker",
+                    "-B",
+                    "--loglevel=INFO",
+                    "--concurrency=2",
+                    "--schedule",
+                    str(var / "celerybeat-schedule"),
+                ],
                 env=os.environ.copy(),
             ),
             subprocess.Popen(
