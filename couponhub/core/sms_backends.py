@@ -238,7 +238,7 @@ class AliyunSmsBackend(SmsBackend):
             return SmsResult(ok=False, error=f"无法连接短信网关：{exc.reason}")
         except (OSError, http.client.HTTPException, ValueError) as exc:
             return SmsResult(ok=False, error=f"短信网关通信失败：{exc}")
-        except Exception as exc:  # noqa: BLE001 - a transport must never raise to the caller
+        except Exception as exc:
             return SmsResult(ok=False, error=f"短信发送出现意外错误：{type(exc).__name__}: {exc}")
         return self._interpret(status, body)
 
