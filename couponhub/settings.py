@@ -4,7 +4,7 @@ DJANGO_ENV      development (default) | test | production
 SECRET_KEY      required in production
 FIELD_ENCRYPTION_KEY  Fernet key(s), comma separated, newest first; required in prod.
 DATABASE_URL    default: SQLite file var/db.sqlite3
-REDIS_URL       when set: Celery broker and cache; otherwise Celery over kombu's filesystem transport
+REDIS_URL       when set: Celery broker and cache; else Celery over kombu's filesystem transport
 ALLOWED_HOSTS   comma separated; required in production
 """
 
