@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pickup.tasks.complete_shipped_orders_task",
         "schedule": crontab(hour=2, minute=0),
     },
+    "api-purge-old-nonces": {
+        "task": "api.tasks.purge_old_nonces_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "core-mark-stalled-jobs": {
         "task": "couponhub.core.tasks.mark_stalled_jobs_task",
         "schedule": crontab(minute="*/5"),
