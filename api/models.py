@@ -1,0 +1,65 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.crypto import EncryptedTextField
+from couponhub.core.models import Org
+
+
+class ApiClient(models.Model):
+    """A POS system, shop or mini-program that calls the signed API."""
+
+    name = models.CharField(_("name"), max_length=100)
+    client_id = models.CharField(_("client id"), max_length=40, unique=True)
+    secret = EncryptedTextField(_("secret"))
+    store = models.ForeignKey(
+        Org, verbose_name=_("store"), on_delete=models.PROTECT, related_name="api_clients"
+    )
+    auto_return = models.BooleanField(
+        _("auto return"),
+        default=False,
+        help_text=_("Return an order's coupons automatically when the order is refunded."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.client_id})"
+
+
+class ApiNonce(models.Model):
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "nonce"], name="unique_client_nonce")
+        ]
+
+    def __str__(self):
+        return self.nonce
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write, replayed for a retry with the same Idempotency-Key."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(default=0)  # 0 while the first call runs
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="unique_client_idempotency_key")
+        ]
+
+    def __str__(self):
+        return self.key

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from api import views
+
 app_name = "api"
-urlpatterns: list = []
+urlpatterns = [
+    path("clients/", views.client_list, name="clients"),
+]

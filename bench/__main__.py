@@ -35,8 +35,8 @@ def main() -> int:
         module = importlib.import_module(f"bench.{name}")
         started = time.perf_counter()
 
-        def report(**figure):
-            rows.append({"bench": name, **figure})
+        def report(_name=name, **figure):
+            rows.append({"bench": _name, **figure})
 
         try:
             module.run(report, quick=args.quick)

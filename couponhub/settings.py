@@ -2,9 +2,9 @@
 
 DJANGO_ENV      development (default) | test | production
 SECRET_KEY      required in production
-FIELD_ENCRYPTION_KEY  Fernet key(s), comma separated, newest first; required in production
+FIELD_ENCRYPTION_KEY  Fernet key(s), comma separated, newest first; required in prod.
 DATABASE_URL    default: SQLite file var/db.sqlite3
-REDIS_URL       when set: Celery broker and cache; otherwise Celery over kombu's filesystem transport
+REDIS_URL       when set: Celery broker and cache; else Celery over kombu's filesystem transport
 ALLOWED_HOSTS   comma separated; required in production
 """
 
@@ -213,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
     "pickup-complete-shipped-orders": {
         "task": "pickup.tasks.complete_shipped_orders_task",
         "schedule": crontab(hour=2, minute=0),
+    },
+    "api-purge-old-nonces": {
+        "task": "api.tasks.purge_old_nonces_task",
+        "schedule": crontab(minute="*/10"),
     },
     "core-mark-stalled-jobs": {
         "task": "couponhub.core.tasks.mark_stalled_jobs_task",

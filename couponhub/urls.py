@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from api.main import api as signed_api
 from couponhub.core import views as core_views
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("pickup/", include("pickup.urls")),
     path("promocodes/", include("promocodes.urls")),
     path("reports/", include("reports.urls")),
+    path("api/v1/", signed_api.urls),
     path("api/", include("api.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -77,6 +77,6 @@ def seed(out) -> None:
     if get_account().balance == 0:
         top_up_sms_account(actor=None, amount="200.00", note="演示数据初始充值")
 
-    out.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    out.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, org_code, _name in USERS:
         out.write(f"  {username:<9} {Role(role).label} @ {org_code}")

@@ -249,6 +249,9 @@ class SmsTopUp(models.Model):
         ordering = ["-created_at"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sms_topup_positive")]
 
+    def __str__(self):
+        return f"{self.account} +{self.amount}"
+
 
 class SmsMessage(models.Model):
     class Status(models.TextChoices):
@@ -271,3 +274,6 @@ class SmsMessage(models.Model):
         verbose_name = _("SMS message")
         verbose_name_plural = _("SMS send log")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.phone} {self.purpose} {self.status}"

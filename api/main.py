@@ -1,0 +1,79 @@
+"""The signed JSON API v1: each app contributes a django-ninja `router` in its api.py."""
+
+from importlib import import_module
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from api.errors import ApiError
+from api.security import SignedRequest
+
+API_APPS = ["members", "coupons", "redemption", "pickup", "promocodes"]
+
+api = NinjaAPI(
+    title="CouponHub API",
+    version="1.0.0",
+    description=(
+        "Signed JSON API for POS systems, shops and mini-programs. Every request carries "
+        "X-Client-Id, X-Timestamp (unix seconds, ±300 s), X-Nonce (unique per client for 10 "
+        "minutes) and X-Signature = lower-case hex HMAC-SHA256(secret, "
+        "METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256_HEX(BODY)), PATH with its query string. "
+        "Writes take an Idempotency-Key header. Errors: HTTP 4xx with "
+        '{"error": {"code": "...", "message": "..."}}.'
+    ),
+    urls_namespace="api-v1",
+    auth=SignedRequest(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, code: str, message: str, status: int):
+    return api.create_response(
+        request, {"error": {"code": code, "message": message}}, status=status
+    )
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request, exc: ApiError):
+    return _error(request, exc.code, exc.message, exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    details = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'body'}: {e.get('msg', '')}"
+        for e in exc.errors
+    )
+    return _error(request, "invalid_request", f"请求参数不正确：{details}"[:500], 422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, "unauthorized", "未通过签名认证", 401)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, "not_found", "资源不存在", 404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, "http_error", str(exc), exc.status_code)
+
+
+@api.get("/ping", tags=["system"], summary="Signed no-op: checks the signature and answers")
+def ping(request):
+    return {"ok": True, "client": request.auth.client_id, "store_code": request.auth.store.code}
+
+
+for _app in API_APPS:
+    try:
+        _module = import_module(f"{_app}.api")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{_app}.api":
+            raise
+        continue
+    api.add_router("/", _module.router)

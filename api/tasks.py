@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from api.security import purge_old_nonces
+
+
+@shared_task(name="api.tasks.purge_old_nonces_task")
+def purge_old_nonces_task() -> int:
+    return purge_old_nonces()

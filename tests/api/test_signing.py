@@ -1,0 +1,141 @@
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import RequestFactory
+
+from api.idempotency import idempotent
+from api.models import ApiClient, IdempotencyRecord
+from tests.api.factories import ApiClientFactory
+from tests.api.signed import SignedClient
+from tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pos(client):
+    return SignedClient(client, ApiClientFactory())
+
+
+def error_code(response):
+    return response.json()["error"]["code"]
+
+
+def test_it_answers_a_correctly_signed_request(pos):
+    response = pos.get("/api/v1/ping")
+    assert response.status_code == 200
+    assert response.json()["client"] == pos.api_client.client_id
+
+
+def test_it_signs_the_path_with_its_query_string(pos):
+    assert pos.get("/api/v1/ping?x=1").status_code == 200
+
+
+def test_it_refuses_a_request_without_signature_headers(client):
+    response = client.get("/api/v1/ping")
+    assert response.status_code == 401
+    assert error_code(response) == "missing_signature"
+
+
+def test_it_refuses_a_wrong_signature(pos):
+    response = pos.get("/api/v1/ping", secret="not-the-secret")
+    assert response.status_code == 401
+    assert error_code(response) == "invalid_signature"
+    assert "签名" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("offset", [-301, 301])
+def test_it_refuses_a_timestamp_outside_300_seconds(pos, offset):
+    response = pos.get("/api/v1/ping", timestamp=int(time.time()) + offset)
+    assert error_code(response) == "timestamp_out_of_window"
+
+
+def test_it_accepts_a_timestamp_inside_the_window(pos):
+    assert pos.get("/api/v1/ping", timestamp=int(time.time()) - 290).status_code == 200
+
+
+def test_it_refuses_a_replayed_nonce(pos):
+    assert pos.get("/api/v1/ping", nonce="n-1").status_code == 200
+    response = pos.get("/api/v1/ping", nonce="n-1")
+    assert response.status_code == 401
+    assert error_code(response) == "nonce_reused"
+
+
+def test_a_nonce_belongs_to_its_client(client):
+    first, second = (
+        SignedClient(client, ApiClientFactory()),
+        SignedClient(client, ApiClientFactory()),
+    )
+    assert first.get("/api/v1/ping", nonce="shared").status_code == 200
+    assert second.get("/api/v1/ping", nonce="shared").status_code == 200
+
+
+def test_it_refuses_an_inactive_or_unknown_client(pos):
+    pos.api_client.is_active = False
+    pos.api_client.save()
+    assert error_code(pos.get("/api/v1/ping")) == "invalid_client"
+
+
+def test_the_openapi_document_and_docs_are_served(client):
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/ping" in schema.json()["paths"]
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_create_api_client_prints_the_secret_once_and_stores_it_encrypted(capsys):
+    StoreFactory(code="380")
+    call_command("create_api_client", "雨诺POS", "--store", "380", "--auto-return")
+    out = capsys.readouterr().out
+    secret = out.split("secret:")[1].split()[0]
+    api_client = ApiClient.objects.get()
+    assert api_client.auto_return is True
+    assert api_client.secret == secret
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM api_apiclient")
+        (raw,) = cursor.fetchone()
+    assert secret not in raw
+
+
+@pytest.fixture
+def idempotent_echo():
+    calls = []
+
+    @idempotent
+    def echo(request):
+        calls.append(request.body)
+        return 201, {"n": len(calls)}
+
+    return echo, calls
+
+
+def _write_request(api_client, body: bytes, key: str):
+    request = RequestFactory().post(
+        "/x", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    request.auth = api_client
+    return request
+
+
+def test_the_same_key_and_body_get_the_first_answer(idempotent_echo):
+    echo, calls = idempotent_echo
+    api_client = ApiClientFactory()
+    first = echo(_write_request(api_client, b'{"a": 1}', "k1"))
+    again = echo(_write_request(api_client, b'{"a": 1}', "k1"))
+    assert (first.status_code, first.content) == (again.status_code, again.content)
+    assert len(calls) == 1
+    assert IdempotencyRecord.objects.get().status_code == 201
+
+
+def test_the_same_key_with_another_body_is_a_conflict(idempotent_echo):
+    echo, calls = idempotent_echo
+    api_client = ApiClientFactory()
+    echo(_write_request(api_client, b'{"a": 1}', "k1"))
+    from api.errors import ApiError
+
+    with pytest.raises(ApiError) as exc:
+        echo(_write_request(api_client, b'{"a": 2}', "k1"))
+    assert exc.value.status == 409
+    assert len(calls) == 1
