@@ -17,7 +17,7 @@ from couponhub.core.money import MoneyField
 
 
 class PickupSettings(models.Model):
-    """One row (pk=1): the pickup system's name, logo, contact and texts; also the serial counter."""
+    """One row (pk=1): the system's name, logo, contact and texts; also the serial counter."""
 
     SINGLETON_PK = 1
 
@@ -186,7 +186,7 @@ class Product(models.Model):
 
 
 class CardType(models.Model):
-    """A kind of gift card (卡券), e.g. 2388套餐: which products it buys and how they are delivered."""
+    """A kind of gift card (卡券), e.g. 2388套餐: its products and how they are delivered."""
 
     class Selection(models.TextChoices):
         FIXED = "fixed", _("fixed products")
@@ -262,6 +262,9 @@ class CardTypeItem(models.Model):
             models.UniqueConstraint(fields=["card_type", "product"], name="pickup_item_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="pickup_item_qty_gte_1"),
         ]
+
+    def __str__(self):
+        return f"{self.product} × {self.quantity}"
 
 
 class CodeFormat(models.TextChoices):
