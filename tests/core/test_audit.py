@@ -39,9 +39,12 @@ def test_the_orm_refuses_to_change_or_delete_entries():
 )
 def test_postgres_refuses_update_and_delete_on_the_audit_table(sql):
     record_audit(actor=None, action="x.y")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
     assert AuditEntry.objects.get().action == "x.y"
 
 
