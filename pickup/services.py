@@ -384,8 +384,8 @@ def _copy_insert(rows: list[PickupCode]) -> None:
     cols = ", ".join(_COPY_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS pickup_code_load "
-            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            f"CREATE TEMP TABLE IF NOT EXISTS pickup_code_load ON COMMIT DELETE ROWS "
+            f"AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         cursor.execute("TRUNCATE pickup_code_load")
         with cursor.cursor.copy(f"COPY pickup_code_load ({cols}) FROM STDIN") as copy:
