@@ -704,7 +704,7 @@ def _attach_error_file(record: ImportRecord, errors: list[tuple[int, str, str]])
 
 
 def start_code_export(
-    *, actor, selection: dict, columns: list[str], file_format: str
+    *, actor, selection: dict, columns: list[str], file_format: str, base_url: str = ""
 ) -> ExportRecord:
     from pickup.selectors import EXPORT_COLUMNS, describe_selection, select_codes
 
@@ -727,7 +727,7 @@ def start_code_export(
             kind="pickup.export_codes",
             title=f"导出提货码：{describe_selection(selection)}"[:200],
             owner=record.created_by,
-            params={"export_id": record.pk},
+            params={"export_id": record.pk, "base_url": base_url},
             total=total,
         )
         record.save(update_fields=["job"])

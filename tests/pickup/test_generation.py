@@ -105,7 +105,7 @@ def test_colliding_codes_are_regenerated(monkeypatch):
     def fake(count, length, alphabet):
         if handed["first"] and length == 12:
             handed["first"] = False
-            return [existing] + real(count - 1, length, alphabet)
+            return [existing, *real(count - 1, length, alphabet)]
         return real(count, length, alphabet)
 
     monkeypatch.setattr(services, "random_strings", fake)
