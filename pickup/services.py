@@ -558,7 +558,7 @@ def _parse_import(rows) -> tuple[list[tuple[int, str, str]], list[tuple[int, str
                 if len(row) < 2:
                     raise PickupError("列不正确：第一列应为提货码，第二列应为密码")
                 continue
-            if not CODE_RE.match(first.upper()) and len(row) >= 1 and not first.isalnum():
+            if not (first.isascii() and first.isalnum()):
                 raise PickupError("列不正确：第一列应为提货码，第二列应为密码（第1行无法识别）")
         if not row:
             continue

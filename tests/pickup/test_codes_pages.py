@@ -19,7 +19,9 @@ def test_code_list_filters_by_serial_range_batch_card_type_and_status(op_client)
     assert "AAAA00000010" in text and "AAAA00000011" in text and "BBBB00000012" not in text
     text = op_client.get(url, {"batch": other.pk}).content.decode()
     assert "BBBB00000012" in text and "AAAA00000010" not in text
-    text = op_client.get(url, {"card_type": batch.card_type_id, "status": "unused"}).content.decode()
+    text = op_client.get(
+        url, {"card_type": batch.card_type_id, "status": "unused"}
+    ).content.decode()
     assert "AAAA00000010" in text and "AAAA00000011" not in text
     # the password shows masked only
     assert a.password not in text
@@ -136,7 +138,12 @@ def test_batch_change_card_type_and_disable(op_client):
     assert used.card_type_id == batch.card_type_id
     op_client.post(
         reverse("pickup:batch_action"),
-        {"serial_from": unused[0].serial, "serial_to": used.serial, "action": "disable", "confirm": "1"},
+        {
+            "serial_from": unused[0].serial,
+            "serial_to": used.serial,
+            "action": "disable",
+            "confirm": "1",
+        },
     )
     assert PickupCode.objects.filter(enabled=False).count() == 4
     outside.refresh_from_db()
