@@ -30,7 +30,7 @@ def test_code_list_filters_by_serial_range_batch_card_type_and_status(op_client)
 
 def test_code_list_runs_a_fixed_number_of_queries(op_client, django_assert_max_num_queries):
     batch = CodeBatchFactory()
-    for i in range(20):
+    for _ in range(20):
         PickupCodeFactory(batch=batch)
     with django_assert_max_num_queries(12):
         op_client.get(reverse("pickup:code_list"))
@@ -114,7 +114,7 @@ def test_batch_preview_counts_the_selection(op_client):
 
 
 def test_batch_delete_skips_used_codes_and_writes_one_audit_entry(op_client):
-    batch, unused, used, outside = _selection_codes()
+    batch, _unused, used, outside = _selection_codes()
     response = op_client.post(
         reverse("pickup:batch_action"), {"batch": batch.pk, "action": "delete", "confirm": "1"}
     )
@@ -161,7 +161,7 @@ def test_batch_action_needs_a_selector(op_client):
 
 
 def test_batch_action_by_generation_date(op_client):
-    batch, unused, used, outside = _selection_codes()
+    batch, _unused, _used, outside = _selection_codes()
     from datetime import timedelta
 
     from django.utils import timezone
