@@ -282,14 +282,21 @@ class GenerateForm(forms.Form):
         return prefix
 
 
+class BatchChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.pk} · {obj.card_type.name} · {obj.quantity:,} · {obj.created_at:%Y-%m-%d}"
+
+
+def batch_choices():
+    return CodeBatch.objects.select_related("card_type")
+
+
 class SelectionForm(forms.Form):
     """The four selectors of the seed: serial range, batch, card type, generation date."""
 
     serial_from = forms.IntegerField(label=_("serial from"), required=False, min_value=0)
     serial_to = forms.IntegerField(label=_("serial to"), required=False, min_value=0)
-    batch = forms.ModelChoiceField(
-        label=_("batch"), queryset=CodeBatch.objects.all(), required=False
-    )
+    batch = BatchChoiceField(label=_("batch"), queryset=batch_choices(), required=False)
     card_type = forms.ModelChoiceField(
         label=_("card type"), queryset=CardType.objects.all(), required=False
     )
