@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.codes import DIGITS, LETTERS, MIXED, ensure_code_space, random_strings
+from couponhub.core.crypto import encrypt_many
 from couponhub.core.jobs import enqueue_job
 from pickup.models import (
     CardType,
@@ -355,12 +356,24 @@ def create_code_batch(
     return batch
 
 
-def _insert_codes(rows: list[PickupCode]) -> None:
+CodeRow = tuple[int, str, str, int, int]  # serial, code, plaintext password, card type, batch
+
+
+def _insert_codes(rows: list[CodeRow]) -> None:
     """Insert, skipping rows whose serial or code already exists (the caller recounts)."""
+    if not rows:
+        return
     if connection.vendor == "postgresql":
         _copy_insert(rows)
     else:
-        PickupCode.objects.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK_SIZE)
+        PickupCode.objects.bulk_create(
+            [
+                PickupCode(serial=s, code=c, password=p, card_type_id=ct, batch_id=b)
+                for s, c, p, ct, b in rows
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
 
 
 _COPY_COLUMNS = (
@@ -377,37 +390,26 @@ _COPY_COLUMNS = (
 )
 
 
-def _copy_insert(rows: list[PickupCode]) -> None:
+def _copy_insert(rows: list[CodeRow]) -> None:
     """PostgreSQL: COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING."""
-    field = PickupCode._meta.get_field("password")
     table = PickupCode._meta.db_table
     cols = ", ".join(_COPY_COLUMNS)
+    tokens = encrypt_many([r[2] for r in rows])
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS pickup_code_load ON COMMIT DELETE ROWS "
             f"AS SELECT {cols} FROM {table} WITH NO DATA"
         )
-        cursor.execute("TRUNCATE pickup_code_load")
         with cursor.cursor.copy(f"COPY pickup_code_load ({cols}) FROM STDIN") as copy:
-            for r in rows:
+            for (serial, code, _p, card_type_id, batch_id), token in zip(rows, tokens, strict=True):
                 copy.write_row(
-                    (
-                        r.serial,
-                        r.code,
-                        field.get_prep_value(r.password),
-                        r.card_type_id,
-                        r.batch_id,
-                        r.status,
-                        r.enabled,
-                        r.shipped,
-                        r.picked_up,
-                        r.red_packet_amount,
-                    )
+                    (serial, code, token, card_type_id, batch_id, "unused", True, False, False, 0)
                 )
         cursor.execute(
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pickup_code_load "
             f"ON CONFLICT DO NOTHING"
         )
+        cursor.execute("TRUNCATE pickup_code_load")
 
 
 def fill_code_batch(
@@ -437,13 +439,7 @@ def fill_code_batch(
             bodies = random_strings(len(missing), batch.code_length, code_alphabet)
             passwords = random_strings(len(missing), batch.password_length, password_alphabet)
             rows = [
-                PickupCode(
-                    serial=serial,
-                    code=batch.prefix + body,
-                    password=password,
-                    card_type_id=batch.card_type_id,
-                    batch_id=batch.pk,
-                )
+                (serial, batch.prefix + body, password, batch.card_type_id, batch.pk)
                 for serial, body, password in zip(missing, bodies, passwords, strict=True)
             ]
             with transaction.atomic():
@@ -635,15 +631,7 @@ def _store_import(record, valid, errors, total) -> ImportRecord:
                     errors.append((number, code, "与系统中已有的提货码重复"))
                     duplicates += 1
                     continue
-                rows.append(
-                    PickupCode(
-                        serial=next_serial,
-                        code=code,
-                        password=password,
-                        card_type_id=record.card_type_id,
-                        batch=batch,
-                    )
-                )
+                rows.append((next_serial, code, password, record.card_type_id, batch.pk))
                 next_serial += 1
             _insert_codes(rows)
             stored = PickupCode.objects.filter(batch=batch).count()

@@ -16,6 +16,55 @@ def encrypt(plaintext: str) -> str:
     return _fernet().encrypt(plaintext.encode()).decode()
 
 
+def encrypt_many(plaintexts: list[str]) -> list[str]:
+    """Fernet tokens for many values at once (same format as :func:`encrypt`, readable by
+    :func:`decrypt`), several times faster for short values such as pickup passwords.
+
+    A value of up to 15 bytes pads to one AES block, and CBC over one block is
+    AES(block XOR IV): those blocks are encrypted together in one call. Longer values take
+    the ordinary per-value path. Each token still has its own random IV and its own HMAC."""
+    import base64
+    import hashlib
+    import hmac
+    import os
+    import struct
+    import time
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = base64.urlsafe_b64decode(settings.FIELD_ENCRYPTION_KEYS[0])
+    signing_key, encryption_key = key[:16], key[16:]
+    header = b"\x80" + struct.pack(">Q", int(time.time()))
+    ivs = os.urandom(16 * len(plaintexts))
+    aes = algorithms.AES(encryption_key)
+    datas = [text.encode() for text in plaintexts]
+    short = [i for i, data in enumerate(datas) if len(data) < 16]
+    mixed = bytearray()
+    for i in short:
+        data = datas[i]
+        pad = 16 - len(data)
+        block = int.from_bytes(data + bytes((pad,)) * pad, "big")
+        iv = int.from_bytes(ivs[16 * i : 16 * i + 16], "big")
+        mixed += (block ^ iv).to_bytes(16, "big")
+    ecb = Cipher(aes, modes.ECB()).encryptor()
+    blocks = ecb.update(bytes(mixed)) + ecb.finalize()
+    ciphertexts: dict[int, bytes] = {i: blocks[16 * n : 16 * n + 16] for n, i in enumerate(short)}
+    tokens = []
+    sign = hmac.new(signing_key, digestmod=hashlib.sha256)
+    for i, data in enumerate(datas):
+        iv = ivs[16 * i : 16 * i + 16]
+        ciphertext = ciphertexts.get(i)
+        if ciphertext is None:
+            pad = 16 - len(data) % 16
+            encryptor = Cipher(aes, modes.CBC(iv)).encryptor()
+            ciphertext = encryptor.update(data + bytes((pad,)) * pad) + encryptor.finalize()
+        body = header + iv + ciphertext
+        mac = sign.copy()
+        mac.update(body)
+        tokens.append(base64.urlsafe_b64encode(body + mac.digest()).decode())
+    return tokens
+
+
 def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
