@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -391,20 +391,39 @@ _COPY_COLUMNS = (
 
 
 def _copy_insert(rows: list[CodeRow]) -> None:
-    """PostgreSQL: COPY into a temporary table, then INSERT … ON CONFLICT DO NOTHING."""
+    """PostgreSQL: COPY straight into the table; if a row collides (a serial stored by an
+    interrupted run, or a code taken meanwhile), redo the chunk through a temporary table with
+    INSERT … ON CONFLICT DO NOTHING. Called inside the chunk's transaction."""
     table = PickupCode._meta.db_table
     cols = ", ".join(_COPY_COLUMNS)
     tokens = encrypt_many([r[2] for r in rows])
+    records = [
+        (serial, code, token, card_type_id, batch_id, "unused", True, False, False, 0)
+        for (serial, code, _p, card_type_id, batch_id), token in zip(rows, tokens, strict=True)
+    ]
     with connection.cursor() as cursor:
+        # A crash may lose the last chunks committed this way; the runner regenerates whatever
+        # is missing on its next run, so durability of each chunk is not needed.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        import psycopg
+
+        try:
+            with (
+                transaction.atomic(),
+                cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
+            ):
+                for record in records:
+                    copy.write_row(record)
+            return
+        except (IntegrityError, psycopg.IntegrityError):
+            pass
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS pickup_code_load ON COMMIT DELETE ROWS "
             f"AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY pickup_code_load ({cols}) FROM STDIN") as copy:
-            for (serial, code, _p, card_type_id, batch_id), token in zip(rows, tokens, strict=True):
-                copy.write_row(
-                    (serial, code, token, card_type_id, batch_id, "unused", True, False, False, 0)
-                )
+            for record in records:
+                copy.write_row(record)
         cursor.execute(
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pickup_code_load "
             f"ON CONFLICT DO NOTHING"
