@@ -1,5 +1,7 @@
 """Demo data of the core: an org tree and one user per role."""
 
+from django.contrib.auth.models import Permission
+
 from couponhub.core.models import Org, RoleAssignment, User
 from couponhub.core.services import assign_role, create_org
 from couponhub.core.sms import get_account, top_up_sms_account
