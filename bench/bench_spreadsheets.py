@@ -14,7 +14,7 @@ from decimal import Decimal
 kind, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def rows():
     for i in range(n):
-        yield [f"{i:012d}", f"PWD{i % 9973:06d}", "2388套餐", f"B{i // 5000}", Decimal("12.50"), "-neg"]
+        yield [f"{i:012d}", f"PW{i % 9973:06d}", "2388套餐", f"B{i // 5000}", Decimal("12.5"), "-x"]
 headers = ["code", "password", "card type", "batch", "amount", "note"]
 import xlsxwriter
 from couponhub.core.spreadsheets import write_csv, write_xlsx  # imports stay outside the timing
