@@ -134,12 +134,15 @@ def limit_errors(rule: DiscountRule, limits: Limits) -> dict[str, str]:
                 f"直减金额{to_money(rule.amount)}元超过财务设置的直减最大金额"
                 f"{to_money(limits.max_direct_amount)}元"
             )
-    elif rule.discount_type == THRESHOLD and rule.threshold > 0:
-        if rule.amount / rule.threshold > limits.max_threshold_ratio:
-            errors["amount"] = (
-                f"满减优惠比例{rule.amount / rule.threshold:.2%}超过财务设置的满减最大优惠比例"
-                f"{limits.max_threshold_ratio:.2%}"
-            )
+    elif (
+        rule.discount_type == THRESHOLD
+        and rule.threshold > 0
+        and rule.amount / rule.threshold > limits.max_threshold_ratio
+    ):
+        errors["amount"] = (
+            f"满减优惠比例{rule.amount / rule.threshold:.2%}超过财务设置的满减最大优惠比例"
+            f"{limits.max_threshold_ratio:.2%}"
+        )
     return errors
 
 
