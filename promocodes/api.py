@@ -27,7 +27,8 @@ class ValidateIn(Schema):
     user_id: str = Field(..., min_length=1, max_length=64)
     is_new_user: bool = False
     is_new_online_user: bool | None = Field(
-        None, description="for codes limited to a new online user's first order; default is_new_user"
+        None,
+        description="for codes limited to a new online user's first order; default is_new_user",
     )
     platform: Literal["m", "app"] = Field(..., description="m: M page (H5); app")
     delivery: Literal["pickup", "delivery"]

@@ -90,7 +90,9 @@ def create_channel(*, actor, name: str, prefix: str, department: Department) -> 
     channel = Channel.objects.create(
         name=name, prefix=prefix, department=department, created_by=actor
     )
-    record_audit(actor=actor, action="promocodes.channel_create", obj=channel, after=snapshot(channel))
+    record_audit(
+        actor=actor, action="promocodes.channel_create", obj=channel, after=snapshot(channel)
+    )
     return channel
 
 
@@ -122,7 +124,10 @@ def create_department(*, actor, name: str, code: str) -> Department:
         raise ValidationError({"name": f"部门名称{name}已存在"})
     department = Department.objects.create(name=name, code=code)
     record_audit(
-        actor=actor, action="promocodes.department_create", obj=department, after=snapshot(department)
+        actor=actor,
+        action="promocodes.department_create",
+        obj=department,
+        after=snapshot(department),
     )
     return department
 
@@ -258,9 +263,7 @@ def _new_auto_codes(prefix: str, count: int) -> list[str]:
     while len(codes) < count:
         wanted = count - len(codes)
         fresh = {prefix + random_string(AUTO_LENGTH, AUTO_ALPHABET) for _ in range(wanted)}
-        taken = set(
-            PromoCode.objects.filter(code__in=fresh).values_list("code", flat=True)
-        )
+        taken = set(PromoCode.objects.filter(code__in=fresh).values_list("code", flat=True))
         codes |= fresh - taken
     return sorted(codes)
 
@@ -383,9 +386,9 @@ def _transition(
             if problems:
                 refused[application.number] = "；".join(problems.values())
                 continue
-        updated = PromoCodeApplication.objects.filter(
-            pk=application.pk, status__in=sources
-        ).update(status=target, **(extra or {}))
+        updated = PromoCodeApplication.objects.filter(pk=application.pk, status__in=sources).update(
+            status=target, **(extra or {})
+        )
         if not updated:
             application.refresh_from_db(fields=["status"])
             refused[application.number] = (
@@ -612,7 +615,9 @@ def eligible_amount(application: PromoCodeApplication, items) -> Decimal:
         merchant_code = application.merchant.code
         matching = [i for i in matching if i.merchant == merchant_code]
         if not matching:
-            _refuse("merchant_not_allowed", f"该优惠码仅限商家“{application.merchant.name}”的商品使用")
+            _refuse(
+                "merchant_not_allowed", f"该优惠码仅限商家“{application.merchant.name}”的商品使用"
+            )
     if application.category_id:
         category_code = application.category.code
         matching = [i for i in matching if i.category == category_code]

@@ -102,9 +102,7 @@ def test_validate_requires_a_signature(client):
         ({"sale_type": "presale"}, {}, "no_eligible_items"),
     ],
 )
-def test_validate_refuses_with_its_own_code_and_a_chinese_message(
-    shop, setup, overrides, expected
-):
+def test_validate_refuses_with_its_own_code_and_a_chinese_message(shop, setup, overrides, expected):
     now = timezone.now()
     fields = {}
     if "valid_from_days" in setup:
