@@ -145,5 +145,5 @@ def test_the_password_column_holds_no_plaintext():
     fill_code_batch(batch)
     code = PickupCode.objects.filter(batch=batch).first()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT password FROM pickup_pickupcode WHERE id = %s", [code.pk])
+        cursor.execute("SELECT password FROM pickup_pickupcode WHERE serial = %s", [code.pk])
         assert code.password not in cursor.fetchone()[0]

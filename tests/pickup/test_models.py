@@ -12,7 +12,7 @@ def test_it_keeps_passwords_encrypted_at_rest():
     code = PickupCodeFactory(password="12345678")
     # when the raw column is read
     with connection.cursor() as cursor:
-        cursor.execute("SELECT password FROM pickup_pickupcode WHERE id = %s", [code.pk])
+        cursor.execute("SELECT password FROM pickup_pickupcode WHERE serial = %s", [code.pk])
         raw = cursor.fetchone()[0]
     # then it is a token, and the model hands out the plaintext
     assert "12345678" not in raw
