@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -51,6 +52,10 @@ def select_codes(selection: dict, queryset: QuerySet | None = None) -> QuerySet[
         qs = qs.filter(serial__lte=v)
     if (v := _int(selection.get("batch"))) is not None:
         qs = qs.filter(batch_id=v)
+        # A batch owns a serial range: bounding it lets the database walk the primary key.
+        bounds = CodeBatch.objects.filter(pk=v).values_list("serial_start", "quantity").first()
+        if bounds:
+            qs = qs.filter(serial__gte=bounds[0], serial__lt=bounds[0] + bounds[1])
     if (v := _int(selection.get("card_type"))) is not None:
         qs = qs.filter(card_type_id=v)
     # Generation date is the batch's: all of a batch's codes share it.
@@ -142,20 +147,18 @@ def export_rows(
             converters.append(lambda v, p=url_prefix: f"{p}{v}/")
         else:
             converters.append(convert)
-    base = select_codes(selection).order_by("serial")
-    last = None
+    qs = select_codes(selection).order_by("serial").values_list(*fields)
     done = 0
-    while True:
-        qs = base if last is None else base.filter(serial__gt=last)
-        chunk = list(qs.values_list("serial", *fields)[:chunk_size])
-        if not chunk:
-            break
-        for record in chunk:
-            yield [conv(v) for conv, v in zip(converters, record[1:], strict=True)]
-        last = chunk[-1][0]
-        done += len(chunk)
-        if progress is not None:
-            progress(done)
+    # One query read through a server-side cursor (PostgreSQL) in chunks: memory stays flat and
+    # the database plans the whole selection once. The transaction keeps the cursor cheap.
+    with transaction.atomic():
+        for record in qs.iterator(chunk_size=chunk_size):
+            yield [conv(v) for conv, v in zip(converters, record, strict=True)]
+            done += 1
+            if progress is not None and done % chunk_size == 0:
+                progress(done)
+    if progress is not None and done % chunk_size:
+        progress(done)
 
 
 def write_code_export(

@@ -102,7 +102,7 @@ class CodeBatchFactory(factory.django.DjangoModelFactory):
     code_format = "mixed"
     password_length = 8
     password_format = "digits"
-    quantity = 10
+    quantity = 1000
     serial_start = factory.Sequence(lambda n: 1_000_000 + n * 1000)
 
 
@@ -112,6 +112,7 @@ class PickupCodeFactory(factory.django.DjangoModelFactory):
 
     batch = factory.SubFactory(CodeBatchFactory)
     card_type = factory.SelfAttribute("batch.card_type")
-    serial = factory.Sequence(lambda n: 50_000_000 + n)
+    # inside the batch's serial range, as the services keep it
+    serial = factory.LazyAttributeSequence(lambda o, n: o.batch.serial_start + n % 1000)
     code = factory.Sequence(lambda n: f"TC{n:010d}")
     password = factory.Sequence(lambda n: f"{n:08d}")

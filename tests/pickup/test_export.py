@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def batch():
-    batch = CodeBatchFactory()
+    batch = CodeBatchFactory(serial_start=100, quantity=101)
     for i in range(7):
         PickupCodeFactory(batch=batch, serial=100 + i, code=f"EXPO{i:08d}", password=f"pw{i}")
     PickupCodeFactory(batch=batch, serial=200, code="EXPO99999999", password="=1+2")
