@@ -72,6 +72,49 @@ def decrypt(token: str) -> str:
         raise ValueError("cannot decrypt: wrong FIELD_ENCRYPTION_KEY or damaged value") from exc
 
 
+def decrypt_many(tokens: list[str]) -> list[str]:
+    """The plaintexts of many tokens at once (same result as :func:`decrypt` on each), several
+    times faster for short values: one-block ciphertexts are decrypted together in one call.
+    Each token's HMAC is still checked; a token of an older key takes the ordinary path."""
+    import base64
+    import hashlib
+    import hmac
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    key = base64.urlsafe_b64decode(settings.FIELD_ENCRYPTION_KEYS[0])
+    signing_key, encryption_key = key[:16], key[16:]
+    sign = hmac.new(signing_key, digestmod=hashlib.sha256)
+    results: list[str | None] = [None] * len(tokens)
+    fast: list[tuple[int, bytes]] = []  # (index, iv) of one-block tokens with a good HMAC
+    blocks = bytearray()
+    for i, token in enumerate(tokens):
+        try:
+            data = base64.urlsafe_b64decode(token)
+        except ValueError:
+            data = b""
+        if len(data) == 73 and data[0] == 0x80:  # version, time, IV, one block, HMAC
+            mac = sign.copy()
+            mac.update(data[:-32])
+            if hmac.compare_digest(mac.digest(), data[-32:]):
+                fast.append((i, data[9:25]))
+                blocks += data[25:41]
+                continue
+        results[i] = decrypt(token)
+    if fast:
+        ecb = Cipher(algorithms.AES(encryption_key), modes.ECB()).decryptor()
+        plain = ecb.update(bytes(blocks)) + ecb.finalize()
+        for n, (i, iv) in enumerate(fast):
+            block = (
+                int.from_bytes(plain[16 * n : 16 * n + 16], "big") ^ int.from_bytes(iv, "big")
+            ).to_bytes(16, "big")
+            pad = block[-1]
+            if not 1 <= pad <= 16 or block[-pad:] != bytes((pad,)) * pad:
+                raise ValueError("cannot decrypt: damaged value")
+            results[i] = block[:-pad].decode()
+    return results  # type: ignore[return-value]
+
+
 class EncryptedTextField(models.TextField):
     """Stores a Fernet token, hands out the plaintext."""
 
