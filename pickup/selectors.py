@@ -7,10 +7,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
+from couponhub.core.crypto import decrypt_many
 from couponhub.core.models import AuditEntry
 from pickup.models import CardType, CodeBatch, PickupCode
 
@@ -147,18 +149,37 @@ def export_rows(
             converters.append(lambda v, p=url_prefix: f"{p}{v}/")
         else:
             converters.append(convert)
-    qs = select_codes(selection).order_by("serial").values_list(*fields)
+    qs = select_codes(selection).order_by("serial")
+    pw = fields.index("password") if "password" in fields else None
+    if pw is not None:
+        # Read the stored tokens as they are and decrypt each chunk at once.
+        qs = qs.annotate(password_token=Cast("password", output_field=TextField()))
+        fields = [f if f != "password" else "password_token" for f in fields]
+    qs = qs.values_list(*fields)
     done = 0
     # One query read through a server-side cursor (PostgreSQL) in chunks: memory stays flat and
     # the database plans the whole selection once. The transaction keeps the cursor cheap.
     with transaction.atomic():
-        for record in qs.iterator(chunk_size=chunk_size):
-            yield [conv(v) for conv, v in zip(converters, record, strict=True)]
-            done += 1
-            if progress is not None and done % chunk_size == 0:
+        for chunk in _chunks(qs.iterator(chunk_size=chunk_size), chunk_size):
+            if pw is not None:
+                passwords = decrypt_many([r[pw] for r in chunk])
+                chunk = [(*r[:pw], p, *r[pw + 1 :]) for r, p in zip(chunk, passwords, strict=True)]
+            for record in chunk:
+                yield [conv(v) for conv, v in zip(converters, record, strict=True)]
+            done += len(chunk)
+            if progress is not None:
                 progress(done)
-    if progress is not None and done % chunk_size:
-        progress(done)
+
+
+def _chunks(iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def write_code_export(
