@@ -20,6 +20,6 @@ NAV_ITEMS = [
     NavItem(SYSTEM, _("Pickup settings"), "pickup:settings", "pickup.manage", 500),
     NavItem(SYSTEM, _("Pickup stores"), "pickup:store_list", "pickup.view", 510),
     NavItem(SYSTEM, _("Couriers"), "pickup:courier_list", "pickup.view", 520),
-    NavItem(SYSTEM, _("SMS account"), "pickup:sms", "pickup.view", 530),
+    NavItem(SYSTEM, _("SMS management"), "pickup:sms", "pickup.manage", 530),
     NavItem(SYSTEM, _("Operation log"), "pickup:operation_log", "pickup.view", 540),
 ]

@@ -265,7 +265,7 @@ def settings_page(request):
     return render(request, "pickup/settings.html", {"form": form, "settings_obj": instance})
 
 
-@permission_required(VIEW)
+@permission_required(MANAGE)
 def sms_page(request):
     account = sms.get_account()
     qs = SmsMessage.objects.filter(purpose__startswith="pickup")
