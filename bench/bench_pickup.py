@@ -26,7 +26,11 @@ from django.core.management import call_command
 started = time.perf_counter()
 call_command(*sys.argv[1:], stdout=open(os.devnull, "w"))
 print("SECONDS", time.perf_counter() - started)
-print("MAXRSS_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so it would count the
+# (large) parent; the high-water mark of this process's own memory starts fresh at exec.
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
+kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("MAXRSS_KB", kb)
 """
 
 

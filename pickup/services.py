@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.codes import DIGITS, LETTERS, MIXED, ensure_code_space, random_strings
@@ -443,7 +444,7 @@ def fill_code_batch(
     code_alphabet = ALPHABETS[batch.code_format]
     password_alphabet = ALPHABETS[batch.password_format]
     first, end = batch.serial_start, batch.serial_start + batch.quantity
-    inserted = 0
+    before = PickupCode.objects.filter(batch=batch).count()
     for chunk_start in range(first, end, chunk_size):
         chunk_end = min(chunk_start + chunk_size, end)
         for _attempt in range(50):
@@ -463,7 +464,6 @@ def fill_code_batch(
             ]
             with transaction.atomic():
                 _insert_codes(rows)
-            inserted += len(missing)  # corrected below for collisions
         else:
             raise RuntimeError("提货码反复冲突，码空间可能已接近饱和")
         if progress is not None:
@@ -471,7 +471,7 @@ def fill_code_batch(
     stored = PickupCode.objects.filter(batch=batch).count()
     if stored != batch.quantity:
         raise RuntimeError(f"批次{batch.pk}应有{batch.quantity}个提货码，实际{stored}个")
-    return inserted
+    return stored - before
 
 
 # ---------------------------------------------------------------------------
@@ -480,10 +480,10 @@ def fill_code_batch(
 
 
 class BatchAction(models.TextChoices):
-    CHANGE_CARD_TYPE = "change_card_type", "切换所属卡券"
-    ENABLE = "enable", "启用"
-    DISABLE = "disable", "停用"
-    DELETE = "delete", "删除（仅未使用的）"
+    CHANGE_CARD_TYPE = "change_card_type", _("switch card type")
+    ENABLE = "enable", _("enable")
+    DISABLE = "disable", _("disable")
+    DELETE = "delete", _("delete (never-used codes only)")
 
 
 def batch_modify_codes(
@@ -509,7 +509,10 @@ def batch_modify_codes(
         elif action in (BatchAction.ENABLE, BatchAction.DISABLE):
             changed = codes.update(enabled=action == BatchAction.ENABLE)
         elif action == BatchAction.DELETE:
-            changed = PickupCode.objects.filter(pk__in=unused.values("pk")).delete()[0]
+            # status is checked on the deleted rows themselves, so a code used meanwhile stays
+            changed = PickupCode.objects.filter(
+                pk__in=unused.values("pk"), status=PickupCode.Status.UNUSED
+            ).delete()[0]
             skipped = matched - changed
         else:
             raise PickupError("操作：未知的批量操作")
