@@ -25,7 +25,7 @@ run: migrate
 	$(BIN)/python manage.py runall --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	DJANGO_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_ENV=test COUPONHUB_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,7 +6,7 @@ from django.db import connection
 
 from couponhub.celery import app as celery_app
 
-PG_ONLY = "needs PostgreSQL (set DATABASE_URL); SQLite cannot show row locking under threads"
+PG_ONLY = "needs PostgreSQL (set DATABASE_URL; .ci/run does): triggers, row locks, threads"
 
 
 def pytest_configure(config):

@@ -42,14 +42,12 @@ class StoreFactory(OrgFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pw-123456")
+    password = factory.django.Password("pw-123456")
 
 
 def user_with_role(role: str, org: Org, **kwargs) -> User:
     user = UserFactory(**kwargs)
-    user.save()
     RoleAssignment.objects.create(user=user, role=role, org=org)
     return user

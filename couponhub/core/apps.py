@@ -9,4 +9,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Job runners register themselves from each app's jobs.py; the worker needs them all.
+        from couponhub.core import exports  # noqa: F401  (registers the core's own runners)
+
         autodiscover_modules("jobs")

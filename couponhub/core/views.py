@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from couponhub.core import jobs, selectors, sms
+from couponhub.core import exports, jobs, selectors, sms
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
 from couponhub.core.middleware import SESSION_KEY, current_store
@@ -54,6 +55,10 @@ def switch_store(request):
 
 @permission_required("core.view_audit")
 def audit_log(request):
+    if request.method == "POST":
+        query = {k: v for k, v in request.GET.items() if k != "page" and v}
+        job = exports.start_audit_export(actor=request.user, query=query)
+        return redirect("core:job_detail", pk=job.pk)
     filterset = AuditEntryFilter(request.GET, queryset=selectors.audit_entries())
     table = paginate(request, AuditEntryTable(filterset.qs))
     return render(request, "core/audit_log.html", {"filter": filterset, "table": table})
@@ -87,7 +92,9 @@ def job_status(request, pk: int):
             "percent": job.percent,
             "finished": job.is_finished,
             "error": job.error,
-            "download_url": job.result_file and f"/jobs/{job.pk}/download/",
+            "download_url": (
+                reverse("core:job_download", args=[job.pk]) if job.result_file else None
+            ),
         }
     )
 

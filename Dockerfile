@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 COUPONHUB_VAR_DIR=/var/couponhub
+WORKDIR /app
+COPY . .
+RUN pip install --no-cache-dir -e . && mkdir -p /var/couponhub
+# Static files are collected with the production (hashed, compressed) storage at build time.
+RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=build \
+    FIELD_ENCRYPTION_KEY=$(python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())") \
+    python manage.py collectstatic --noinput
+EXPOSE 8000
+CMD ["gunicorn", "couponhub.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,64 @@
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from couponhub.core.audit import record_audit
+from couponhub.core.models import AuditEntry
+from tests.factories import OrgFactory, Role, StoreFactory, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_entry_records_actor_action_object_and_changes():
+    store = StoreFactory()
+    admin = user_with_role(Role.ADMIN, store.parent.parent)
+    entry = record_audit(
+        actor=admin, action="org.rename", obj=store, before={"name": "旧"}, after={"name": "新"}
+    )
+    entry.refresh_from_db()
+    assert (entry.actor, entry.actor_name, entry.action) == (admin, admin.username, "org.rename")
+    assert (entry.object_type, entry.object_id) == ("core.org", str(store.pk))
+    assert entry.before == {"name": "旧"} and entry.after == {"name": "新"}
+
+
+def test_the_orm_refuses_to_change_or_delete_entries():
+    entry = record_audit(actor=None, action="x.y")
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.filter(pk=entry.pk).update(action="tampered")
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.all().delete()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql", ["UPDATE core_auditentry SET action = 'tampered'", "DELETE FROM core_auditentry"]
+)
+def test_postgres_refuses_update_and_delete_on_the_audit_table(sql):
+    record_audit(actor=None, action="x.y")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+    assert AuditEntry.objects.get().action == "x.y"
+
+
+def test_the_audit_page_filters_entries_for_admins(client):
+    admin = user_with_role(Role.ADMIN, OrgFactory())
+    record_audit(actor=admin, action="coupon_rule.approve", object_repr="满300减30")
+    record_audit(actor=admin, action="pickup.batch_delete", object_repr="批次7")
+    client.force_login(admin)
+    response = client.get(reverse("core:audit_log"), {"action": "coupon_rule"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "满300减30" in body and "批次7" not in body
+
+
+def test_the_audit_page_is_forbidden_to_other_roles(client):
+    client.force_login(user_with_role(Role.CLERK, StoreFactory()))
+    assert client.get(reverse("core:audit_log")).status_code == 403

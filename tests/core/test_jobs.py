@@ -1,0 +1,127 @@
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from couponhub.core import jobs
+from couponhub.core.audit import record_audit
+from couponhub.core.exports import start_audit_export
+from couponhub.core.models import AuditEntry, Job
+from tests.factories import OrgFactory, Role, UserFactory, user_with_role
+
+pytestmark = pytest.mark.django_db
+
+TICKS = "tests.write_ticks"
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+@jobs.job_runner(TICKS)
+def write_ticks(job: Job) -> None:
+    """Writes one audit entry per number; resumes from what is already written."""
+    n, die_after = job.params["n"], job.params.get("die_after")
+    done = set(
+        AuditEntry.objects.filter(action=TICKS, object_type=f"job{job.pk}").values_list(
+            "object_id", flat=True
+        )
+    )
+    jobs.set_progress(job, len(done), n)
+    for i in range(n):
+        if str(i) in done:
+            continue
+        if die_after is not None and job.attempts == 1 and len(done) >= die_after:
+            raise WorkerDied("killed")
+        record_audit(actor=None, action=TICKS, object_type=f"job{job.pk}", object_id=str(i))
+        done.add(str(i))
+        jobs.set_progress(job, len(done))
+
+
+def _ticks(job):
+    return sorted(
+        int(i)
+        for i in AuditEntry.objects.filter(action=TICKS, object_type=f"job{job.pk}").values_list(
+            "object_id", flat=True
+        )
+    )
+
+
+def test_a_job_runs_to_the_end_with_progress(django_capture_on_commit_callbacks):
+    owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.enqueue_job(kind=TICKS, title="t", owner=owner, params={"n": 7})
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert (job.done, job.total, job.percent) == (7, 7, 100)
+    assert _ticks(job) == list(range(7))
+
+
+def test_a_job_that_died_midway_reruns_to_the_exact_result(django_capture_on_commit_callbacks):
+    owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.enqueue_job(kind=TICKS, title="t", owner=owner, params={"n": 10, "die_after": 4})
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "killed" in job.error
+    assert _ticks(job) == [0, 1, 2, 3]
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.rerun_job(job=job, actor=owner)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
+    assert _ticks(job) == list(range(10))
+
+
+def test_a_running_job_whose_worker_stopped_beating_becomes_rerunnable():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = timezone.now() - timedelta(hours=1)
+    job = Job.objects.create(
+        kind=TICKS, title="t", status=Job.Status.RUNNING, heartbeat_at=stale, params={"n": 1}
+    )
+    fresh = Job.objects.create(
+        kind=TICKS, title="t", status=Job.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert jobs.mark_stalled_jobs() == 1
+    job.refresh_from_db()
+    fresh.refresh_from_db()
+    assert job.can_rerun and fresh.status == Job.Status.RUNNING
+
+
+def test_a_cancelled_job_stops_at_its_next_progress_report():
+    job = Job.objects.create(kind=TICKS, title="t", status=Job.Status.CANCELLED)
+    with pytest.raises(jobs.JobCancelled):
+        jobs.set_progress(job, 1)
+
+
+def test_job_pages_belong_to_their_owner(client):
+    owner, other = UserFactory(), UserFactory()
+    job = Job.objects.create(kind=TICKS, title="导出", owner=owner, total=4, done=1)
+    client.force_login(other)
+    assert client.get(reverse("core:job_detail", args=[job.pk])).status_code == 404
+    assert client.get(reverse("core:job_status", args=[job.pk])).status_code == 404
+    client.force_login(owner)
+    assert client.get(reverse("core:job_detail", args=[job.pk])).status_code == 200
+    status = client.get(reverse("core:job_status", args=[job.pk])).json()
+    assert (status["done"], status["total"], status["percent"]) == (1, 4, 25)
+    downloads = client.get(reverse("core:downloads")).content.decode()
+    assert "导出" in downloads
+
+
+def test_the_audit_export_writes_the_filtered_entries_to_xlsx(
+    client, django_capture_on_commit_callbacks
+):
+    admin = user_with_role(Role.ADMIN, OrgFactory())
+    record_audit(actor=admin, action="coupon_rule.approve", object_repr="=HYPERLINK(1)")
+    record_audit(actor=admin, action="other.thing")
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_audit_export(actor=admin, query={"action": "coupon_rule"})
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    client.force_login(admin)
+    response = client.get(reverse("core:job_download", args=[job.pk]))
+    assert response.status_code == 200
+    rows = list(load_workbook(job.result_file.path, read_only=True).active.values)
+    assert len(rows) == 2  # header + the one matching entry
+    assert rows[1][2] == "coupon_rule.approve"
+    assert rows[1][5] == "'=HYPERLINK(1)"
