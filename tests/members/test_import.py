@@ -32,7 +32,8 @@ def _upload(client, django_capture_on_commit_callbacks):
 
 def test_import_creates_every_member(client, operator, _upload):
     resp = _upload(
-        client, HEADER + "13800000001,C001,张三,男,1990-01-02,金卡,380\n13800000002,C002,李四,女,,,\n"
+        client,
+        HEADER + "13800000001,C001,张三,男,1990-01-02,金卡,380\n13800000002,C002,李四,女,,,\n",
     )
     assert resp.status_code == 302
     job = Job.objects.get(kind="members.import")
