@@ -16,16 +16,6 @@ class OrgFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"ORG{n:04d}")
     parent = None
 
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        parent = kwargs.get("parent")
-        org = model_class(*args, **kwargs)
-        org.path = "/"
-        org.save()
-        org.path = f"{parent.path if parent else '/'}{org.pk}/"
-        org.save(update_fields=["path"])
-        return org
-
 
 class RegionFactory(OrgFactory):
     kind = Org.Kind.REGION

@@ -1,7 +1,43 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.models import AuditEntry, Job, Org, RoleAssignment, SmsAccount, User
+
+SECRET_FIELDS = {"password"}
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes made through Django's admin land in our audit log like any other."""
+
+    def _snapshot(self, obj):
+        return {k: v for k, v in snapshot(obj).items() if k not in SECRET_FIELDS}
+
+    def save_model(self, request, obj, form, change):
+        before = self._snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        record_audit(
+            actor=request.user,
+            action=f"admin.{'change' if change else 'add'}",
+            obj=obj,
+            before=before,
+            after=self._snapshot(obj),
+        )
+
+    def delete_model(self, request, obj):
+        before = self._snapshot(obj)
+        record_audit(actor=request.user, action="admin.delete", obj=obj, before=before)
+        super().delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            record_audit(actor=request.user, action="admin.delete", obj=obj)
+            obj.delete()
+        for obj in instances:
+            obj.save()
+            record_audit(actor=request.user, action="admin.save", obj=obj, after=snapshot(obj))
+        formset.save_m2m()
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -11,13 +47,13 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(AuditedAdmin, UserAdmin):
     inlines = [RoleAssignmentInline]
     fieldsets = (*UserAdmin.fieldsets, ("CouponHub", {"fields": ("phone",)}))
 
 
 @admin.register(Org)
-class OrgAdmin(admin.ModelAdmin):
+class OrgAdmin(AuditedAdmin):
     list_display = ["name", "code", "kind", "parent", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
@@ -45,4 +81,4 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
 
 
-admin.site.register(SmsAccount)
+admin.site.register(SmsAccount, AuditedAdmin)

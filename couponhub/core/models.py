@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,20 @@ class Org(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The path needs the primary key, so it is settled once the row exists; a move to another
+        # parent carries the whole subtree along.
+        parent_path = Org.objects.get(pk=self.parent_id).path if self.parent_id else "/"
+        path = f"{parent_path}{self.pk}/"
+        if path != self.path:
+            old, self.path = self.path, path
+            Org.objects.filter(pk=self.pk).update(path=path)
+            if old:
+                Org.objects.filter(path__startswith=old).exclude(pk=self.pk).update(
+                    path=Concat(Value(path), Substr("path", len(old) + 1))
+                )
 
     @property
     def is_store(self) -> bool:

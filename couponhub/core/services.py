@@ -10,12 +10,7 @@ def create_org(
     *, actor, kind: str, name: str, code: str, parent: Org | None = None, **extra
 ) -> Org:
     with transaction.atomic():
-        org = Org(kind=kind, name=name, code=code, parent=parent, **extra)
-        org.path = "/"
-        org.save()
-        # The path needs the primary key, so it is written once the row exists.
-        org.path = f"{parent.path if parent else '/'}{org.pk}/"
-        org.save(update_fields=["path"])
+        org = Org.objects.create(kind=kind, name=name, code=code, parent=parent, **extra)
         record_audit(actor=actor, action="org.create", obj=org, after=snapshot(org), org=org)
     return org
 

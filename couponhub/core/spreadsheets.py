@@ -337,6 +337,7 @@ def _csv_iter(text: str, delimiter: str) -> Iterator[list[str]]:
 # ---------------------------------------------------------------------------
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_CHARS = frozenset(_FORMULA_TRIGGERS)
 
 
 def neutralise(value: Any) -> Any:
@@ -448,7 +449,10 @@ def _write_xlsx_cell(worksheet: Any, row: int, col: int, value: Any) -> None:
         worksheet.write_string(row, col, neutralise(str(value)))
 
 
-def _csv_text(value: Any) -> str:
+def _csv_text(value: Any) -> Any:
+    # Strings are by far the common case: check them first, and let csv format numbers itself.
+    if type(value) is str:
+        return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -456,7 +460,7 @@ def _csv_text(value: Any) -> str:
     if isinstance(value, dt.date | dt.time):
         return _datetime_text(value)
     if isinstance(value, int | float | Decimal):
-        return str(value)
+        return value
     return neutralise(str(value))
 
 
@@ -499,17 +503,28 @@ def write_csv(
     opened by the caller, use ``newline=""``). Returns the number of data rows.
     """
     if isinstance(file, str | os.PathLike):
-        with open(file, "wb") as handle:
+        with open(file, "w", encoding="utf-8", newline="") as handle:
             return write_csv(handle, headers=headers, rows=rows)
-    text_mode = isinstance(file, io.TextIOBase)
+    if not isinstance(file, io.TextIOBase):
+        text = io.TextIOWrapper(file, encoding="utf-8", newline="", write_through=True)
+        try:
+            return write_csv(text, headers=headers, rows=rows)
+        finally:
+            text.detach()
+    file.write("\ufeff")
+    writer = csv.writer(file)
+    if headers:
+        writer.writerow([_csv_text(h) for h in headers])
     written = 0
 
-    def counted() -> Iterator[Sequence[Any]]:
+    def cells(row: Sequence[Any]) -> list:
         nonlocal written
-        for row in rows:
-            written += 1
-            yield row
+        written += 1
+        # Inline fast path for strings: this loop is the whole cost of a large export.
+        return [
+            ("'" + v if v[:1] in _TRIGGER_CHARS else v) if type(v) is str else _csv_text(v)
+            for v in row
+        ]
 
-    for chunk in csv_chunks(headers=headers, rows=counted()):
-        file.write(chunk.decode("utf-8") if text_mode else chunk)
+    writer.writerows(map(cells, rows))
     return written

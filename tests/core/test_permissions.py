@@ -72,3 +72,13 @@ def test_phones_are_masked_unless_the_user_may_see_them(tree):
     hq = user_with_role(Role.HQ, tree["group"])
     assert mask_phone("17712340516", clerk) == "177****0516"
     assert mask_phone("17712340516", hq) == "17712340516"
+
+
+def test_moving_a_region_carries_its_stores_along(tree):
+    other_region = RegionFactory(parent=tree["group"])
+    clerk = user_with_role(Role.STORE_MANAGER, other_region)
+    tree["retail"].parent = other_region
+    tree["retail"].save()
+    tree["a"].refresh_from_db()
+    assert tree["a"].path.startswith(other_region.path)
+    assert has_perm(clerk, "members.lookup", tree["a"])

@@ -1,0 +1,32 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from promocodes.models import Channel, PromoCodeApplication
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("activity / code"), method="filter_q")
+    channel = django_filters.ModelChoiceFilter(label=_("channel"), queryset=Channel.objects.all())
+    subject = django_filters.ChoiceFilter(
+        label=_("subject"), choices=PromoCodeApplication._meta.get_field("subject").choices
+    )
+
+    class Meta:
+        model = PromoCodeApplication
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(activity_name__icontains=value) | Q(codes__code=value.strip().upper())
+        ).distinct()
+
+
+class ChannelFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(label=_("channel name"), lookup_expr="icontains")
+    status = django_filters.ChoiceFilter(label=_("status"), choices=Channel.Status.choices)
+
+    class Meta:
+        model = Channel
+        fields = []

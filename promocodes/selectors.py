@@ -1,0 +1,64 @@
+"""Reads of the promo-code domain."""
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from couponhub.core.models import Org
+from couponhub.core.permissions import scope_paths, scoped
+from promocodes.models import (
+    Channel,
+    Department,
+    DepartmentBudget,
+    Merchant,
+    PromoCodeApplication,
+    PromoCodeUse,
+    StaffDepartment,
+)
+
+
+def channels() -> QuerySet[Channel]:
+    return Channel.objects.select_related("department")
+
+
+def applications_for(user, perm: str = "promocodes.view") -> QuerySet[PromoCodeApplication]:
+    qs = PromoCodeApplication.objects.select_related(
+        "channel", "department", "merchant", "category", "created_by", "org"
+    ).annotate(code_count=Count("codes", distinct=True))
+    return scoped(user, perm, qs, "org")
+
+
+def home_org(user, perm: str) -> Org | None:
+    """The highest org node where the user holds `perm`: where their applications belong."""
+    paths = scope_paths(user, perm)
+    if paths is None:
+        return Org.objects.filter(parent__isnull=True).order_by("pk").first()
+    if not paths:
+        return None
+    return Org.objects.filter(path=min(paths, key=len)).first()
+
+
+def staff_department(user) -> Department | None:
+    link = StaffDepartment.objects.select_related("department").filter(user=user).first()
+    return link.department if link else None
+
+
+def budgets(day=None) -> QuerySet[DepartmentBudget]:
+    return DepartmentBudget.objects.select_related("department")
+
+
+def current_budgets(day=None) -> QuerySet[DepartmentBudget]:
+    day = day or timezone.localdate()
+    return budgets().filter(period_start__lte=day, period_end__gte=day)
+
+
+def uses_of(application: PromoCodeApplication) -> QuerySet[PromoCodeUse]:
+    return PromoCodeUse.objects.filter(code__application=application).select_related(
+        "code", "store", "charged_budget__department", "charged_merchant"
+    )
+
+
+def merchant_costs() -> QuerySet[Merchant]:
+    return Merchant.objects.annotate(
+        charged=Sum("uses__discount", filter=Q(uses__cancelled_at__isnull=True)),
+        use_count=Count("uses", filter=Q(uses__cancelled_at__isnull=True)),
+    )
