@@ -45,57 +45,200 @@ def seed(out) -> None:
     others = list(Member.objects.exclude(pk=cat.pk))
     today = timezone.localdate()
 
-    cash = _rule("YHQ-FG-24000001", "订单满300元减20元优惠券", operator, group, finance,
-                 benefit=B.CASH, face_value=Decimal("20"), code_prefix="RX", per_member_limit=5,
-                 excluded_categories=["处方药"], claim_deadline=today + datetime.timedelta(days=60))
-    discount = _rule("YHQ-FG-24000002", "全场9.5折券", operator, group, finance, usable=[retail],
-                     benefit=B.DISCOUNT, discount_rate=Decimal("95"), code_prefix="ZK",
-                     min_order_amount=Decimal("100"))
-    product = _rule("YHQ-FG-24000003", "煎药费抵用券", operator, group, finance, kind=K.MARKETING,
-                    benefit=B.PRODUCT, exchange_product_sku="6901234500042",
-                    exchange_product_name="煎药费", code_prefix="SP", min_order_amount=Decimal("0"),
-                    validity_type=CouponRule.ValidityType.DAYS, valid_until=None, valid_days=30)
-    sale = _rule("YHQ-FG-24000004", "9.9元购50元代金券", operator, group, finance,
-                 benefit=B.CASH, face_value=Decimal("50"), sale_price=Decimal("9.90"),
-                 code_prefix="GM", transferable=True)
-    food = _rule("YHQ-FG-24000005", "聚食汇满100减10", operator, group, finance,
-                 usable=[Org.objects.get(code="R-FOOD")], benefit=B.CASH,
-                 face_value=Decimal("10"), code_prefix="JS", min_order_amount=Decimal("100"))
-    jy1 = _rule("YHQ-FG-24000068", "1付药-指定门店可用", operator, group, finance,
-                kind=K.U_VALUE_EXCHANGE, u_value_price=2000, benefit=B.PRODUCT,
-                exchange_product_sku="6901234500042", exchange_product_name="煎药费1付",
-                description="无门槛赠送煎药费等赠品", min_order_amount=Decimal("0"), code_prefix="JY")
-    jy7 = _rule("YHQ-FG-24000070", "7付药-指定门店可用", operator, group, finance,
-                kind=K.U_VALUE_EXCHANGE, u_value_price=12000, benefit=B.CASH,
-                face_value=Decimal("35"), description="无门槛赠送煎药费等赠品",
-                min_order_amount=Decimal("0"), code_prefix="JQ")
-    physical = _rule("YHQ-SW-24000010", "实物代金券100元", operator, group, finance, medium=M.PHYSICAL,
-                     benefit=B.CASH, face_value=Decimal("100"), code_prefix="SW", total=200)
-    recharge = _rule("YHQ-SW-24000011", "储值卡充值券200元", operator, group, finance,
-                     medium=M.PHYSICAL, benefit=B.RECHARGE, face_value=Decimal("200"),
-                     recharge_number_length=18, code_prefix="CZ", total=50,
-                     min_order_amount=Decimal("0"))
-    _rule("YHQ-FG-24000090", "双十一满减券（暂存）", operator, group, finance, status="draft",
-          benefit=B.CASH, face_value=Decimal("30"), code_prefix="DR")
-    _rule("YHQ-FG-24000091", "会员日8折券（审核中）", operator, group, finance, status="in_review",
-          benefit=B.DISCOUNT, discount_rate=Decimal("80"), code_prefix="SH")
-    disabled = _rule("YHQ-FG-24000092", "春节满200减30（已禁用）", operator, group, finance,
-                     benefit=B.CASH, face_value=Decimal("30"), code_prefix="CJ")
-    invalid = _rule("YHQ-FG-24000093", "周年庆券（已失效）", operator, group, finance,
-                    benefit=B.CASH, face_value=Decimal("15"), code_prefix="ZN")
+    cash = _rule(
+        "YHQ-FG-24000001",
+        "订单满300元减20元优惠券",
+        operator,
+        group,
+        finance,
+        benefit=B.CASH,
+        face_value=Decimal("20"),
+        code_prefix="RX",
+        per_member_limit=5,
+        excluded_categories=["处方药"],
+        claim_deadline=today + datetime.timedelta(days=60),
+    )
+    discount = _rule(
+        "YHQ-FG-24000002",
+        "全场9.5折券",
+        operator,
+        group,
+        finance,
+        usable=[retail],
+        benefit=B.DISCOUNT,
+        discount_rate=Decimal("95"),
+        code_prefix="ZK",
+        min_order_amount=Decimal("100"),
+    )
+    product = _rule(
+        "YHQ-FG-24000003",
+        "煎药费抵用券",
+        operator,
+        group,
+        finance,
+        kind=K.MARKETING,
+        benefit=B.PRODUCT,
+        exchange_product_sku="6901234500042",
+        exchange_product_name="煎药费",
+        code_prefix="SP",
+        min_order_amount=Decimal("0"),
+        validity_type=CouponRule.ValidityType.DAYS,
+        valid_until=None,
+        valid_days=30,
+    )
+    sale = _rule(
+        "YHQ-FG-24000004",
+        "9.9元购50元代金券",
+        operator,
+        group,
+        finance,
+        benefit=B.CASH,
+        face_value=Decimal("50"),
+        sale_price=Decimal("9.90"),
+        code_prefix="GM",
+        transferable=True,
+    )
+    food = _rule(
+        "YHQ-FG-24000005",
+        "聚食汇满100减10",
+        operator,
+        group,
+        finance,
+        usable=[Org.objects.get(code="R-FOOD")],
+        benefit=B.CASH,
+        face_value=Decimal("10"),
+        code_prefix="JS",
+        min_order_amount=Decimal("100"),
+    )
+    jy1 = _rule(
+        "YHQ-FG-24000068",
+        "1付药-指定门店可用",
+        operator,
+        group,
+        finance,
+        kind=K.U_VALUE_EXCHANGE,
+        u_value_price=2000,
+        benefit=B.PRODUCT,
+        exchange_product_sku="6901234500042",
+        exchange_product_name="煎药费1付",
+        description="无门槛赠送煎药费等赠品",
+        min_order_amount=Decimal("0"),
+        code_prefix="JY",
+    )
+    jy7 = _rule(
+        "YHQ-FG-24000070",
+        "7付药-指定门店可用",
+        operator,
+        group,
+        finance,
+        kind=K.U_VALUE_EXCHANGE,
+        u_value_price=12000,
+        benefit=B.CASH,
+        face_value=Decimal("35"),
+        description="无门槛赠送煎药费等赠品",
+        min_order_amount=Decimal("0"),
+        code_prefix="JQ",
+    )
+    physical = _rule(
+        "YHQ-SW-24000010",
+        "实物代金券100元",
+        operator,
+        group,
+        finance,
+        medium=M.PHYSICAL,
+        benefit=B.CASH,
+        face_value=Decimal("100"),
+        code_prefix="SW",
+        total=200,
+    )
+    recharge = _rule(
+        "YHQ-SW-24000011",
+        "储值卡充值券200元",
+        operator,
+        group,
+        finance,
+        medium=M.PHYSICAL,
+        benefit=B.RECHARGE,
+        face_value=Decimal("200"),
+        recharge_number_length=18,
+        code_prefix="CZ",
+        total=50,
+        min_order_amount=Decimal("0"),
+    )
+    _rule(
+        "YHQ-FG-24000090",
+        "双十一满减券（暂存）",
+        operator,
+        group,
+        finance,
+        status="draft",
+        benefit=B.CASH,
+        face_value=Decimal("30"),
+        code_prefix="DR",
+    )
+    _rule(
+        "YHQ-FG-24000091",
+        "会员日8折券（审核中）",
+        operator,
+        group,
+        finance,
+        status="in_review",
+        benefit=B.DISCOUNT,
+        discount_rate=Decimal("80"),
+        code_prefix="SH",
+    )
+    disabled = _rule(
+        "YHQ-FG-24000092",
+        "春节满200减30（已禁用）",
+        operator,
+        group,
+        finance,
+        benefit=B.CASH,
+        face_value=Decimal("30"),
+        code_prefix="CJ",
+    )
+    invalid = _rule(
+        "YHQ-FG-24000093",
+        "周年庆券（已失效）",
+        operator,
+        group,
+        finance,
+        benefit=B.CASH,
+        face_value=Decimal("15"),
+        code_prefix="ZN",
+    )
 
-    c1 = Campaign.objects.create(code="FQ24000149", name="积分商城-煎药券-1付药", rule=jy1,
-                                 channel=Campaign.Channel.POINTS_MALL, u_value_price=2000,
-                                 starts_on=today - datetime.timedelta(days=30),
-                                 ends_on=today + datetime.timedelta(days=150), created_by=operator)
-    c7 = Campaign.objects.create(code="FQ24000151", name="积分商城-煎药券-7付药", rule=jy7,
-                                 channel=Campaign.Channel.POINTS_MALL, u_value_price=12000,
-                                 starts_on=today - datetime.timedelta(days=30),
-                                 ends_on=today + datetime.timedelta(days=150), created_by=operator)
-    services.save_campaign(actor=operator, campaign=Campaign(
-        code="FQ24000160", name="小程序新人礼-煎药费", rule=product,
-        channel=Campaign.Channel.MINI_PROGRAM, starts_on=today - datetime.timedelta(days=10),
-        ends_on=today + datetime.timedelta(days=90)))
+    c1 = Campaign.objects.create(
+        code="FQ24000149",
+        name="积分商城-煎药券-1付药",
+        rule=jy1,
+        channel=Campaign.Channel.POINTS_MALL,
+        u_value_price=2000,
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=150),
+        created_by=operator,
+    )
+    c7 = Campaign.objects.create(
+        code="FQ24000151",
+        name="积分商城-煎药券-7付药",
+        rule=jy7,
+        channel=Campaign.Channel.POINTS_MALL,
+        u_value_price=12000,
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=150),
+        created_by=operator,
+    )
+    services.save_campaign(
+        actor=operator,
+        campaign=Campaign(
+            code="FQ24000160",
+            name="小程序新人礼-煎药费",
+            rule=product,
+            channel=Campaign.Channel.MINI_PROGRAM,
+            starts_on=today - datetime.timedelta(days=10),
+            ends_on=today + datetime.timedelta(days=90),
+        ),
+    )
 
     # the counter demo: 17700000516 at store 380 has usable coupons
     for _ in range(3):
@@ -108,14 +251,19 @@ def seed(out) -> None:
     services.claim_coupon(actor=None, rule=food, member=cat)  # not usable at 380
     used = services.claim_coupon(actor=None, rule=cash, member=cat)
     now = timezone.now()
-    Coupon.objects.filter(pk=used.pk).update(status=Coupon.Status.USED, used_at=now,
-                                             used_store=store380)
+    Coupon.objects.filter(pk=used.pk).update(
+        status=Coupon.Status.USED, used_at=now, used_store=store380
+    )
     expired = services.claim_coupon(actor=None, rule=discount, member=cat)
     Coupon.objects.filter(pk=expired.pk).update(
-        valid_from=now - datetime.timedelta(days=60), valid_to=now - datetime.timedelta(days=1))
-    services.void_coupon(actor=operator, coupon=services.claim_coupon(actor=None, rule=product,
-                                                                     member=cat))
-    services.freeze_coupon(actor=operator, coupon=services.claim_coupon(actor=None, rule=cash, member=cat))
+        valid_from=now - datetime.timedelta(days=60), valid_to=now - datetime.timedelta(days=1)
+    )
+    services.void_coupon(
+        actor=operator, coupon=services.claim_coupon(actor=None, rule=product, member=cat)
+    )
+    services.freeze_coupon(
+        actor=operator, coupon=services.claim_coupon(actor=None, rule=cash, member=cat)
+    )
     for member in others:
         services.claim_coupon(actor=None, rule=cash, member=member)
         services.exchange_coupon(actor=None, member=member, campaign=c1)
@@ -125,11 +273,21 @@ def seed(out) -> None:
     for rule in (physical, recharge):
         services.start_generation(actor=operator, rule=rule)
         first = rule.format_code(rule.start_value)
-        services.receive_physical(actor=operator, rule=rule, code_from=first,
-                                  code_to=rule.format_code(rule.start_value + 19), store=store380)
-        services.distribute_physical(actor=operator, rule=rule, code_from=first,
-                                     code_to=rule.format_code(rule.start_value + 1),
-                                     customer_name=cat.name, member=cat)
+        services.receive_physical(
+            actor=operator,
+            rule=rule,
+            code_from=first,
+            code_to=rule.format_code(rule.start_value + 19),
+            store=store380,
+        )
+        services.distribute_physical(
+            actor=operator,
+            rule=rule,
+            code_from=first,
+            code_to=rule.format_code(rule.start_value + 1),
+            customer_name=cat.name,
+            member=cat,
+        )
     services.set_rule_disabled(actor=operator, rule=disabled, disabled=True)
     services.set_rule_invalidated(actor=operator, rule=invalid, invalidated=True)
     out.write(

@@ -51,7 +51,9 @@ def seed(out) -> None:
         store = stores.get(store_code) or next(iter(stores.values()))
         for n in range(6 if i == 0 else 2):
             items = [
-                services.OrderItemData(sku=s, name=nm, category=c, qty=Decimal(1 + (n % 2)), amount=p)
+                services.OrderItemData(
+                    sku=s, name=nm, category=c, qty=Decimal(1 + (n % 2)), amount=p
+                )
                 for s, nm, c, p in PRODUCTS[n % 3 : n % 3 + 2 + (n % 2)]
             ]
             services.record_order(
