@@ -1,1 +1,11 @@
-NAV_ITEMS: list = []
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.navigation import NavItem
+
+COUPONS = _("Coupons")
+
+NAV_ITEMS = [
+    NavItem(COUPONS, _("Coupon rules"), "coupons:rule_list", "coupons.view", 10),
+    NavItem(COUPONS, _("Campaigns"), "coupons:campaign_list", "coupons.view", 20),
+    NavItem(COUPONS, _("Coupon list"), "coupons:coupon_list", "coupons.view", 30),
+]

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from members import views
+
 app_name = "members"
-urlpatterns: list = []
+urlpatterns = [
+    path("lookup/", views.lookup, name="lookup"),
+    path("", views.member_list, name="list"),
+    path("import/", views.member_import, name="import"),
+]

@@ -105,6 +105,9 @@ class ApplicationForm(forms.ModelForm):
         for name in ["floor_amount", "cap_amount", "direct_amount", "threshold_amount"]:
             self.fields[name].required = False
         self.fields["quantity"].required = False
+        for name in ["subject", "generation", "discount_type"]:
+            # A radio list needs no "---------" entry: nothing ticked already means "choose".
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
 
     def clean(self):
         cleaned = super().clean()

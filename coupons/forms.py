@@ -1,0 +1,237 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.models import Org
+from couponhub.core.permissions import scope_q
+from coupons.models import Campaign, CouponRule
+from coupons.rules import rule_errors
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+INFO_FIELDS = [
+    "name",
+    "creating_org",
+    "usable_orgs",
+    "medium",
+    "kind",
+    "claim_deadline",
+    "sale_price",
+    "transferable",
+    "u_value_price",
+    "description",
+]
+BENEFIT_FIELDS = [
+    "benefit",
+    "face_value",
+    "discount_rate",
+    "exchange_product_sku",
+    "exchange_product_name",
+    "excluded_categories",
+    "effective_date",
+    "min_order_amount",
+    "per_member_limit",
+    "validity_type",
+    "valid_until",
+    "valid_days",
+]
+CODE_FIELDS = [
+    "code_mode",
+    "code_prefix",
+    "code_suffix",
+    "numeric_length",
+    "total",
+    "start_value",
+    "recharge_number_length",
+]
+
+
+class CategoriesField(forms.CharField):
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "，".join(value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value) or ""
+        parts = [p.strip() for p in value.replace("，", ",").split(",")]
+        return [p for p in parts if p]
+
+
+class CouponRuleForm(forms.ModelForm):
+    excluded_categories = CategoriesField(
+        label=_("excluded product categories"),
+        required=False,
+        help_text=_("separate with commas"),
+    )
+
+    class Meta:
+        model = CouponRule
+        fields = INFO_FIELDS + BENEFIT_FIELDS + CODE_FIELDS
+        widgets = {
+            "claim_deadline": DATE,
+            "effective_date": DATE,
+            "valid_until": DATE,
+            "usable_orgs": forms.SelectMultiple(attrs={"size": 8}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        orgs = Org.objects.filter(scope_q(user, "coupons.edit_rules", ""), is_active=True)
+        self.fields["creating_org"].queryset = orgs
+        # usable orgs: any org of the tree may be chosen (the rule may be used chain-wide)
+        self.fields["usable_orgs"].queryset = Org.objects.filter(is_active=True)
+        self.fields["usable_orgs"].label_from_instance = lambda o: (
+            f"{o.code} {o.name}" if o.is_store else f"【{o.get_kind_display()}】{o.name}"
+        )
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("data-field", name)
+        if not self.instance.pk:
+            first = orgs.order_by("path").first()
+            self.initial.setdefault("creating_org", first.pk if first else None)
+            root = Org.objects.filter(parent__isnull=True).first()
+            self.initial.setdefault("usable_orgs", [root.pk] if root else [])
+        self.fields["effective_date"].required = True
+        # the default model validation of empty fields is replaced by rule_errors (Chinese)
+        for name in (
+            "total",
+            "numeric_length",
+            "start_value",
+            "min_order_amount",
+            "name",
+            "usable_orgs",
+        ):
+            self.fields[name].required = False
+
+    def validate_unique(self):
+        """The seed's field rules first (Chinese, naming the field); then the constraints."""
+        usable = self.cleaned_data.get("usable_orgs") or []
+        errors = rule_errors(self.instance, usable_org_count=len(usable))
+        for field, message in errors.items():
+            if field in self.errors:
+                continue
+            self.add_error(field if field in self.fields else None, message)
+        if not errors:
+            super().validate_unique()
+
+    def clean_total(self):
+        return self.cleaned_data.get("total") or 0
+
+    def clean_numeric_length(self):
+        return self.cleaned_data.get("numeric_length") or 0
+
+    def clean_start_value(self):
+        value = self.cleaned_data.get("start_value")
+        return 0 if value is None else value
+
+    def clean_min_order_amount(self):
+        value = self.cleaned_data.get("min_order_amount")
+        return 0 if value is None else value
+
+    def clean_name(self):
+        return (self.cleaned_data.get("name") or "").strip()
+
+    def sections(self):
+        return [
+            (_("Coupon info"), [self[f] for f in INFO_FIELDS]),
+            (_("Benefit"), [self[f] for f in BENEFIT_FIELDS]),
+            (_("Code rule"), [self[f] for f in CODE_FIELDS]),
+        ]
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("rejection reason"), max_length=200)
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = [
+            "code",
+            "name",
+            "rule",
+            "channel",
+            "u_value_price",
+            "starts_on",
+            "ends_on",
+            "is_active",
+        ]
+        widgets = {"starts_on": DATE, "ends_on": DATE}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = CouponRule.objects.filter(
+            status=CouponRule.Status.APPROVED
+        ).order_by("-id")
+
+    def clean(self):
+        data = super().clean()
+        rule = data.get("rule")
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", "结束日期：不得早于开始日期")
+        if rule and rule.kind == CouponRule.Kind.U_VALUE_EXCHANGE:
+            if not (data.get("u_value_price") or rule.u_value_price):
+                self.add_error("u_value_price", "U享值价格：积分兑换券活动必须有U享值价格")
+        elif data.get("u_value_price"):
+            self.add_error("u_value_price", "U享值价格：仅积分兑换券的活动可设置")
+        return data
+
+
+class CodeRangeForm(forms.Form):
+    code_from = forms.CharField(label=_("from code"), max_length=40)
+    code_to = forms.CharField(label=_("to code"), max_length=40)
+
+
+class ReceiveForm(CodeRangeForm):
+    store = forms.ModelChoiceField(label=_("receiving store"), queryset=Org.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = Org.objects.filter(
+            scope_q(user, "coupons.manage_physical", ""), kind=Org.Kind.STORE, is_active=True
+        )
+
+
+class DistributeForm(CodeRangeForm):
+    customer_name = forms.CharField(label=_("customer"), max_length=100, required=False)
+    member = forms.CharField(
+        label=_("member phone / card number (optional)"), max_length=30, required=False
+    )
+
+    def clean_member(self):
+        from members.models import Member
+
+        value = (self.cleaned_data.get("member") or "").strip()
+        if not value:
+            return None
+        member = (
+            Member.objects.filter(phone=value).first()
+            or Member.objects.filter(card_no=value).first()
+        )
+        if member is None:
+            raise forms.ValidationError("会员：未找到该手机号或卡号的会员")
+        return member
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("customer_name") and not data.get("member"):
+            self.add_error("customer_name", "客户：请填写客户名称或会员")
+        return data
+
+
+class GiftForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        label=_("campaign"), queryset=Campaign.objects.none(), required=False
+    )
+    file = forms.FileField(
+        label=_("member list (.xlsx / .csv, first column phone, card number or member ID)")
+    )
+
+    def __init__(self, *args, rule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.filter(rule=rule)
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError("会员名单：只支持.xlsx或.csv文件")
+        return f

@@ -1,0 +1,96 @@
+"""Reads of the coupons domain: usability, the member's wallet tabs, lists."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from couponhub.core.models import Org
+from coupons.models import Campaign, Coupon, CouponRule, store_ancestor_ids
+from members.models import Member
+
+Status = Coupon.Status
+
+# The six tabs of the member lookup page, in the seed's order.
+TABS = ("usable", "unusable", "used", "expired", "voided", "frozen")
+
+
+def tab_q(tab: str, store: Org, now) -> Q:
+    """The filter of one wallet tab; a coupon past valid_to is in 'expired' whatever it stores."""
+    usable = Coupon.usable_q(store, now)
+    live_unused = Q(status=Status.UNUSED, valid_to__gte=now)
+    return {
+        "usable": usable,
+        "unusable": live_unused & ~usable,
+        "used": Q(status=Status.USED),
+        "expired": Q(status=Status.EXPIRED) | Q(status=Status.UNUSED, valid_to__lt=now),
+        "voided": Q(status=Status.VOIDED),
+        "frozen": Q(status=Status.FROZEN),
+    }[tab]
+
+
+def usable_coupons_for(member: Member, store: Org, now=None) -> QuerySet[Coupon]:
+    """The member's coupons usable at `store` right now (tab 本店可用), oldest expiry first."""
+    now = now or timezone.now()
+    return (
+        Coupon.objects.filter(member=member)
+        .filter(Coupon.usable_q(store, now))
+        .select_related("rule", "campaign")
+        .order_by("valid_to", "id")
+    )
+
+
+def wallet_counts(member: Member, store: Org, now=None) -> dict[str, int]:
+    """Counts of the six tabs in one query."""
+    now = now or timezone.now()
+    return Coupon.objects.filter(member=member).aggregate(
+        **{tab: Count("id", filter=tab_q(tab, store, now)) for tab in TABS},
+        total=Count("id", filter=~Q(status__in=[Status.GENERATED, Status.RECEIVED])),
+    )
+
+
+def wallet_tab(member: Member, store: Org, tab: str, now=None, limit: int = 60) -> list[Coupon]:
+    now = now or timezone.now()
+    order = ("valid_to", "id") if tab in ("usable", "unusable") else ("-valid_to", "-id")
+    return list(
+        Coupon.objects.filter(member=member)
+        .filter(tab_q(tab, store, now))
+        .select_related("rule", "campaign")
+        .order_by(*order)[:limit]
+    )
+
+
+def issuing_rules() -> QuerySet[CouponRule]:
+    """Rules that may issue coupons today: approved, enabled, not invalidated, still valid."""
+    today = timezone.localdate()
+    return CouponRule.objects.filter(
+        status=CouponRule.Status.APPROVED, is_disabled=False, is_invalidated=False
+    ).filter(Q(validity_type=CouponRule.ValidityType.DAYS) | Q(valid_until__gte=today))
+
+
+def rules_usable_at(store: Org) -> QuerySet[CouponRule]:
+    return CouponRule.objects.filter(
+        Exists(
+            CouponRule.usable_orgs.through.objects.filter(
+                couponrule_id=OuterRef("pk"), org_id__in=store_ancestor_ids(store)
+            )
+        )
+    )
+
+
+def rule_list() -> QuerySet[CouponRule]:
+    return CouponRule.objects.select_related("creating_org", "created_by", "approved_by")
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    return Campaign.objects.select_related("rule")
+
+
+def coupons_of_rule(rule: CouponRule) -> QuerySet[Coupon]:
+    return (
+        Coupon.objects.filter(rule=rule)
+        .select_related("member", "store", "campaign")
+        .order_by("number", "id")
+    )
+
+
+def coupon_list() -> QuerySet[Coupon]:
+    return Coupon.objects.select_related("rule", "member", "store", "campaign").order_by("-id")

@@ -1,0 +1,22 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member
+
+
+class MemberFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("phone / card / member ID"), method="filter_q")
+    name = django_filters.CharFilter(label=_("name"), lookup_expr="icontains")
+    level = django_filters.CharFilter(label=_("level"))
+    source = django_filters.ChoiceFilter(
+        label=_("registration source"), choices=Member.Source.choices
+    )
+
+    class Meta:
+        model = Member
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(phone=value) | Q(card_no=value) | Q(member_no=value))

@@ -1,0 +1,88 @@
+"""Reads of the members domain: finding a member and what the lookup page shows."""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet, Sum
+
+from members.models import Member, MemberOrder, MemberOrderItem, PointsEntry, UValueEntry
+
+QUERY_RE = re.compile(r"^[0-9A-Za-z]{1,30}$")
+
+
+@dataclass
+class MemberSearch:
+    member: Member | None
+    error: str = ""
+
+
+def normalise_query(q: str) -> str:
+    return re.sub(r"[\s\-]", "", q or "")
+
+
+def find_member(q: str) -> MemberSearch:
+    """One box for a phone, card number or member ID; a Chinese message when it can't be used."""
+    q = normalise_query(q)
+    if not q:
+        return MemberSearch(None, "请输入会员手机号/会员卡号/会员ID")
+    if not QUERY_RE.match(q):
+        return MemberSearch(
+            None, "查询内容格式不正确：只能输入手机号、会员卡号或会员ID（数字或字母）"
+        )
+    member = _find_one(q)
+    if member is None:
+        if q.isdigit() and q.startswith("1") and 8 <= len(q) <= 13 and len(q) != 11:
+            return MemberSearch(None, f"手机号格式不正确：应为11位数字（输入了{len(q)}位）")
+        return MemberSearch(None, f"未找到会员：{q}")
+    return MemberSearch(member)
+
+
+def _find_one(q: str) -> Member | None:
+    qs = Member.objects.select_related("registration_store")
+    if q.isdigit() and len(q) == 11 and q.startswith("1"):
+        member = qs.filter(phone=q).first()
+        if member:
+            return member
+    return (qs.filter(card_no=q) | qs.filter(member_no=q)).first()
+
+
+def member_counters(member: Member) -> dict[str, int]:
+    """Orders and distinct products bought."""
+    orders = MemberOrder.objects.filter(member=member)
+    counts = orders.aggregate(orders=Count("id"))
+    counts["products"] = (
+        MemberOrderItem.objects.filter(order__member=member).values("sku").distinct().count()
+    )
+    return counts
+
+
+def recent_orders(member: Member, limit: int = 20) -> QuerySet[MemberOrder]:
+    return MemberOrder.objects.filter(member=member).select_related("store")[:limit]
+
+
+def frequent_products(member: Member, limit: int = 20) -> list[dict]:
+    """Products the member buys most, aggregated from order items."""
+    return list(
+        MemberOrderItem.objects.filter(order__member=member, order__status=MemberOrder.Status.PAID)
+        .values("sku", "name", "category")
+        .annotate(times=Count("order", distinct=True), qty=Sum("qty"), amount=Sum("amount"))
+        .order_by("-times", "-qty", "sku")[:limit]
+    )
+
+
+def points_entries(member: Member, limit: int = 20) -> QuerySet[PointsEntry]:
+    return PointsEntry.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
+
+
+def u_value_entries(member: Member, limit: int = 20) -> QuerySet[UValueEntry]:
+    return UValueEntry.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
+
+
+def member_list() -> QuerySet[Member]:
+    return Member.objects.select_related("registration_store")
+
+
+def member_imports_for(user) -> QuerySet:
+    from members.models import MemberImport
+
+    return MemberImport.objects.filter(created_by=user).select_related("job")

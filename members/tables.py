@@ -1,0 +1,63 @@
+import django_tables2 as tables
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.permissions import mask_phone
+from members.models import Member, MemberImport
+
+
+class MemberTable(tables.Table):
+    registration_store = tables.Column(_("registration store"), accessor="registration_store__name")
+
+    class Meta:
+        model = Member
+        fields = [
+            "member_no",
+            "name",
+            "phone",
+            "card_no",
+            "level",
+            "registration_store",
+            "source",
+            "registered_at",
+            "points",
+            "u_value",
+            "stored_value",
+        ]
+
+    def render_phone(self, value):
+        return mask_phone(value, self.request.user)
+
+
+class MemberImportTable(tables.Table):
+    job = tables.LinkColumn("core:job_detail", args=[tables.A("job_id")], verbose_name=_("job"))
+    status = tables.Column(_("status"), accessor="job__status", orderable=False)
+    errors = tables.Column(_("errors"), orderable=False, empty_values=())
+
+    class Meta:
+        model = MemberImport
+        fields = [
+            "created_at",
+            "original_name",
+            "total_rows",
+            "imported",
+            "status",
+            "errors",
+            "job",
+        ]
+
+    def render_job(self, record):
+        return record.job.title if record.job else "—"
+
+    def render_status(self, record):
+        return record.job.get_status_display() if record.job else "—"
+
+    def render_errors(self, record):
+        if not record.errors:
+            return "—"
+        items = format_html_join(
+            "", "<li>第{}行：{}</li>", ((e["row"], e["error"]) for e in record.errors[:200])
+        )
+        return format_html(
+            "<details><summary>{}</summary><ul>{}</ul></details>", len(record.errors), items
+        )

@@ -1,0 +1,200 @@
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from coupons import jobs as coupon_jobs
+from coupons import services
+from coupons.models import Coupon, CouponRule
+from members import services as member_services
+from tests.coupons.factories import CampaignFactory, CouponRuleFactory
+from tests.members.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+Status = Coupon.Status
+
+
+def test_claim_issues_a_coupon_with_validity_and_counts_it():
+    rule = CouponRuleFactory(code_prefix="YH", numeric_length=6, start_value=5, total=3)
+    member = MemberFactory()
+    coupon = services.claim_coupon(actor=None, rule=rule, member=member)
+    rule.refresh_from_db()
+    assert coupon.code == "YH000005"
+    assert coupon.status == Status.UNUSED and coupon.channel == Coupon.Channel.CLAIM
+    assert coupon.member == member and coupon.obtained_at
+    assert timezone.localtime(coupon.valid_to).date() == rule.valid_until
+    assert rule.issued_count == 1
+
+
+def test_claim_refused_when_all_are_out_and_per_member_limit():
+    rule = CouponRuleFactory(total=2, per_member_limit=1)
+    a, b, c = MemberFactory.create_batch(3)
+    services.claim_coupon(actor=None, rule=rule, member=a)
+    with pytest.raises(services.CouponError, match="每人限领1张"):
+        services.claim_coupon(actor=None, rule=rule, member=a)
+    services.claim_coupon(actor=None, rule=rule, member=b)
+    with pytest.raises(services.CouponError, match="券已领完"):
+        services.claim_coupon(actor=None, rule=rule, member=c)
+    rule.refresh_from_db()
+    assert rule.issued_count == 2 == Coupon.objects.filter(rule=rule).count()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"status": CouponRule.Status.IN_REVIEW}, "未审核"),
+        ({"is_disabled": True}, "已禁用"),
+        ({"is_invalidated": True}, "已失效"),
+        ({"claim_deadline": datetime.date(2020, 1, 1)}, "最迟领取日期"),
+        ({"sale_price": Decimal("9.90")}, "需购买"),
+        ({"medium": CouponRule.Medium.PHYSICAL}, "实物券"),
+    ],
+)
+def test_claim_refusals(changes, message):
+    rule = CouponRuleFactory(**changes)
+    with pytest.raises(services.CouponError, match=message):
+        services.claim_coupon(actor=None, rule=rule, member=MemberFactory())
+    assert not Coupon.objects.exists()
+
+
+def test_disabled_rule_keeps_coupons_already_out_usable():
+    rule = CouponRuleFactory()
+    coupon = services.claim_coupon(actor=None, rule=rule, member=MemberFactory())
+    CouponRule.objects.filter(pk=rule.pk).update(is_disabled=True)
+    coupon.refresh_from_db()
+    assert coupon.is_usable_at(rule.creating_org)
+
+
+def test_purchase_records_price_and_payment():
+    rule = CouponRuleFactory(sale_price=Decimal("9.90"))
+    coupon = services.purchase_coupon(
+        actor=None, rule=rule, member=MemberFactory(), payment_method="wechat"
+    )
+    assert coupon.price_paid == Decimal("9.90") and coupon.payment_method == "wechat"
+    assert coupon.channel == Coupon.Channel.PURCHASE
+
+
+def test_u_value_exchange_deducts_in_the_same_transaction():
+    campaign = CampaignFactory(
+        rule=CouponRuleFactory(kind=CouponRule.Kind.U_VALUE_EXCHANGE, u_value_price=2000),
+        u_value_price=1500,
+    )
+    member = MemberFactory()
+    member_services.change_u_value(member=member, delta=2000, reason="赠送")
+    coupon = services.exchange_coupon(actor=None, member=member, campaign=campaign)
+    member.refresh_from_db()
+    assert member.u_value == 500 and coupon.u_value_paid == 1500
+    assert coupon.campaign == campaign
+    # short of U-value: refused, and no coupon, no issued count, no ledger entry
+    with pytest.raises(services.CouponError, match="U享值不足"):
+        services.exchange_coupon(actor=None, member=member, campaign=campaign)
+    campaign.rule.refresh_from_db()
+    assert campaign.rule.issued_count == 1 == Coupon.objects.count()
+    assert member.u_value_entries.count() == 2
+
+
+def test_transfer_only_when_transferable():
+    a, b = MemberFactory.create_batch(2)
+    plain = services.claim_coupon(actor=None, rule=CouponRuleFactory(), member=a)
+    with pytest.raises(services.CouponError, match="不可转赠"):
+        services.transfer_coupon(actor=None, coupon=plain, from_member=a, to_member=b)
+    gift = services.claim_coupon(actor=None, rule=CouponRuleFactory(transferable=True), member=a)
+    services.transfer_coupon(actor=None, coupon=gift, from_member=a, to_member=b)
+    assert gift.member == b and gift.transferred_from == a
+
+
+def test_gift_to_members_is_all_or_nothing_on_total():
+    rule = CouponRuleFactory(total=3)
+    members = MemberFactory.create_batch(4)
+    with pytest.raises(services.CouponError, match="剩余可发3张"):
+        services.gift_coupons(actor=None, rule=rule, member_ids=[m.pk for m in members])
+    assert not Coupon.objects.exists()
+    assert services.gift_coupons(actor=None, rule=rule, member_ids=[m.pk for m in members[:3]]) == 3
+    rule.refresh_from_db()
+    assert rule.issued_count == 3
+    assert set(Coupon.objects.values_list("member_id", flat=True)) == {m.pk for m in members[:3]}
+
+
+def test_gift_job_from_uploaded_list(tmp_path, settings):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from couponhub.core.jobs import enqueue_job
+    from couponhub.core.models import Job
+
+    rule = CouponRuleFactory(total=10)
+    a, b = MemberFactory.create_batch(2)
+    name = default_storage.save(
+        "gifts/list.csv", ContentFile(f"手机号\n{a.phone}\n{b.card_no}\n".encode())
+    )
+    job = enqueue_job(
+        kind="coupons.gift", title="t", owner=None, params={"rule_id": rule.pk, "file": name}
+    )
+    from couponhub.core.jobs import run_job
+
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.result == {"gifted": 2}
+    assert Coupon.objects.filter(job=job).count() == 2
+
+
+def test_gift_rows_unknown_members_are_reported():
+    a = MemberFactory()
+    ids, errors = coupon_jobs.resolve_gift_rows([["会员"], [a.phone], ["13000000000"], [a.card_no]])
+    assert ids == [a.pk]
+    assert errors == [{"row": 3, "value": "13000000000", "error": "会员不存在"}]
+
+
+def _run_in_threads(n, target):
+    barrier = threading.Barrier(n)
+    results = []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(target(i))
+        except services.CouponError as exc:
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_claims_of_the_last_coupon_give_exactly_one():
+    rule = CouponRuleFactory(total=5)
+    rule.issued_count = 4
+    rule.save(update_fields=["issued_count"])
+    members = MemberFactory.create_batch(8)
+    results = _run_in_threads(
+        8, lambda i: services.claim_coupon(actor=None, rule=rule, member=members[i])
+    )
+    wins = [r for r in results if isinstance(r, Coupon)]
+    assert len(wins) == 1
+    assert all("券已领完" in str(r) for r in results if not isinstance(r, Coupon))
+    rule.refresh_from_db()
+    assert rule.issued_count == 5 and Coupon.objects.filter(rule=rule).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_claims_by_one_member_respect_the_limit():
+    rule = CouponRuleFactory(total=100, per_member_limit=2)
+    member = MemberFactory()
+    results = _run_in_threads(
+        8, lambda i: services.claim_coupon(actor=None, rule=rule, member=member)
+    )
+    assert len([r for r in results if isinstance(r, Coupon)]) == 2
+    assert Coupon.objects.filter(rule=rule, member=member).count() == 2
+    rule.refresh_from_db()
+    assert rule.issued_count == 2
