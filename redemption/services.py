@@ -194,6 +194,7 @@ def redeem_coupons(
                 raise refusal_for(coupon, store, now) or RedemptionRefused(
                     "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code
                 )
+            coupon.status, coupon.used_at, coupon.used_store = Status.USED, now, store
         holders = {c.member_id for c in coupons}
         if member is None and len(holders) == 1 and None not in holders:
             member = coupons[0].member
