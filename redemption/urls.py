@@ -1,6 +1,6 @@
 from django.urls import path
 
-from redemption import views
+from redemption import outside_views, views
 
 app_name = "redemption"
 urlpatterns = [
@@ -10,4 +10,9 @@ urlpatterns = [
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("records/", views.records, name="records"),
     path("lines/<int:pk>/return/", views.return_line, name="return_line"),
+    path("outside/shops/", outside_views.shops, name="outside_shops"),
+    path("outside/shops/<int:pk>/unbind/", outside_views.unbind, name="outside_unbind"),
+    path("outside/activities/", outside_views.activities, name="outside_activities"),
+    path("outside/mappings/", outside_views.mappings, name="outside_mappings"),
+    path("outside/till/", outside_views.till, name="outside_till"),
 ]
