@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ApiConfig(AppConfig):
     name = "api"
+
+    def ready(self):
+        from api.security import connect_client_cache_signals
+
+        connect_client_cache_signals()

@@ -4,7 +4,7 @@ import hashlib
 import json
 from functools import wraps
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import JsonResponse
 
 from api.errors import ApiError
@@ -28,10 +28,7 @@ def idempotent(view):
         client = request.auth
         body_hash = hashlib.sha256(request.body).hexdigest()
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    client=client, key=key, request_hash=body_hash
-                )
+            record = _claim(client, key, body_hash)
         except IntegrityError:
             first = IdempotencyRecord.objects.get(client=client, key=key)
             if first.request_hash != body_hash:
@@ -54,6 +51,16 @@ def idempotent(view):
         return response
 
     return wrapper
+
+
+def _claim(client, key: str, body_hash: str) -> IdempotencyRecord:
+    """The "in progress" record, committed before the handler runs (so a concurrent retry sees
+    it); IntegrityError when the key is taken. Outside a transaction the lone INSERT commits by
+    itself: an atomic block would only add a BEGIN and a COMMIT round trip."""
+    if not connection.in_atomic_block:
+        return IdempotencyRecord.objects.create(client=client, key=key, request_hash=body_hash)
+    with transaction.atomic():
+        return IdempotencyRecord.objects.create(client=client, key=key, request_hash=body_hash)
 
 
 def _run(view, request, args, kwargs) -> JsonResponse:

@@ -210,11 +210,10 @@ def redeem_coupons(
             order_no=order.order_no if order else order_no,
             created_at=now,
         )
-        try:
-            with transaction.atomic():
-                RedemptionLine.objects.bulk_create(
-                    RedemptionLine(redemption=redemption, coupon=c) for c in coupons
-                )
+        try:  # no savepoint needed: the refusal leaves the block at once and rolls it all back
+            RedemptionLine.objects.bulk_create(
+                RedemptionLine(redemption=redemption, coupon=c) for c in coupons
+            )
         except IntegrityError:  # a live line already holds one of these coupons
             raise RedemptionRefused("coupon_used", "券已被核销，请刷新后重试") from None
         for coupon in coupons:
