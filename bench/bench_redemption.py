@@ -1,30 +1,20 @@
 """POS redemption under 20 concurrent tills on PostgreSQL: `POST /api/v1/coupons/redeem` with two
 fresh coupons a call, next to the signed no-op `GET /api/v1/ping` measured in the same run against
-the same gunicorn server (DEBUG off)."""
+the same gunicorn server under the same load. Two figures: closed loop (maximum throughput) and
+open loop (each till one call every 0.5 s). Server and load generator: bench/_http.py."""
 
 import datetime as dt
-import http.client
 import json
 import os
-import socket
-import statistics
-import subprocess
-import sys
-import threading
-import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
+
+from bench import _http
 
 CLIENTS = 20
+INTERVAL = 0.5  # open loop: each till sends one call every half second
 GOAL_MS = 60.0
 SECRET = "bench-secret-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _prepare(total_coupons: int) -> tuple[str, str, list[str]]:
@@ -79,134 +69,72 @@ def _prepare(total_coupons: int) -> tuple[str, str, list[str]]:
     return client.client_id, store.code, [c.code for c in coupons]
 
 
-def _signed(client_id, method, path, body: bytes):
-    from api.signing import sign
-
-    ts = str(int(time.time()))
-    nonce = uuid.uuid4().hex
-    return {
-        "X-Client-Id": client_id,
-        "X-Timestamp": ts,
-        "X-Nonce": nonce,
-        "X-Signature": sign(SECRET, method, path, ts, nonce, body),
-        "Content-Type": "application/json",
-        "Idempotency-Key": nonce,
-    }
-
-
-def _load(port, client_id, method, path, bodies: list[list[bytes]]):
-    """bodies[i] are the request bodies of client i, sent one after another."""
-    latencies: list[float] = []
-    errors = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(bodies))
-
-    def worker(mine_bodies):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = []
-        barrier.wait()
-        for body in mine_bodies:
-            headers = _signed(client_id, method, path, body)
-            started = time.perf_counter()
-            conn.request(method, path, body=body or None, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            mine.append((time.perf_counter() - started) * 1000)
-            if response.status != 200:
-                errors.append(payload[:200])
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker, args=(b,)) for b in bodies]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-    return p95, statistics.median(latencies), len(latencies) / elapsed, errors
-
-
 def run(report, *, quick: bool):
+    goal = f"redeem (2 coupons/call) p95 < {GOAL_MS:.0f} ms, 0 errors @ {CLIENTS} tills"
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        report(
-            goal=f"redeem p95 < {GOAL_MS:.0f} ms @ {CLIENTS} tills",
-            measured="skipped: set DATABASE_URL to PostgreSQL",
-            verdict="skipped",
-        )
+        report(goal=goal, measured="skipped: set DATABASE_URL to PostgreSQL", verdict="skipped")
         return
-    per_client = 10 if quick else 40
+    closed_per_client = 10 if quick else 40
+    duration = 5 if quick else 20
+    open_per_client = int(duration / INTERVAL)
     warm = 2
-    client_id, store_code, codes = _prepare(CLIENTS * (per_client + warm) * 2)
+    total_calls = CLIENTS * (warm + closed_per_client + open_per_client)
+    client_id, store_code, codes = _prepare(2 * total_calls)
     pairs = iter(zip(codes[::2], codes[1::2], strict=True))
 
-    def redeem_bodies(n):
+    def redeem(n):  # pre-built and pre-signed, each call with two fresh coupons
         return [
             [
-                json.dumps({"store_code": store_code, "codes": list(next(pairs))}).encode()
+                _http.signed_request(
+                    client_id=client_id,
+                    secret=SECRET,
+                    method="POST",
+                    path="/api/v1/coupons/redeem",
+                    body=json.dumps(
+                        {"store_code": store_code, "codes": list(next(pairs))}
+                    ).encode(),
+                    idempotent=True,
+                )
                 for _ in range(n)
             ]
             for _ in range(CLIENTS)
         ]
 
-    port = _free_port()
-    root = Path(__file__).resolve().parent.parent
-    workers = str(min(8, (os.cpu_count() or 2)))
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "couponhub.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            workers,
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=root,
-        env={**os.environ, "DJANGO_ENV": "development", "DEBUG": "0"},
+    def ping(n):
+        return [
+            [
+                _http.signed_request(
+                    client_id=client_id, secret=SECRET, method="GET", path="/api/v1/ping"
+                )
+                for _ in range(n)
+            ]
+            for _ in range(CLIENTS)
+        ]
+
+    with _http.Server() as server:
+        port = server.port
+        _http.run_load(port, ping(warm))
+        _http.run_load(port, redeem(warm))
+        closed_ping = _http.run_load(port, ping(closed_per_client))
+        closed = _http.run_load(port, redeem(closed_per_client))
+        open_ping = _http.run_load(port, ping(open_per_client), INTERVAL)
+        opened = _http.run_load(port, redeem(open_per_client), INTERVAL)
+    setup = f"[{_http.server_label()}; {_http.CLIENT_PROCESSES} client processes, pre-signed]"
+    report(
+        goal=f"{goal}: closed loop (max throughput, each till resends at once) {setup}",
+        measured=closed.summary(),
+        baseline=closed_ping.summary(),
+        baseline_label="signed GET /api/v1/ping, same server, same load",
+        verdict="ok" if closed.p95 < GOAL_MS and not closed.errors else "over goal",
     )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        ping = [[b""] * per_client for _ in range(CLIENTS)]
-        _load(port, client_id, "GET", "/api/v1/ping", [[b""] * warm for _ in range(CLIENTS)])
-        _load(port, client_id, "POST", "/api/v1/coupons/redeem", redeem_bodies(warm))
-        ping_p95, ping_p50, ping_rps, ping_errors = _load(
-            port, client_id, "GET", "/api/v1/ping", ping
-        )
-        p95, p50, rps, errors = _load(
-            port, client_id, "POST", "/api/v1/coupons/redeem", redeem_bodies(per_client)
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     report(
         goal=(
-            f"redeem (2 coupons/call) p95 < {GOAL_MS:.0f} ms, 0 errors @ {CLIENTS} tills "
-            f"(gunicorn {workers}×4 threads, DEBUG off)"
+            f"{goal}: open loop, each till one call every {INTERVAL} s "
+            f"({CLIENTS / INTERVAL:.0f} calls/s offered, {duration} s; latency from the "
+            f"scheduled send) {setup}"
         ),
-        measured=(
-            f"p95 {p95:.1f} ms, p50 {p50:.1f} ms, {rps:.0f} calls/s, "
-            f"{len(errors)} errors{f' e.g. {errors[0]!r}' if errors else ''}"
-        ),
-        baseline=(
-            f"p95 {ping_p95:.1f} ms, p50 {ping_p50:.1f} ms, {ping_rps:.0f} calls/s, "
-            f"{len(ping_errors)} errors"
-        ),
-        baseline_label="signed GET /api/v1/ping, same run",
-        verdict="ok" if p95 < GOAL_MS and not errors else "over goal",
+        measured=opened.summary(),
+        baseline=open_ping.summary(),
+        baseline_label="signed GET /api/v1/ping, same schedule",
+        verdict="ok" if opened.p95 < GOAL_MS and not opened.errors else "over goal",
     )

@@ -1,0 +1,264 @@
+"""Shared harness of the HTTP benchmarks (bench_redemption, bench_promocodes).
+
+The server: gunicorn (gthread) with settings close to production: DJANGO_ENV=production (DEBUG
+off), dummy secrets, no HTTPS redirect (SECURE_SSL_REDIRECT=0: the benchmark speaks plain HTTP
+to 127.0.0.1, as a TLS-terminating proxy would), the bench's own DATABASE_URL and REDIS_URL.
+
+The load: every request is built, signed and serialised to raw HTTP bytes before the clock starts;
+a few client processes (not one process of threads) each run some client threads, every client on
+one persistent keep-alive connection, reading answers with a minimal parser. Two modes:
+
+* closed loop: each client sends its next request as soon as it has the answer (the server's
+  maximum throughput with that many clients in flight; latency there is mostly queueing);
+* open loop: each client sends one request every `interval` seconds on a fixed schedule (clients
+  staggered evenly); a request's latency runs from its *scheduled* send time, so a late answer
+  that delays the next send still counts against the next request (no coordinated omission).
+"""
+
+import math
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CPUS = os.cpu_count() or 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(CPUS)))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "4"))
+
+
+def server_label() -> str:
+    return (
+        f"gunicorn {WORKERS} workers × {THREADS} threads (gthread), DJANGO_ENV=production, "
+        f"DEBUG off, {CPUS} CPUs shared with PostgreSQL and the load generator"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn in a child process, production settings; use as a context manager."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.process = None
+
+    def __enter__(self):
+        from django.conf import settings
+        from django.db import connections
+
+        connections.close_all()
+        env = {
+            **os.environ,
+            "DJANGO_ENV": "production",
+            "SECURE_SSL_REDIRECT": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # the bench process encrypted the API clients' secrets with these
+            "SECRET_KEY": settings.SECRET_KEY,
+            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            "LOG_LEVEL": "WARNING",
+        }
+        env.pop("DEBUG", None)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "couponhub.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(WORKERS),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(THREADS),
+                "--keep-alive",
+                "5",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+def signed_request(
+    *, client_id: str, secret: str, method: str, path: str, body: bytes = b"", idempotent=False
+) -> bytes:
+    """The raw bytes of one signed HTTP/1.1 request (SPEC.md §10), ready to send."""
+    from api.signing import sign
+
+    ts = str(int(time.time()))
+    nonce = uuid.uuid4().hex
+    headers = [
+        f"{method} {path} HTTP/1.1",
+        "Host: 127.0.0.1",
+        f"X-Client-Id: {client_id}",
+        f"X-Timestamp: {ts}",
+        f"X-Nonce: {nonce}",
+        f"X-Signature: {sign(secret, method, path, ts, nonce, body)}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
+    if idempotent:
+        headers.append(f"Idempotency-Key: {nonce}")
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
+
+
+class _Connection:
+    """One keep-alive connection; send raw bytes, read one response (status, body)."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def exchange(self, request: bytes) -> tuple[int, bytes]:
+        self.sock.sendall(request)
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, _, rest = self.buffer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(rest) < length:
+            rest += self._recv()
+        self.buffer = rest[length:]
+        return status, rest[:length]
+
+    def _fill(self):
+        self.buffer += self._recv()
+
+    def _recv(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        return chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def _client(port, requests, interval, offset, start_at, out):
+    """One client: closed loop when interval is None, else one request per interval."""
+    conn = _Connection(port)
+    latencies, errors = [], []
+    delay = max(0.0, start_at - time.time())
+    time.sleep(delay)
+    began = time.perf_counter()
+    for k, request in enumerate(requests):
+        if interval is None:
+            scheduled = time.perf_counter()
+        else:
+            scheduled = began + offset + k * interval
+            wait = scheduled - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        try:
+            status, body = conn.exchange(request)
+        except OSError as exc:
+            errors.append(repr(exc)[:200])
+            conn.close()
+            conn = _Connection(port)
+            continue
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+        if status != 200:
+            errors.append(f"{status} {body[:200]!r}")
+    conn.close()
+    out.append((latencies, errors, began, time.perf_counter()))
+
+
+def _process(port, batches, interval, offsets, start_at, queue):
+    out: list = []
+    threads = [
+        threading.Thread(target=_client, args=(port, b, interval, o, start_at, out))
+        for b, o in zip(batches, offsets, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    queue.put(out)
+
+
+@dataclass
+class Result:
+    count: int
+    errors: list[str]
+    p50: float
+    p95: float
+    p99: float
+    rate: float  # answered requests per second
+
+    def summary(self) -> str:
+        first = f" e.g. {self.errors[0]}" if self.errors else ""
+        return (
+            f"p50 {self.p50:.1f} ms, p95 {self.p95:.1f} ms, p99 {self.p99:.1f} ms, "
+            f"{self.rate:.0f} calls/s, {self.count} calls, {len(self.errors)} errors{first}"
+        )
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def run_load(port: int, per_client: list[list[bytes]], interval: float | None = None) -> Result:
+    """Send per_client[i] over client i's connection (closed loop, or one every `interval` s)."""
+    clients = len(per_client)
+    processes = max(1, min(CLIENT_PROCESSES, clients))
+    offsets = [0.0 if interval is None else interval * i / clients for i in range(clients)]
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    start_at = time.time() + 0.5  # every process ready before the first send
+    procs = [
+        ctx.Process(
+            target=_process,
+            args=(port, per_client[p::processes], interval, offsets[p::processes], start_at, queue),
+        )
+        for p in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [r for _ in procs for r in queue.get()]
+    for proc in procs:
+        proc.join()
+    latencies = sorted(x for r in results for x in r[0])
+    errors = [e for r in results for e in r[1]]
+    elapsed = max(r[3] for r in results) - min(r[2] for r in results)
+    return Result(
+        count=len(latencies) + sum(1 for r in results for e in r[1] if not e[:3].isdigit()),
+        errors=errors,
+        p50=_percentile(latencies, 0.50),
+        p95=_percentile(latencies, 0.95),
+        p99=_percentile(latencies, 0.99),
+        rate=len(latencies) / elapsed if elapsed > 0 else 0.0,
+    )
