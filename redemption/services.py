@@ -183,10 +183,11 @@ def redeem_coupons(
             ]
         if items is not None:
             _check_order_fit(coupons, items)
+        redeemable = Coupon.redeemable_q(store, now)  # built once, not once per coupon
         for coupon in coupons:
             updated = (
                 Coupon.objects.filter(pk=coupon.pk)
-                .filter(Coupon.redeemable_q(store, now))
+                .filter(redeemable)
                 .update(status=Status.USED, used_at=now, used_store=store)
             )
             if not updated:
