@@ -71,6 +71,7 @@ SOURCE_FIELDS = (
     "rule__face_value",
     "rule__discount_rate",
     "rule__exchange_product_name",
+    "rule__creating_org__path",
     "campaign__name",
     "campaign__code",
 )
@@ -171,8 +172,9 @@ def fact_values(row: dict, as_of: datetime.datetime) -> dict:
     if used and row["used_store_id"]:
         scope_store_id, org_path = row["used_store_id"], row["used_store__path"]
     else:
+        # not redeemed: the member's registration store, else the org that created the rule
         scope_store_id = row["member__registration_store_id"]
-        org_path = row["member__registration_store__path"] or ""
+        org_path = row["member__registration_store__path"] or row["rule__creating_org__path"]
     return {
         "coupon_id": row["id"],
         "issue_date": timezone.localdate(row["obtained_at"]),

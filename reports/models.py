@@ -50,8 +50,7 @@ class UValueCouponFact(models.Model):
     """U享值兑换优惠券明细: one row per coupon obtained by U-value exchange.
 
     `org_path` is the path of the store the row belongs to for scoping: the redeeming store once
-    the coupon is used, else the member's registration store ("" when neither is known: only
-    whole-group users see such rows).
+    the coupon is used, else the member's registration store, else the org that created the rule.
     """
 
     coupon_id = models.BigIntegerField(_("coupon"), primary_key=True)

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from reports import views
+
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("u-value-coupons/", views.u_value_detail, name="u_value_detail"),
+    path("export/<slug:report>/", views.export, name="export"),
+]
