@@ -87,7 +87,7 @@ def local_time(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-# --- U享值兑换优惠券明细 ---------------------------------------------------------------------------
+# --- U享值兑换优惠券明细 ------------------------------------------------------------
 
 U_VALUE_FIELDS = (
     "issue_date",

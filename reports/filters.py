@@ -13,8 +13,13 @@ from reports.scope import scope_orgs
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 STATUS_CHOICES = [
     (s.value, s.label)
-    for s in (Coupon.Status.UNUSED, Coupon.Status.USED, Coupon.Status.EXPIRED)
-    + (Coupon.Status.VOIDED, Coupon.Status.FROZEN)
+    for s in (
+        Coupon.Status.UNUSED,
+        Coupon.Status.USED,
+        Coupon.Status.EXPIRED,
+        Coupon.Status.VOIDED,
+        Coupon.Status.FROZEN,
+    )
 ]
 
 
