@@ -65,3 +65,25 @@ def test_a_top_up_must_be_positive(client):
 def test_the_sms_page_is_forbidden_to_clerks(client):
     client.force_login(user_with_role(Role.CLERK, StoreFactory()))
     assert client.get(reverse("core:sms_account")).status_code == 403
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_sends_never_overdraw_the_account():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    sms.top_up_sms_account(actor=None, amount=Decimal("0.15"))
+
+    def send(i):
+        try:
+            return sms.send_sms(phone=f"1770000{i:04d}", text="x", purpose="t").status
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(send, range(20)))
+    assert statuses.count(SmsMessage.Status.SENT) == 3
+    assert statuses.count(SmsMessage.Status.REFUSED) == 17
+    assert sms.get_account().balance == Decimal("0.00")
