@@ -7,4 +7,5 @@ VIEW = ("reports.view", "reports.view_store")
 
 NAV_ITEMS = [
     NavItem(ANALYSIS, _("U-value exchange coupon details"), "reports:u_value_detail", VIEW, 10),
+    NavItem(ANALYSIS, _("Summaries"), "reports:summary_home", VIEW, 20),
 ]

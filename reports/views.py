@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from couponhub.core.permissions import has_perm
-from reports import exports, facts, selectors
+from reports import exports, facts, selectors, summaries
 from reports.paginator import CappedPaginator
 from reports.scope import require_reports
 from reports.tables import UValueFactTable
@@ -55,3 +55,29 @@ def export(request, report: str):
         raise Http404
     job = exports.start_report_export(actor=request.user, report=report, query=_query(request))
     return redirect("core:job_detail", pk=job.pk)
+
+
+@login_required
+def summary(request, name: str):
+    require_reports(request.user)
+    if name not in summaries.SUMMARIES:
+        raise Http404
+    title, build, _perm = summaries.SUMMARIES[name]
+    context = build(request.user, request.GET)
+    tabs = [
+        (key, label)
+        for key, (label, _build, needs) in summaries.SUMMARIES.items()
+        if needs is None or has_perm(request.user, needs)
+    ]
+    return render(
+        request,
+        f"reports/summary_{name}.html",
+        {
+            **context,
+            "name": name,
+            "title": title,
+            "tabs": tabs,
+            "can_export": has_perm(request.user, "reports.export"),
+            "data_until": _data_until(),
+        },
+    )
