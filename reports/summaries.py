@@ -43,6 +43,13 @@ class SummaryForm(forms.Form):
     day_to = forms.DateField(label=gettext_lazy("to"), required=False, widget=DATE)
 
     def __init__(self, data, *, user, **kwargs):
+        # the default period (the 30 days up to yesterday) shows in the date fields
+        data = data.copy() if data is not None else {}
+        yesterday = timezone.localdate() - datetime.timedelta(days=1)
+        if not data.get("day_to"):
+            data["day_to"] = yesterday.isoformat()
+        if not data.get("day_from"):
+            data["day_from"] = (yesterday - datetime.timedelta(days=29)).isoformat()
         super().__init__(data, **kwargs)
         self.fields["org"].queryset = scope_orgs(user)
         self.fields["org"].label_from_instance = lambda org: org.label
