@@ -50,7 +50,11 @@ def scoped_rows(user, queryset: QuerySet, field: str = "org_path") -> QuerySet:
 
 def scope_orgs(user) -> QuerySet:
     """The org nodes a user may pick in the 全业态 / node selector."""
-    return Org.objects.filter(path_q(user, "path"), is_active=True).order_by("path")
+    return (
+        Org.objects.filter(path_q(user, "path"), is_active=True)
+        .select_related("parent")
+        .order_by("path")
+    )
 
 
 def sees_everything(user) -> bool:
