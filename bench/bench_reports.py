@@ -93,8 +93,8 @@ def _p95(client, url, params, runs):
 def _page(report, quick):
     from django.db import connection
     from django.test import Client
-    from django.utils import timezone
     from django.urls import reverse
+    from django.utils import timezone
 
     from couponhub.core.models import Org, User
     from reports import selectors
