@@ -1,0 +1,481 @@
+"""Gift-card pickup (SPEC §7): settings, stores, couriers, catalogue, card types, code batches.
+
+Orders and red-packet claims (the consumer side) build on PickupCode: its `status` goes from
+unused to used exactly once (a conditional UPDATE), `shipped` / `picked_up` follow the order, and
+`red_packet_amount` is what a red-packet allocation put on the code.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.crypto import EncryptedTextField
+from couponhub.core.models import Job, Org
+from couponhub.core.money import MoneyField
+
+
+class PickupSettings(models.Model):
+    """One row (pk=1): the system's name, logo, contact and texts; also the serial counter."""
+
+    SINGLETON_PK = 1
+
+    name = models.CharField(_("system name"), max_length=60, default="智慧卡券提货系统")
+    logo = models.ImageField(_("logo"), upload_to="pickup/logo/", blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    contact_address = models.CharField(_("contact address"), max_length=200, blank=True)
+    service_hours = models.CharField(_("service hours"), max_length=60, blank=True)
+    red_packet_name = models.CharField(_("red packet name"), max_length=30, default="红包")
+    pickup_notes = models.TextField(_("pickup notes"), blank=True)
+    # The next serial number (流水号) handed out to a generated or imported code.
+    next_serial = models.PositiveBigIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("pickup settings")
+        verbose_name_plural = _("pickup settings")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def load(cls) -> "PickupSettings":
+        obj, _created = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        return obj
+
+
+class PickupStore(models.Model):
+    """A store of the org tree where consumers may collect goods."""
+
+    store = models.OneToOneField(
+        Org,
+        verbose_name=_("store"),
+        on_delete=models.PROTECT,
+        related_name="pickup_store",
+        limit_choices_to={"kind": Org.Kind.STORE},
+    )
+    enabled = models.BooleanField(_("pickup enabled"), default=True)
+    address = models.CharField(_("address"), max_length=200)
+    contact_name = models.CharField(_("contact"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    manager_phone = models.CharField(_("manager phone"), max_length=20, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=60, blank=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("pickup store")
+        verbose_name_plural = _("pickup stores")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.store.name
+
+
+class Courier(models.Model):
+    name = models.CharField(_("courier name"), max_length=50, unique=True)
+    code = models.CharField(
+        _("courier code"),
+        max_length=30,
+        unique=True,
+        help_text=_("The courier company's standard code, e.g. SF, YTO, ZTO, STO, YD, JD, EMS"),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("courier")
+        verbose_name_plural = _("couriers")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(_("category name"), max_length=50, unique=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SpecAttribute(models.Model):
+    """A property shared by products, e.g. 产地, 重量, 包装."""
+
+    name = models.CharField(_("attribute name"), max_length=30, unique=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("spec attribute")
+        verbose_name_plural = _("spec attributes")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SpecValue(models.Model):
+    attribute = models.ForeignKey(
+        SpecAttribute, verbose_name=_("attribute"), on_delete=models.CASCADE, related_name="values"
+    )
+    value = models.CharField(_("value"), max_length=50)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("spec value")
+        verbose_name_plural = _("spec values")
+        ordering = ["attribute__sort_order", "attribute_id", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["attribute", "value"], name="pickup_spec_value_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.attribute.name}：{self.value}"
+
+
+class Brand(models.Model):
+    name = models.CharField(_("brand name"), max_length=50, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    name = models.CharField(_("product name"), max_length=100)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products"
+    )
+    brand = models.ForeignKey(
+        Brand,
+        verbose_name=_("brand"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+    )
+    spec_values = models.ManyToManyField(
+        SpecValue, verbose_name=_("specs"), blank=True, related_name="products"
+    )
+    unit = models.CharField(_("unit"), max_length=10, default="份")
+    price = MoneyField(_("reference price"), default=0)
+    description = models.TextField(_("details"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="pickup_price_gte_0")]
+
+    def __str__(self):
+        return self.name
+
+
+class CardType(models.Model):
+    """A kind of gift card (卡券), e.g. 2388套餐: its products and how they are delivered."""
+
+    class Selection(models.TextChoices):
+        FIXED = "fixed", _("fixed products")
+        CHOOSE = "choose", _("choose N of the list")
+
+    name = models.CharField(_("card type name"), max_length=60, unique=True)
+    face_value = MoneyField(_("face value"), default=0)
+    selection = models.CharField(
+        _("product selection"), max_length=10, choices=Selection.choices, default=Selection.FIXED
+    )
+    choose_count = models.PositiveIntegerField(_("products to choose"), default=1)
+    products = models.ManyToManyField(
+        Product, through="CardTypeItem", verbose_name=_("products"), related_name="card_types"
+    )
+    allow_ship = models.BooleanField(_("ship to an address"), default=True)
+    allow_store_pickup = models.BooleanField(_("pick up in store"), default=True)
+    stores = models.ManyToManyField(
+        PickupStore,
+        verbose_name=_("allowed stores"),
+        blank=True,
+        related_name="card_types",
+        help_text=_("Leave empty to allow every enabled pickup store."),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("card type")
+        verbose_name_plural = _("card types")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(allow_ship=True) | Q(allow_store_pickup=True),
+                name="pickup_cardtype_some_delivery",
+            ),
+            models.CheckConstraint(
+                condition=Q(choose_count__gte=1), name="pickup_cardtype_choose_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
+                name="pickup_cardtype_validity_order",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_valid_on(self, day) -> bool:
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_until and day > self.valid_until)
+
+
+class CardTypeItem(models.Model):
+    card_type = models.ForeignKey(CardType, on_delete=models.CASCADE, related_name="items")
+    # PROTECT: a product in use by a card type cannot be deleted.
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="card_items"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("card type product")
+        verbose_name_plural = _("card type products")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["card_type", "product"], name="pickup_item_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="pickup_item_qty_gte_1"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} × {self.quantity}"
+
+
+class CodeFormat(models.TextChoices):
+    DIGITS = "digits", _("digits")
+    LETTERS = "letters", _("letters")
+    MIXED = "mixed", _("digits and letters")
+
+
+class CodeBatch(models.Model):
+    """One generation (or import) of pickup codes: its parameters and reserved serial range."""
+
+    class Source(models.TextChoices):
+        GENERATED = "generated", _("generated")
+        IMPORTED = "imported", _("imported")
+
+    card_type = models.ForeignKey(
+        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="batches"
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.GENERATED
+    )
+    prefix = models.CharField(_("code prefix"), max_length=10, blank=True)
+    code_length = models.PositiveSmallIntegerField(_("code length"), default=0)
+    code_format = models.CharField(
+        _("code format"), max_length=10, choices=CodeFormat.choices, blank=True
+    )
+    password_length = models.PositiveSmallIntegerField(_("password length"), default=0)
+    password_format = models.CharField(
+        _("password format"), max_length=10, choices=CodeFormat.choices, blank=True
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    # Serial numbers serial_start .. serial_start + quantity - 1 belong to this batch.
+    serial_start = models.PositiveBigIntegerField(_("first serial number"))
+    job = models.ForeignKey(
+        Job,
+        verbose_name=_("job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("generated at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("code batch")
+        verbose_name_plural = _("code batches")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.pk}"
+
+    @property
+    def serial_end(self) -> int:
+        return self.serial_start + self.quantity - 1
+
+
+class PickupCode(models.Model):
+    """One pickup code (提货码) and its password."""
+
+    class Status(models.TextChoices):
+        UNUSED = "unused", _("unused")
+        USED = "used", _("used")
+
+    # The serial number (流水号) is the primary key: one index less to maintain per insert,
+    # and every code is reachable by it.
+    serial = models.PositiveBigIntegerField(_("serial number"), primary_key=True)
+    # Unique through Meta.constraints: no extra LIKE index on PostgreSQL (codes are looked up
+    # by equality only), one index less to maintain per insert.
+    code = models.CharField(_("pickup code"), max_length=40)
+    password = EncryptedTextField(_("password"))
+    card_type = models.ForeignKey(
+        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="codes"
+    )
+    batch = models.ForeignKey(
+        CodeBatch, verbose_name=_("batch"), on_delete=models.PROTECT, related_name="codes"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.UNUSED
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    shipped = models.BooleanField(_("shipped"), default=False)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    picked_up = models.BooleanField(_("picked up"), default=False)
+    picked_up_at = models.DateTimeField(_("picked up at"), null=True, blank=True)
+    red_packet_amount = MoneyField(_("red packet"), default=0)
+
+    class Meta:
+        verbose_name = _("pickup code")
+        verbose_name_plural = _("pickup codes")
+        ordering = ["serial"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="pickup_code_unique"),
+            models.CheckConstraint(
+                condition=Q(red_packet_amount__gte=0), name="pickup_code_red_packet_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="used") | Q(picked_up=False, shipped=False),
+                name="pickup_code_delivery_needs_use",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def is_used(self) -> bool:
+        return self.status == self.Status.USED
+
+
+class ImportRecord(models.Model):
+    """One upload of pickup codes: the original file, the counts and the per-row errors."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+
+    card_type = models.ForeignKey(
+        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="+"
+    )
+    batch = models.ForeignKey(
+        CodeBatch,
+        verbose_name=_("batch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    original_file = models.FileField(_("original file"), upload_to="pickup/imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    imported = models.PositiveIntegerField(_("imported"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    invalid = models.PositiveIntegerField(_("invalid"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    error_file = models.FileField(_("error list"), upload_to="pickup/imports/%Y/%m/", blank=True)
+    job = models.ForeignKey(
+        Job,
+        verbose_name=_("job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("import record")
+        verbose_name_plural = _("import records")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ExportRecord(models.Model):
+    """One export of pickup codes; the file itself is the job's result in the download centre."""
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel (.xlsx)"
+        CSV = "csv", "CSV (.csv)"
+
+    selection = models.JSONField(_("selection"), default=dict)
+    columns = models.JSONField(_("columns"), default=list)
+    file_format = models.CharField(
+        _("format"), max_length=4, choices=Format.choices, default=Format.XLSX
+    )
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    job = models.ForeignKey(
+        Job,
+        verbose_name=_("job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("export record")
+        verbose_name_plural = _("export records")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.pk}"

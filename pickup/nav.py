@@ -1,1 +1,25 @@
-NAV_ITEMS: list = []
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.navigation import NavItem
+
+SYSTEM = _("Pickup · system")
+CATALOGUE = _("Pickup · products")
+CARDS = _("Pickup · cards and codes")
+
+NAV_ITEMS = [
+    NavItem(CARDS, _("Card types"), "pickup:cardtype_list", "pickup.view", 300),
+    NavItem(CARDS, _("Pickup codes"), "pickup:code_list", "pickup.view", 310),
+    NavItem(CARDS, _("Generate codes"), "pickup:generate", "pickup.manage", 320),
+    NavItem(CARDS, _("Batch modify / delete"), "pickup:batch_action", "pickup.manage", 330),
+    NavItem(CARDS, _("Import codes"), "pickup:import", "pickup.manage", 340),
+    NavItem(CARDS, _("Export codes"), "pickup:export", "pickup.manage", 350),
+    NavItem(CATALOGUE, _("Products"), "pickup:product_list", "pickup.view", 400),
+    NavItem(CATALOGUE, _("Product categories"), "pickup:category_list", "pickup.view", 410),
+    NavItem(CATALOGUE, _("Product specs"), "pickup:spec_list", "pickup.view", 420),
+    NavItem(CATALOGUE, _("Brands"), "pickup:brand_list", "pickup.view", 430),
+    NavItem(SYSTEM, _("Pickup settings"), "pickup:settings", "pickup.manage", 500),
+    NavItem(SYSTEM, _("Pickup stores"), "pickup:store_list", "pickup.view", 510),
+    NavItem(SYSTEM, _("Couriers"), "pickup:courier_list", "pickup.view", 520),
+    NavItem(SYSTEM, _("SMS management"), "pickup:sms", "pickup.manage", 530),
+    NavItem(SYSTEM, _("Operation log"), "pickup:operation_log", "pickup.view", 540),
+]

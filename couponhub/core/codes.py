@@ -24,6 +24,7 @@ __all__ = [
     "random_code",
     "random_digits_number",
     "random_string",
+    "random_strings",
     "sequential_code",
     "sequential_codes",
 ]
@@ -135,6 +136,33 @@ def random_string(length: int, alphabet: str) -> str:
     if not alphabet:
         raise ValueError("字符集不能为空")
     return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def random_strings(count: int, length: int, alphabet: str) -> list[str]:
+    """Return ``count`` strings of ``length`` symbols drawn uniformly from ``alphabet``.
+
+    Same distribution as :func:`random_string`, but for large batches: random bytes from
+    :mod:`secrets` are mapped to symbols with rejection sampling (bytes at or above the largest
+    multiple of ``len(alphabet)`` are dropped, so every symbol is equally likely), in C.
+    """
+    if count < 0 or length < 0:
+        raise ValueError(f"数量和长度不能为负数（当前为{count}、{length}）")
+    n = len(alphabet)
+    if not 1 <= n <= 256 or len(set(alphabet)) != n:
+        raise ValueError("字符集必须为1～256个不重复字符")
+    if not alphabet.isascii():
+        raise ValueError("字符集只能包含ASCII字符")
+    limit = 256 - 256 % n
+    table = bytes(ord(alphabet[b % n]) if b < limit else 0 for b in range(256))
+    rejected = bytes(range(limit, 256))
+    needed = count * length
+    symbols = b""
+    while len(symbols) < needed:
+        want = needed - len(symbols)
+        raw = secrets.token_bytes(want * 256 // limit + 64)
+        symbols += raw.translate(table, rejected)
+    text = symbols[:needed].decode("ascii")
+    return [text[i : i + length] for i in range(0, needed, length)]
 
 
 def random_code(

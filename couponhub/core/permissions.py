@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "coupons.issue",
             "coupons.manage_physical",
             "redemption.manage_outside",
+            "pickup.view",
             "pickup.manage",
             "promocodes.view",
             "promocodes.apply",

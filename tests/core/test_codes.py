@@ -226,3 +226,20 @@ def test_ensure_code_space():
     assert isinstance(info.value, ValueError)
     assert info.value.reason == str(info.value)
     assert "码空间为100,000,000" in info.value.reason
+
+
+def test_random_strings_draw_every_symbol_of_the_alphabet_evenly():
+    from collections import Counter
+
+    from couponhub.core.codes import DIGITS, MIXED, random_strings
+
+    values = random_strings(20_000, 10, DIGITS)
+    assert len(values) == 20_000
+    assert all(len(v) == 10 and v.isdigit() for v in values)
+    counts = Counter("".join(values))
+    assert set(counts) == set(DIGITS)
+    # 200,000 symbols over 10 digits: each within 5 % of 20,000
+    assert all(19_000 < c < 21_000 for c in counts.values())
+    mixed = random_strings(1000, 8, MIXED)
+    assert set("".join(mixed)) <= set(MIXED)
+    assert random_strings(0, 8, MIXED) == []

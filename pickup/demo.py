@@ -1,0 +1,125 @@
+"""Demo data of gift-card pickup: catalogue, stores, couriers, two card types and a small batch."""
+
+from couponhub.core.models import Org
+from pickup.models import (
+    Brand,
+    CardType,
+    Category,
+    CodeBatch,
+    Courier,
+    PickupCode,
+    PickupSettings,
+    PickupStore,
+    Product,
+    SpecAttribute,
+    SpecValue,
+)
+from pickup.services import (
+    GenerationSpec,
+    create_code_batch,
+    fill_code_batch,
+    save_card_type,
+    save_record,
+    save_spec_attribute,
+)
+
+COURIERS = [
+    ("顺丰速运", "SF"),
+    ("中通快递", "ZTO"),
+    ("圆通速递", "YTO"),
+    ("京东物流", "JD"),
+    ("EMS", "EMS"),
+]
+SPECS = [("产地", ["阳澄湖", "太湖"]), ("重量", ["公蟹4.0两", "母蟹3.0两"]), ("包装", ["礼盒装"])]
+PRODUCTS = [
+    (
+        "阳澄湖大闸蟹 公4.0两 母3.0两 8只装",
+        "128.00",
+        ["阳澄湖", "公蟹4.0两", "母蟹3.0两", "礼盒装"],
+    ),
+    ("阳澄湖大闸蟹 公4.0两 母3.0两 10只装", "168.00", ["阳澄湖", "公蟹4.0两", "礼盒装"]),
+    ("太湖大闸蟹 8只装", "98.00", ["太湖", "礼盒装"]),
+    ("同仁堂西洋参礼盒", "388.00", ["礼盒装"]),
+]
+
+
+def _get_or_save(model, lookup: dict, **fields):
+    obj = model.objects.filter(**lookup).first()
+    return obj or save_record(actor=None, instance=model(**lookup, **fields))
+
+
+def seed(out) -> None:
+    settings_obj = PickupSettings.load()
+    if not settings_obj.contact_phone:
+        settings_obj.contact_phone = "4006-110-166"
+        settings_obj.pickup_notes = (
+            "1. 刮开密码涂层，输入提货码和密码。\n2. 选择快递到家或门店自提。"
+        )
+        save_record(actor=None, instance=settings_obj)
+    for name, code in COURIERS:
+        _get_or_save(Courier, {"code": code}, name=name)
+    for store_code, address, phone in [
+        ("380", "北京市朝阳区朝阳公园路6号蓝色港湾", "13800138380"),
+        ("201", "北京市东城区崇文门外大街3号新世界百货", "13800138201"),
+    ]:
+        store = Org.objects.filter(code=store_code).first()
+        if store is not None:
+            _get_or_save(
+                PickupStore,
+                {"store": store},
+                address=address,
+                manager_phone=phone,
+                contact_name="店长",
+                contact_phone="010-65000000",
+            )
+    for name, values in SPECS:
+        if not SpecAttribute.objects.filter(name=name).exists():
+            save_spec_attribute(actor=None, attribute=SpecAttribute(name=name), values=values)
+    food = _get_or_save(Category, {"name": "生鲜水产"})
+    gift = _get_or_save(Category, {"name": "滋补礼盒"})
+    brand = _get_or_save(Brand, {"name": "蟹状元"})
+    for name, price, specs in PRODUCTS:
+        if not Product.objects.filter(name=name).exists():
+            product = Product(
+                name=name,
+                category=gift if "参" in name else food,
+                brand=brand,
+                price=price,
+                unit="盒",
+            )
+            save_record(
+                actor=None,
+                instance=product,
+                m2m={"spec_values": SpecValue.objects.filter(value__in=specs)},
+            )
+    products = list(Product.objects.filter(name__in=[p[0] for p in PRODUCTS]).order_by("id"))
+    cards = {}
+    for name, value, selection, count, items in [
+        ("2388套餐", "2388.00", CardType.Selection.FIXED, 1, products[:1]),
+        ("3888套餐", "3888.00", CardType.Selection.CHOOSE, 2, products),
+    ]:
+        card = CardType.objects.filter(name=name).first()
+        if card is None:
+            card = save_card_type(
+                actor=None,
+                card_type=CardType(
+                    name=name, face_value=value, selection=selection, choose_count=count
+                ),
+                items=[(p, 1) for p in items],
+                stores=PickupStore.objects.all(),
+            )
+        cards[name] = card
+    batch = CodeBatch.objects.filter(card_type=cards["2388套餐"], prefix="DM").first()
+    if batch is None:
+        batch = create_code_batch(
+            actor=None,
+            card_type=cards["2388套餐"],
+            spec=GenerationSpec(quantity=50, prefix="DM", code_length=10),
+            background=False,
+        )
+    fill_code_batch(batch)
+    code = PickupCode.objects.filter(batch=batch, status=PickupCode.Status.UNUSED).first()
+    out.write(
+        f"Pickup demo: card types 2388套餐 / 3888套餐, batch {batch.pk} of {batch.quantity} codes; "
+        f"try code {code.code} password {code.password} at /pickup/c/{code.code}/"
+    )

@@ -1,0 +1,59 @@
+"""Background job runners of the pickup app. Each derives what is left from the database."""
+
+from django.conf import settings
+
+from couponhub.core.jobs import attach_result_file, job_runner, set_progress
+from couponhub.core.models import Job
+from pickup import selectors, services
+from pickup.models import CodeBatch, ExportRecord, ImportRecord
+
+
+@job_runner("pickup.generate_codes")
+def generate_codes(job: Job) -> None:
+    batch = CodeBatch.objects.get(pk=job.params["batch_id"])
+    services.fill_code_batch(batch, progress=lambda done, total: set_progress(job, done, total))
+    job.result = {"批次": batch.pk, "提货码数量": batch.quantity}
+    Job.objects.filter(pk=job.pk).update(result=job.result)
+
+
+@job_runner("pickup.import_codes")
+def import_codes(job: Job) -> None:
+    record = ImportRecord.objects.get(pk=job.params["import_id"])
+    record = services.run_code_import(record)
+    result = {
+        "导入": record.imported,
+        "重复": record.duplicates,
+        "无效": record.invalid,
+    }
+    if record.error:
+        result["错误"] = record.error
+    Job.objects.filter(pk=job.pk).update(result=result, total=record.total_rows)
+    set_progress(job, record.total_rows, record.total_rows)
+    if record.error_file:
+        with record.error_file.open("rb") as fh:
+            data = fh.read()
+        attach_result_file(job, f"import-{record.pk}-errors.csv", lambda p: p.write_bytes(data))
+
+
+@job_runner("pickup.export_codes")
+def export_codes(job: Job) -> None:
+    record = ExportRecord.objects.get(pk=job.params["export_id"])
+    base_url = job.params.get("base_url") or getattr(settings, "PICKUP_PUBLIC_URL", "")
+    total = job.total
+    written = 0
+
+    def write(path):
+        nonlocal written
+        written = selectors.write_code_export(
+            path,
+            selection=record.selection,
+            columns=record.columns,
+            file_format=record.file_format,
+            base_url=base_url,
+            progress=lambda done: set_progress(job, done, max(total, done)),
+        )
+
+    filename = selectors.export_filename(f"pickup-codes-{record.pk}", record.file_format)
+    attach_result_file(job, filename, write)
+    ExportRecord.objects.filter(pk=record.pk).update(row_count=written)
+    Job.objects.filter(pk=job.pk).update(result={"行数": written})

@@ -1,0 +1,62 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from couponhub.core.models import AuditEntry
+from pickup.models import PickupSettings
+
+pytestmark = pytest.mark.django_db
+
+DATA = {
+    "name": "大闸蟹提货系统",
+    "contact_phone": "4006-110-166",
+    "contact_address": "",
+    "service_hours": "9:00-18:00",
+    "red_packet_name": "蟹礼红包",
+    "pickup_notes": "请在有效期内提货",
+}
+
+
+def _image(fmt="PNG", size=(1200, 600)):
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 16, 46)).save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def test_settings_save_with_a_logo_resized(op_client):
+    response = op_client.post(
+        reverse("pickup:settings"),
+        {**DATA, "logo_upload": SimpleUploadedFile("logo.jpg", _image("JPEG"))},
+    )
+    assert response.status_code == 302
+    settings_obj = PickupSettings.load()
+    assert settings_obj.red_packet_name == "蟹礼红包"
+    with settings_obj.logo.open("rb") as fh, Image.open(fh) as img:
+        assert img.format == "PNG" and max(img.size) <= 400
+    entry = AuditEntry.objects.get(action="pickup.settings.update")
+    assert entry.after["logo"].startswith("pickup/logo/")
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"not an image at all", "LOGO：文件不是有效的图片。"),
+        (b"GIF89a" + b"\0" * 20, "LOGO：文件不是有效的图片。"),
+        (b"\0" * (2 * 1024 * 1024 + 1), "LOGO：文件超过2MB。"),
+    ],
+)
+def test_settings_refuse_bad_logos(op_client, content, message):
+    response = op_client.post(
+        reverse("pickup:settings"), {**DATA, "logo_upload": SimpleUploadedFile("x.png", content)}
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not PickupSettings.load().logo
+
+
+def test_settings_refused_to_hq(client, hq):
+    client.force_login(hq)
+    assert client.get(reverse("pickup:settings")).status_code == 403
