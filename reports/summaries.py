@@ -318,8 +318,100 @@ def sms_export(user, query) -> ExportSpec:
     )
 
 
+# --- pickup codes by card type and batch ----------------------------------------------------------
+
+
+def pickup_rows(user, query):
+    require_reports(user)
+    if not sees_everything(user):  # pickup codes belong to the group, not to a store
+        raise PermissionDenied
+    from pickup.models import PickupCode
+
+    cut = end_of_yesterday()
+    codes = PickupCode.objects.filter(batch__created_at__lt=cut)
+    rows = list(
+        codes.values("card_type__name", "batch_id", "batch__created_at", "batch__source")
+        .annotate(
+            generated=Count("serial"),
+            used=Count("serial", filter=Q(status="used", used_at__lt=cut)),
+            picked_up=Count("serial", filter=Q(picked_up=True, picked_up_at__lt=cut)),
+            shipped=Count("serial", filter=Q(shipped=True, shipped_at__lt=cut)),
+            red_packets=Count("serial", filter=Q(red_packet_amount__gt=0)),
+            red_packet_amount=Coalesce(Sum("red_packet_amount"), Decimal("0")),
+        )
+        .order_by("card_type__name", "-batch_id")
+    )
+    for row in rows:
+        row["batch_label"] = (
+            f"#{row['batch_id']} {timezone.localtime(row['batch__created_at']):%Y-%m-%d}"
+        )
+    return None, rows  # no period or org: pickup codes are counted as they stand
+
+
+def pickup_summary(user, query) -> dict:
+    form, rows = pickup_rows(user, query)
+    per_type = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        for key in ("generated", "used", "picked_up", "shipped"):
+            per_type[r["card_type__name"]][key] += r[key]
+    chart_rows = [{"name": name, **values} for name, values in per_type.items()]
+    return {
+        "form": form,
+        "rows": rows,
+        "charts": [
+            (
+                _("Generated / picked up / shipped per card type"),
+                charts.hbar_chart(
+                    chart_rows,
+                    label="name",
+                    series=[
+                        ("generated", "bar2"),
+                        ("picked_up", "bar3"),
+                        ("shipped", "bar4"),
+                    ],
+                    title=_("Generated / picked up / shipped per card type"),
+                ),
+            )
+        ],
+    }
+
+
+@export_builder("pickup")
+def pickup_export(user, query) -> ExportSpec:
+    rows = pickup_rows(user, query)[1]
+    return ExportSpec(
+        title=_("Pickup code summary export"),
+        filename="pickup-codes",
+        headers=[
+            _("card type"),
+            _("batch"),
+            _("generated"),
+            _("redeemed"),
+            _("picked up"),
+            _("shipped"),
+            _("red packets"),
+            _("red packet amount"),
+        ],
+        rows=(
+            [
+                r["card_type__name"],
+                r["batch_label"],
+                r["generated"],
+                r["used"],
+                r["picked_up"],
+                r["shipped"],
+                r["red_packets"],
+                r["red_packet_amount"],
+            ]
+            for r in rows
+        ),
+        total=len(rows),
+    )
+
+
 SUMMARIES = {
     "redemptions": (gettext_lazy("Redemptions"), redemption_summary, None),
     "promocodes": (gettext_lazy("Promo codes"), promo_summary, "reports.view_cost"),
     "sms": (gettext_lazy("SMS spend"), sms_summary, "reports.view_cost"),
+    "pickup": (gettext_lazy("Pickup codes"), pickup_summary, "reports.view"),
 }

@@ -145,3 +145,43 @@ def test_redemption_summary_export(client, world, django_capture_on_commit_callb
     assert job.status == Job.Status.SUCCEEDED
     rows = list(load_workbook(job.result_file.open("rb")).active.iter_rows(values_only=True))
     assert rows[0][0] == "日期" and sum(r[4] for r in rows[1:]) == 4
+
+
+def test_pickup_codes_by_card_type_and_batch(client, world, django_capture_on_commit_callbacks):
+    from tests.pickup.factories import CodeBatchFactory, PickupCodeFactory
+
+    yesterday = timezone.now() - DAY
+    batch = CodeBatchFactory(created_at=yesterday - DAY)
+    PickupCodeFactory(batch=batch)
+    PickupCodeFactory(
+        batch=batch, status="used", used_at=yesterday, picked_up=True, picked_up_at=yesterday
+    )
+    PickupCodeFactory(
+        batch=batch,
+        status="used",
+        used_at=yesterday,
+        shipped=True,
+        shipped_at=yesterday,
+        red_packet_amount=Decimal("8.80"),
+    )
+    PickupCodeFactory(batch=CodeBatchFactory(created_at=timezone.now()))  # today: not counted
+    hq = user_with_role(Role.HQ, world.group)
+    client.force_login(hq)
+
+    response = client.get(url("pickup"))
+
+    assert response.status_code == 200
+    (row,) = response.context["rows"]
+    assert (row["generated"], row["used"], row["picked_up"], row["shipped"]) == (3, 2, 1, 1)
+    assert (row["red_packets"], row["red_packet_amount"]) == (1, Decimal("8.80"))
+    assert "<svg" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reports:export", args=["pickup"]))
+    job = Job.objects.get(owner=hq)
+    rows = list(load_workbook(job.result_file.open("rb")).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][2] == 3  # header + one batch
+
+
+def test_pickup_summary_is_not_for_store_managers(client, world):
+    client.force_login(user_with_role(Role.STORE_MANAGER, world.store))
+    assert client.get(url("pickup")).status_code == 403
