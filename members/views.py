@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from django_tables2 import RequestConfig
 
 from couponhub.core.middleware import current_store
-from couponhub.core.permissions import mask_phone, permission_required
+from couponhub.core.permissions import has_perm, mask_phone, permission_required
 from coupons import selectors as coupon_selectors
 from members import selectors, services
 from members.filters import MemberFilter
@@ -40,6 +40,9 @@ def lookup(request):
         "section": section,
         "tab": tab,
         "searched": "q" in request.GET,
+        # the redemption app's selection form hooks into the 本店可用 tab
+        "can_redeem": has_perm(request.user, "redemption.redeem", store),
+        "selected": request.GET.get("selected", "").split(","),
     }
     if "q" in request.GET:
         result = selectors.find_member(q)

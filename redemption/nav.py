@@ -1,1 +1,36 @@
-NAV_ITEMS: list = []
+from django.utils.translation import gettext_lazy as _
+
+from couponhub.core.navigation import NavItem
+
+COUNTER = _("Counter")
+OUTSIDE = _("Outside coupons")
+
+NAV_ITEMS = [
+    NavItem(
+        COUNTER, _("Coupon redemption records"), "redemption:records", "redemption.view_records", 20
+    ),
+    NavItem(
+        COUNTER, _("Outside coupon redemption"), "redemption:outside_till", "redemption.redeem", 30
+    ),
+    NavItem(
+        OUTSIDE,
+        _("Outside shop binding"),
+        "redemption:outside_shops",
+        "redemption.manage_outside",
+        10,
+    ),
+    NavItem(
+        OUTSIDE,
+        _("Outside coupon activities"),
+        "redemption:outside_activities",
+        "redemption.manage_outside",
+        20,
+    ),
+    NavItem(
+        OUTSIDE,
+        _("Outside coupon mapping"),
+        "redemption:outside_mappings",
+        "redemption.manage_outside",
+        30,
+    ),
+]

@@ -1,2 +1,18 @@
+from django.urls import path
+
+from redemption import outside_views, views
+
 app_name = "redemption"
-urlpatterns: list = []
+urlpatterns = [
+    path("start/", views.start, name="start"),
+    path("verify/<int:pk>/", views.verify, name="verify"),
+    path("<int:pk>/link/", views.link, name="link"),
+    path("<int:pk>/receipt/", views.receipt, name="receipt"),
+    path("records/", views.records, name="records"),
+    path("lines/<int:pk>/return/", views.return_line, name="return_line"),
+    path("outside/shops/", outside_views.shops, name="outside_shops"),
+    path("outside/shops/<int:pk>/unbind/", outside_views.unbind, name="outside_unbind"),
+    path("outside/activities/", outside_views.activities, name="outside_activities"),
+    path("outside/mappings/", outside_views.mappings, name="outside_mappings"),
+    path("outside/till/", outside_views.till, name="outside_till"),
+]

@@ -1,0 +1,92 @@
+"""Coupon issuance over the signed API (SPEC.md §10): claim / purchase / U-value exchange."""
+
+import datetime
+from typing import Literal
+
+from ninja import Field, Router, Schema
+
+from api.errors import ApiError
+from api.idempotency import idempotent
+from coupons import services
+from coupons.models import Campaign, CouponRule
+from members.models import Member
+
+router = Router(tags=["coupons"])
+ERRORS = {400: dict, 404: dict, 409: dict}
+
+
+class IssueIn(Schema):
+    action: Literal["claim", "purchase", "exchange"]
+    rule_code: str = Field("", max_length=30)
+    campaign_code: str = Field("", max_length=30)
+    payment_method: str = Field("", max_length=20, description="purchase only")
+
+
+class IssueOut(Schema):
+    code: str
+    name: str
+    channel: str
+    status: str
+    valid_from: datetime.datetime
+    valid_to: datetime.datetime
+    price_paid: str | None
+    u_value_paid: int | None
+    u_value_balance: int
+
+
+@router.post(
+    "/members/{card_no}/coupons",
+    response={201: IssueOut, **ERRORS},
+    summary="Issue a coupon to a member: claim, purchase or U-value exchange, by rule or campaign",
+)
+@idempotent
+def issue_to_member(request, card_no: str, payload: IssueIn):
+    member = Member.objects.filter(card_no=card_no).first()
+    if member is None:
+        raise ApiError("member_not_found", f"会员卡号{card_no}不存在", 404)
+    if bool(payload.rule_code) == bool(payload.campaign_code):
+        raise ApiError("invalid_request", "rule_code 与 campaign_code 必须且只能填写一个", 422)
+    campaign, rule = None, None
+    if payload.campaign_code:
+        campaign = (
+            Campaign.objects.select_related("rule").filter(code=payload.campaign_code).first()
+        )
+        if campaign is None:
+            raise ApiError("campaign_not_found", f"活动编码{payload.campaign_code}不存在", 404)
+        rule = campaign.rule
+    else:
+        rule = CouponRule.objects.filter(code=payload.rule_code).first()
+        if rule is None:
+            raise ApiError("rule_not_found", f"规则编码{payload.rule_code}不存在", 404)
+    actor = f"api:{request.auth.name}"
+    try:
+        if payload.action == "claim":
+            coupon = services.claim_coupon(actor=actor, rule=rule, member=member, campaign=campaign)
+        elif payload.action == "purchase":
+            if not payload.payment_method:
+                raise ApiError("invalid_request", "购买时必须填写 payment_method（支付方式）", 422)
+            coupon = services.purchase_coupon(
+                actor=actor,
+                rule=rule,
+                member=member,
+                campaign=campaign,
+                payment_method=payload.payment_method,
+            )
+        else:
+            coupon = services.exchange_coupon(
+                actor=actor, member=member, campaign=campaign, rule=None if campaign else rule
+            )
+    except services.CouponError as exc:
+        raise ApiError("issue_refused", str(exc), 409) from None
+    member.refresh_from_db(fields=["u_value"])
+    return 201, {
+        "code": coupon.code,
+        "name": rule.name,
+        "channel": coupon.channel,
+        "status": coupon.status,
+        "valid_from": coupon.valid_from,
+        "valid_to": coupon.valid_to,
+        "price_paid": str(coupon.price_paid) if coupon.price_paid is not None else None,
+        "u_value_paid": coupon.u_value_paid,
+        "u_value_balance": member.u_value,
+    }

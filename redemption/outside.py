@@ -1,0 +1,225 @@
+"""Outside coupons (seed 003, 聚微量票券): bind a shop, activities, product mappings, the coupons a
+shop pushes, and their redemption at the till with the three errors of the seed, word for word."""
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from couponhub.core.audit import record_audit, snapshot
+from couponhub.core.models import Org
+from couponhub.core.sms import send_sms
+from coupons.models import store_ancestor_ids
+from members.models import Member
+from redemption.models import OutsideActivity, OutsideCoupon, OutsideProductMapping, OutsideShop
+from redemption.services import Item, RedemptionRefused
+
+NOT_FOUND = "票券不存在"
+NO_DISH = "订单中没有此券相关菜品,不能使用"
+
+
+def store_refusal(store: Org, code: str) -> str:
+    return f"{store.name}不能使用该票券,票券【消费号{code}】不能使用!"
+
+
+def bind_shop(*, actor, org: Org, name: str, shop_id: str, secret: str) -> OutsideShop:
+    """聚微量票券关联: bind (or re-bind) an outside shop by its store id + secret."""
+    shop_id = shop_id.strip()
+    with transaction.atomic():
+        shop = OutsideShop.objects.select_for_update().filter(shop_id=shop_id).first()
+        if shop is None:
+            shop = OutsideShop(shop_id=shop_id)
+        shop.org = org
+        shop.name = name
+        shop.secret = secret
+        shop.is_bound = True
+        shop.bound_at = timezone.now()
+        shop.save()
+        record_audit(
+            actor=actor,
+            action="redemption.outside_bind",
+            obj=shop,
+            org=org,
+            after={"name": name, "shop_id": shop_id},
+        )
+    return shop
+
+
+def unbind_shop(*, actor, shop: OutsideShop) -> OutsideShop:
+    with transaction.atomic():
+        OutsideShop.objects.filter(pk=shop.pk).update(is_bound=False)
+        record_audit(actor=actor, action="redemption.outside_unbind", obj=shop, org=shop.org)
+    shop.refresh_from_db()
+    return shop
+
+
+def save_activity(*, actor, activity: OutsideActivity, stores: Sequence[Org]) -> OutsideActivity:
+    if activity.coupon_type == OutsideActivity.Type.ITEM and not activity.sku:
+        raise RedemptionRefused("sku_required", "菜品/商品编号：实物券必须填写对应菜品编号")
+    with transaction.atomic():
+        created = activity.pk is None
+        activity.save()
+        activity.stores.set(stores)
+        record_audit(
+            actor=actor,
+            action="redemption.outside_activity_create"
+            if created
+            else "redemption.outside_activity_update",
+            obj=activity,
+            org=activity.org,
+            after=snapshot(
+                activity, ["name", "coupon_type", "face_value", "sku", "valid_from", "valid_to"]
+            ),
+        )
+    return activity
+
+
+def save_mapping(*, actor, mapping: OutsideProductMapping) -> OutsideProductMapping:
+    with transaction.atomic():
+        mapping.save()
+        record_audit(
+            actor=actor,
+            action="redemption.outside_mapping",
+            obj=mapping,
+            org=mapping.shop.org,
+            after={"product": mapping.product_name, "activity": mapping.activity.name},
+        )
+    return mapping
+
+
+def normalise_code(code: str, prefix: str) -> str:
+    code = code.strip().upper()
+    return code if code.startswith(prefix) else f"{prefix}{code}"
+
+
+def receive_outside_coupons(
+    *, shop_id: str, coupons: Sequence[dict], source: str
+) -> tuple[list[str], list[str]]:
+    """The shop pushes coupons it sold: all or nothing; codes already here are duplicates."""
+    shop = OutsideShop.objects.filter(shop_id=shop_id, is_bound=True).first()
+    if shop is None:
+        raise RedemptionRefused("outside_shop_not_bound", f"外部店铺{shop_id}未绑定", status=404)
+    mappings = {
+        m.product_id: m
+        for m in OutsideProductMapping.objects.filter(shop=shop).select_related("activity")
+    }
+    created, duplicates = [], []
+    now = timezone.now()
+    with transaction.atomic():
+        for data in coupons:
+            mapping = mappings.get(data["product_id"])
+            if mapping is None:
+                raise RedemptionRefused(
+                    "product_not_mapped", f"外部商品{data['product_id']}未关联本地票券"
+                )
+            code = normalise_code(data["code"], shop.code_prefix)
+            if OutsideCoupon.objects.filter(code=code).exists() or code in created:
+                duplicates.append(code)
+                continue
+            phone = data.get("phone") or ""
+            OutsideCoupon.objects.create(
+                code=code,
+                shop=shop,
+                mapping=mapping,
+                activity=mapping.activity,
+                phone=phone,
+                member=Member.objects.filter(phone=phone).first() if phone else None,
+                sold_at=data.get("sold_at") or now,
+            )
+            created.append(code)
+        record_audit(
+            actor=source,
+            action="redemption.outside_received",
+            obj=shop,
+            org=shop.org,
+            after={"created": created, "duplicates": duplicates},
+        )
+    return created, duplicates
+
+
+def outside_refusal(
+    coupon: OutsideCoupon | None, store: Org, items: Sequence[Item] | None, code: str, today=None
+) -> RedemptionRefused | None:
+    today = today or timezone.localdate()
+    if coupon is None or not coupon.shop.is_bound:
+        return RedemptionRefused("outside_coupon_not_found", NOT_FOUND, status=404)
+    activity = coupon.activity
+    if coupon.status == OutsideCoupon.Status.USED:
+        return RedemptionRefused("outside_coupon_used", f"票券【消费号{coupon.code}】已使用")
+    if coupon.status == OutsideCoupon.Status.VOIDED or not activity.is_active:
+        return RedemptionRefused("outside_coupon_voided", f"票券【消费号{coupon.code}】已作废")
+    if activity.valid_to < today or activity.valid_from > today:
+        return RedemptionRefused(
+            "outside_coupon_expired", f"票券【消费号{coupon.code}】不在有效期内"
+        )
+    allowed = {o.pk for o in activity.stores.all()}
+    if not allowed & set(store_ancestor_ids(store)):
+        return RedemptionRefused("store_not_allowed", store_refusal(store, coupon.code))
+    if activity.coupon_type == OutsideActivity.Type.ITEM:
+        skus = {i.sku for i in items or ()}
+        if activity.sku not in skus:
+            return RedemptionRefused("product_not_in_order", NO_DISH)
+    if activity.min_order_amount and items is not None:
+        total = sum((i.amount for i in items), 0)
+        if total < activity.min_order_amount:
+            return RedemptionRefused(
+                "below_threshold", f"消费金额未满{activity.min_order_amount}元,不能使用"
+            )
+    return None
+
+
+def find_outside_coupon(code: str) -> OutsideCoupon | None:
+    code = code.strip().upper()
+    return (
+        OutsideCoupon.objects.select_related("shop", "activity", "member")
+        .prefetch_related("activity__stores")
+        .filter(code=code)
+        .first()
+    )
+
+
+def redeem_outside_coupon(
+    *,
+    code: str,
+    store: Org,
+    items: Sequence[Item] | None,
+    order_no: str = "",
+    operator: str,
+    actor=None,
+) -> OutsideCoupon:
+    """Use an outside coupon at the till; the member gets a notice through the SMS gateway."""
+    coupon = find_outside_coupon(code)
+    refusal = outside_refusal(coupon, store, items, code)
+    if refusal:
+        raise refusal
+    now = timezone.now()
+    with transaction.atomic():
+        updated = OutsideCoupon.objects.filter(
+            pk=coupon.pk, status=OutsideCoupon.Status.UNUSED
+        ).update(
+            status=OutsideCoupon.Status.USED,
+            used_at=now,
+            used_store=store,
+            order_no=order_no,
+            used_by=operator[:150],
+        )
+        if not updated:
+            raise RedemptionRefused("outside_coupon_used", f"票券【消费号{coupon.code}】已使用")
+        record_audit(
+            actor=actor or operator,
+            action="redemption.outside_redeem",
+            obj=coupon,
+            org=store,
+            after={"code": coupon.code, "order_no": order_no},
+        )
+        phone = coupon.phone or (coupon.member.phone if coupon.member_id else "")
+        if phone:
+            text = (
+                f"【{store.name}】您的票券【{coupon.activity.name}】(消费号{coupon.code})已于"
+                f"{timezone.localtime(now):%Y-%m-%d %H:%M}核销，感谢光临！"
+            )
+            transaction.on_commit(
+                lambda: send_sms(phone=phone, text=text, purpose="outside_redeemed")
+            )
+    coupon.refresh_from_db()
+    return coupon

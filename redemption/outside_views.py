@@ -1,0 +1,101 @@
+"""Outside coupon pages (seed 003): bind shops, activities, product mappings, till redemption."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from couponhub.core.middleware import current_store
+from couponhub.core.permissions import get_scoped_or_404, permission_required, scoped
+from members.models import MemberOrder
+from redemption import outside
+from redemption.forms import PERM, ActivityForm, BindShopForm, MappingForm, OutsideRedeemForm
+from redemption.models import OutsideActivity, OutsideCoupon, OutsideProductMapping, OutsideShop
+from redemption.services import Item, RedemptionRefused
+
+
+@permission_required(PERM)
+def shops(request):
+    form = BindShopForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        shop = outside.bind_shop(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"{shop.name}已绑定")
+        return redirect("redemption:outside_shops")
+    rows = scoped(request.user, PERM, OutsideShop.objects.select_related("org"), "org")
+    return render(request, "redemption/outside_shops.html", {"form": form, "shops": rows})
+
+
+@require_POST
+@permission_required(PERM)
+def unbind(request, pk):
+    shop = get_scoped_or_404(request.user, PERM, OutsideShop.objects.all(), "org", pk=pk)
+    outside.unbind_shop(actor=request.user, shop=shop)
+    messages.success(request, f"{shop.name}已解除绑定")
+    return redirect("redemption:outside_shops")
+
+
+@permission_required(PERM)
+def activities(request):
+    form = ActivityForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        activity = form.save(commit=False)
+        outside.save_activity(
+            actor=request.user, activity=activity, stores=form.cleaned_data["stores"]
+        )
+        messages.success(request, f"活动{activity.name}已保存")
+        return redirect("redemption:outside_activities")
+    rows = scoped(request.user, PERM, OutsideActivity.objects.prefetch_related("stores"), "org")
+    return render(request, "redemption/outside_activities.html", {"form": form, "rows": rows})
+
+
+@permission_required(PERM)
+def mappings(request):
+    form = MappingForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        outside.save_mapping(actor=request.user, mapping=form.save(commit=False))
+        messages.success(request, "票券已关联")
+        return redirect("redemption:outside_mappings")
+    rows = scoped(
+        request.user,
+        PERM,
+        OutsideProductMapping.objects.select_related("shop", "activity"),
+        "shop__org",
+    )
+    return render(request, "redemption/outside_mappings.html", {"form": form, "rows": rows})
+
+
+@permission_required("redemption.redeem")
+def till(request):
+    """票券核销 at the counter: scan or type the consumption number (J…) + Enter."""
+    store = current_store(request)
+    form = OutsideRedeemForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid() and store is not None:
+        order_no = form.cleaned_data["order_no"].strip()
+        items = None
+        if order_no:
+            order = MemberOrder.objects.filter(store=store, order_no=order_no).first()
+            if order is None:
+                form.add_error("order_no", f"本店没有订单{order_no}")
+            else:
+                items = [Item(sku=i.sku, amount=i.amount) for i in order.items.all()]
+        if form.is_valid():
+            try:
+                coupon = outside.redeem_outside_coupon(
+                    code=form.cleaned_data["code"],
+                    store=store,
+                    items=items,
+                    order_no=order_no,
+                    operator=request.user.get_username(),
+                    actor=request.user,
+                )
+            except RedemptionRefused as exc:
+                error = exc.message
+            else:
+                messages.success(
+                    request, f"票券【消费号{coupon.code}】{coupon.activity.name}核销成功"
+                )
+                return redirect("redemption:outside_till")
+    recent = OutsideCoupon.objects.filter(used_store=store).select_related("activity")[:20]
+    status = 400 if error or form.errors else 200
+    context = {"form": form, "error": error, "recent": recent, "store": store}
+    return render(request, "redemption/outside_till.html", context, status=status)

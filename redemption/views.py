@@ -1,0 +1,229 @@
+"""Counter pages: 核销优惠券 → SMS code → 关联订单 → receipt; 优惠券核销记录 with 退券/关联订单."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from couponhub.core.middleware import current_store
+from couponhub.core.permissions import (
+    get_scoped_or_404,
+    has_perm,
+    mask_phone,
+    permission_required,
+    require_in_scope,
+    scoped,
+)
+from coupons.models import Coupon
+from members.models import Member, MemberOrder
+from redemption import selectors, services
+from redemption.filters import RecordFilter
+from redemption.models import Redemption, RedemptionLine, SmsChallenge
+from redemption.services import RedemptionRefused
+from redemption.tables import RecordTable
+
+COUNTER_APP = "门店后台"
+
+
+def _counter_store(request):
+    store = current_store(request)
+    if store is None:
+        raise PermissionDenied
+    require_in_scope(request.user, "redemption.redeem", store)
+    return store
+
+
+def _lookup_url(q: str, **extra) -> str:
+    params = {"q": q, "view": "coupons", "tab": "usable", **extra}
+    return f"{reverse('members:lookup')}?{urlencode(params)}"
+
+
+@require_POST
+@permission_required("redemption.redeem")
+def start(request):
+    """核销优惠券: check the selection and text the code to the member's phone."""
+    store = _counter_store(request)
+    q = request.POST.get("q", "")
+    try:
+        member = Member.objects.get(pk=request.POST.get("member"))
+    except (Member.DoesNotExist, ValueError):
+        raise Http404 from None
+    ids = request.POST.getlist("coupon")
+    try:
+        ids = [int(i) for i in ids]
+        challenge = services.start_sms_challenge(
+            member=member, store=store, coupon_ids=ids, actor=request.user
+        )
+    except ValueError as exc:
+        message = exc.message if isinstance(exc, RedemptionRefused) else "所选优惠券不正确"
+        messages.error(request, message)
+        return redirect(_lookup_url(q, selected=",".join(str(i) for i in ids)))
+    return redirect(f"{reverse('redemption:verify', args=[challenge.pk])}?{urlencode({'q': q})}")
+
+
+def _challenge(request, pk) -> SmsChallenge:
+    qs = SmsChallenge.objects.select_related("member", "store")
+    challenge = get_scoped_or_404(request.user, "redemption.redeem", qs, "store", pk=pk)
+    if challenge.clerk_id != request.user.pk:
+        raise Http404
+    return challenge
+
+
+@permission_required("redemption.redeem")
+def verify(request, pk):
+    """Type the code the member received; Enter submits; the error stands under the input."""
+    challenge = _challenge(request, pk)
+    store = _counter_store(request)
+    q = request.GET.get("q") or request.POST.get("q", "")
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if "resend" in request.POST:
+            try:
+                services.resend_sms_code(challenge=challenge, actor=request.user)
+                messages.success(request, "验证码已重新发送")
+                return redirect(f"{request.path}?{urlencode({'q': q})}")
+            except RedemptionRefused as exc:
+                error, status = exc.message, 400
+        else:
+            try:
+                redemption = services.verify_and_redeem(
+                    challenge=challenge,
+                    code=request.POST.get("code", ""),
+                    coupon_ids=[int(i) for i in request.POST.getlist("coupon") if i.isdigit()],
+                    store=store,
+                    actor=request.user,
+                    app=COUNTER_APP,
+                )
+            except RedemptionRefused as exc:
+                error, status = exc.message, 400
+            else:
+                url = reverse("redemption:link", args=[redemption.pk])
+                return redirect(f"{url}?{urlencode({'q': q, 'flow': 1})}")
+        challenge.refresh_from_db()
+    coupons = Coupon.objects.filter(pk__in=challenge.coupon_ids).select_related("rule")
+    wait = 60 - int((timezone.now() - challenge.last_sent_at).total_seconds())
+    context = {
+        "challenge": challenge,
+        "coupons": coupons,
+        "masked_phone": mask_phone(challenge.phone, request.user),
+        "error": error,
+        "q": q,
+        "resend_wait": max(0, wait),
+        "closed": challenge.status != SmsChallenge.Status.PENDING,
+    }
+    return render(request, "redemption/verify.html", context, status=status)
+
+
+def _redemption(request, pk, perm) -> Redemption:
+    return get_scoped_or_404(request.user, perm, selectors.redemption_detail(pk), "store", pk=pk)
+
+
+@permission_required("redemption.link_order")
+def link(request, pk):
+    """订单选择: the member's orders here (刷新 reloads); 关联订单 or 暂不关联订单."""
+    redemption = _redemption(request, pk, "redemption.link_order")
+    q = request.GET.get("q") or request.POST.get("q", "")
+    flow = request.GET.get("flow") or request.POST.get("flow")
+    receipt = f"{reverse('redemption:receipt', args=[redemption.pk])}?{urlencode({'q': q})}"
+    error = ""
+    if redemption.order_id:
+        messages.info(request, "该核销记录已关联订单")
+        return redirect(receipt)
+    if request.method == "POST":
+        if "skip" in request.POST:
+            return redirect(receipt)
+        order_id = request.POST.get("order")
+        order = None
+        if order_id and order_id.isdigit():
+            order = MemberOrder.objects.filter(pk=order_id, store=redemption.store).first()
+        if order is None:
+            error = "请选择要关联的订单"
+        else:
+            try:
+                services.link_order(redemption=redemption, order=order, actor=request.user)
+            except RedemptionRefused as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"已关联订单{order.order_no}")
+                if flow:
+                    return redirect(receipt)
+                return redirect("redemption:records")
+    orders = (
+        selectors.orders_for_linking(redemption.member, redemption.store)
+        if redemption.member_id
+        else MemberOrder.objects.none()
+    )
+    context = {
+        "redemption": redemption,
+        "orders": orders,
+        "error": error,
+        "q": q,
+        "flow": flow,
+        "lines": redemption.lines.select_related("coupon__rule"),
+    }
+    return render(request, "redemption/link.html", context, status=400 if error else 200)
+
+
+@permission_required("redemption.redeem")
+def receipt(request, pk):
+    redemption = _redemption(request, pk, "redemption.redeem")
+    context = {
+        "redemption": redemption,
+        "lines": redemption.lines.select_related("coupon__rule"),
+        "q": request.GET.get("q", ""),
+        "masked_phone": mask_phone(redemption.member.phone, request.user)
+        if redemption.member_id
+        else "",
+    }
+    return render(request, "redemption/receipt.html", context)
+
+
+@permission_required("redemption.view_records")
+def records(request):
+    """优惠券核销记录, scoped to the user's stores."""
+    qs = scoped(
+        request.user, "redemption.view_records", selectors.record_lines(), "redemption__store"
+    )
+    filterset = RecordFilter(request.GET, queryset=qs)
+    table = RecordTable(
+        filterset.qs,
+        request=request,
+        can_return=has_perm(request.user, "redemption.return"),
+        can_link=has_perm(request.user, "redemption.link_order"),
+    )
+    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    return render(request, "redemption/records.html", {"filter": filterset, "table": table})
+
+
+@require_POST
+@permission_required("redemption.return")
+def return_line(request, pk):
+    """退券 of one line, once."""
+    line = get_scoped_or_404(
+        request.user,
+        "redemption.return",
+        RedemptionLine.objects.select_related("coupon__rule", "redemption__store"),
+        "redemption__store",
+        pk=pk,
+    )
+    try:
+        services.return_redemption_line(line=line, actor=request.user)
+    except RedemptionRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        line.coupon.refresh_from_db()
+        if line.coupon.effective_status() == Coupon.Status.EXPIRED:
+            messages.warning(request, f"券{line.coupon.code}已退回，但已过有效期，会员不可再使用")
+        else:
+            messages.success(request, f"券{line.coupon.code}已退回为未使用")
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("redemption:records")

@@ -1,0 +1,186 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from couponhub.core.models import RoleAssignment
+from redemption.models import OutsideActivity, OutsideCoupon, OutsideShop
+from tests.api.factories import ApiClientFactory
+from tests.api.signed import SignedClient
+from tests.factories import StoreFactory, user_with_role
+from tests.members.factories import MemberOrderItemFactory
+from tests.redemption.factories import (
+    OutsideCouponFactory,
+    OutsideProductMappingFactory,
+    OutsideShopFactory,
+)
+
+pytestmark = pytest.mark.django_db
+Role = RoleAssignment.Role
+REDEEM = "/api/v1/outside-coupons/redeem"
+
+
+@pytest.fixture
+def pos(client, store):
+    return SignedClient(client, ApiClientFactory(store=store, name="聚食汇收银"))
+
+
+def test_a_shop_pushes_sold_coupons_with_the_j_prefix(pos, store):
+    mapping = OutsideProductMappingFactory(product_id="P60", activity__stores=[store])
+    body = {
+        "shop_id": mapping.shop.shop_id,
+        "coupons": [{"code": "880001", "product_id": "P60", "phone": "18100004469"}],
+    }
+    response = pos.post("/api/v1/outside-coupons", body, idempotency_key="push-1")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"created": ["J880001"], "duplicates": []}
+    again = pos.post("/api/v1/outside-coupons", body)
+    assert again.json() == {"created": [], "duplicates": ["J880001"]}
+    coupon = OutsideCoupon.objects.get()
+    assert coupon.activity == mapping.activity and coupon.status == "unused"
+    unmapped = dict(body, coupons=[{"code": "J9", "product_id": "NOPE"}])
+    assert pos.post("/api/v1/outside-coupons", unmapped).json()["error"]["code"] == (
+        "product_not_mapped"
+    )
+    unbound = dict(body, shop_id="NOPE")
+    assert pos.post("/api/v1/outside-coupons", unbound).status_code == 404
+
+
+def test_the_three_till_errors_word_for_word(
+    pos, store, sms_balance, sms_outbox, django_capture_on_commit_callbacks
+):
+    other = StoreFactory(name="右姑娘火锅(皇岗店)")
+    item = OutsideCouponFactory(
+        code="J880002",
+        mapping__activity__coupon_type=OutsideActivity.Type.ITEM,
+        mapping__activity__sku="D001",
+        mapping__activity__sku_name="鱼香肉丝",
+        mapping__activity__stores=[store],
+    )
+    missing = pos.post(REDEEM, {"store_code": store.code, "code": "J000000"})
+    assert missing.json()["error"]["message"] == "票券不存在"
+    no_dish = pos.post(
+        REDEEM,
+        {"store_code": store.code, "code": item.code, "items": [{"sku": "X", "amount": "36"}]},
+    )
+    assert no_dish.json()["error"]["message"] == "订单中没有此券相关菜品,不能使用"
+    cash = OutsideCouponFactory(code="J880003", mapping__activity__stores=[other])
+    wrong_store = pos.post(REDEEM, {"store_code": store.code, "code": cash.code})
+    assert wrong_store.json()["error"]["message"] == (
+        f"{store.name}不能使用该票券,票券【消费号J880003】不能使用!"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ok = pos.post(
+            REDEEM,
+            {
+                "store_code": store.code,
+                "code": item.code,
+                "items": [{"sku": "D001", "amount": "36"}],
+            },
+        )
+    assert ok.status_code == 200, ok.content
+    item.refresh_from_db()
+    assert item.status == "used" and item.used_store == store
+    assert sms_outbox[-1]["phone"] == "18100004469" and "J880002" in sms_outbox[-1]["text"]
+    used = pos.post(REDEEM, {"store_code": store.code, "code": item.code, "items": []})
+    assert used.json()["error"]["code"] == "outside_coupon_used"
+
+
+def test_an_unbound_shops_coupon_does_not_exist_here(pos, store):
+    coupon = OutsideCouponFactory(mapping__activity__stores=[store])
+    OutsideShop.objects.filter(pk=coupon.shop_id).update(is_bound=False)
+    assert (
+        pos.post(REDEEM, {"store_code": store.code, "code": coupon.code}).json()["error"]["message"]
+        == "票券不存在"
+    )
+
+
+def test_operator_binds_a_shop_creates_an_activity_and_a_mapping(client, store):
+    group = store.parent.parent
+    client.force_login(user_with_role(Role.OPERATOR, group))
+    response = client.post(
+        reverse("redemption:outside_shops"),
+        {"org": group.pk, "name": "聚微量微商城", "shop_id": "S100", "secret": "abc"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "已绑定" in html and "S100" in html
+    shop = OutsideShop.objects.get()
+    assert shop.secret == "abc"  # decrypted by the field; stored encrypted
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM redemption_outsideshop")
+        assert cursor.fetchone()[0] != "abc"
+    bad = client.post(
+        reverse("redemption:outside_activities"),
+        {
+            "org": group.pk,
+            "name": "鱼香肉丝券",
+            "coupon_type": "item",
+            "face_value": "30",
+            "min_order_amount": "0",
+            "per_order_limit": "1",
+            "stores": [store.pk],
+            "valid_from": "2026-01-01",
+            "valid_to": "2026-12-31",
+        },
+    )
+    assert "实物券必须填写对应的菜品/商品编号" in bad.content.decode()
+    client.post(
+        reverse("redemption:outside_activities"),
+        {
+            "org": group.pk,
+            "name": "100元代金券",
+            "coupon_type": "cash",
+            "face_value": "100",
+            "min_order_amount": "0",
+            "per_order_limit": "1",
+            "stores": [store.pk],
+            "valid_from": "2020-01-01",
+            "valid_to": "2099-12-31",
+        },
+    )
+    activity = OutsideActivity.objects.get()
+    assert activity.face_value == Decimal("100") and list(activity.stores.all()) == [store]
+    client.post(
+        reverse("redemption:outside_mappings"),
+        {
+            "shop": shop.pk,
+            "product_id": "P60",
+            "product_name": "【60代100元票券抢购】",
+            "activity": activity.pk,
+        },
+    )
+    html = client.get(reverse("redemption:outside_mappings")).content.decode()
+    assert "【60代100元票券抢购】" in html and "【100元代金券】" in html
+
+
+def test_outside_pages_need_the_permission_and_scope(client, store):
+    client.force_login(user_with_role(Role.CLERK, store))
+    assert client.get(reverse("redemption:outside_shops")).status_code == 403
+    client.force_login(user_with_role(Role.OPERATOR, StoreFactory().parent))
+    shop = OutsideShopFactory()
+    assert client.post(reverse("redemption:outside_unbind", args=[shop.pk])).status_code == 404
+
+
+def test_the_clerk_redeems_at_the_counter_page(client, store, sms_balance):
+    client.force_login(user_with_role(Role.CLERK, store))
+    item = OutsideCouponFactory(
+        code="J880009",
+        mapping__activity__coupon_type="item",
+        mapping__activity__sku="D001",
+        mapping__activity__stores=[store],
+    )
+    url = reverse("redemption:outside_till")
+    assert "autofocus" in client.get(url).content.decode()
+    no_order = client.post(url, {"code": "j880009"})
+    assert no_order.status_code == 400
+    assert "订单中没有此券相关菜品,不能使用" in no_order.content.decode()
+    line = MemberOrderItemFactory(order__store=store, order__order_no="20200525000", sku="D001")
+    ok = client.post(url, {"code": "J880009", "order_no": line.order.order_no}, follow=True)
+    assert "核销成功" in ok.content.decode()
+    item.refresh_from_db()
+    assert item.status == "used"
+    missing = client.post(url, {"code": "J1"})
+    assert "票券不存在" in missing.content.decode()

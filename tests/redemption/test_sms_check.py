@@ -1,0 +1,153 @@
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+
+from coupons.models import Coupon
+from redemption import services
+from redemption.models import SmsChallenge, SmsCodeSend
+from redemption.services import RedemptionRefused
+from tests.coupons.factories import CouponFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def coupons(rule, member):
+    return [CouponFactory(rule=rule, member=member) for _ in range(2)]
+
+
+def start(member, store, coupons, clerk_user):
+    return services.start_sms_challenge(
+        member=member, store=store, coupon_ids=[c.pk for c in coupons], actor=clerk_user
+    )
+
+
+def last_code(outbox) -> str:
+    return re.search(r"验证码为(\d{6})", outbox[-1]["text"]).group(1)
+
+
+def verify(challenge, code, coupons, store, clerk_user):
+    return services.verify_and_redeem(
+        challenge=challenge,
+        code=code,
+        coupon_ids=[c.pk for c in coupons],
+        store=store,
+        actor=clerk_user,
+        app="门店后台",
+    )
+
+
+def test_the_code_goes_to_the_members_phone_hashed_and_redeems(
+    sms_balance, sms_outbox, store, member, coupons, clerk_user
+):
+    challenge = start(member, store, coupons, clerk_user)
+    assert sms_outbox[-1]["phone"] == "17700000516"
+    code = last_code(sms_outbox)
+    challenge.refresh_from_db()
+    assert code not in challenge.code_hash and len(challenge.code_hash) == 64
+    assert challenge.expires_at - challenge.last_sent_at == datetime.timedelta(minutes=5)
+    redemption = verify(challenge, code, coupons, store, clerk_user)
+    assert redemption.method == "sms" and redemption.lines.count() == 2
+    assert set(Coupon.objects.values_list("status", flat=True)) == {"used"}
+    with pytest.raises(RedemptionRefused) as exc:
+        verify(challenge, code, coupons, store, clerk_user)
+    assert exc.value.code == "challenge_used"
+
+
+def test_a_wrong_code_counts_and_the_fifth_kills_it(
+    sms_balance, sms_outbox, store, member, coupons, clerk_user
+):
+    challenge = start(member, store, coupons, clerk_user)
+    code = last_code(sms_outbox)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for left in (4, 3, 2, 1):
+        with pytest.raises(RedemptionRefused) as exc:
+            verify(challenge, wrong, coupons, store, clerk_user)
+        assert exc.value.code == "wrong_code" and f"还可以再试{left}次" in exc.value.message
+    with pytest.raises(RedemptionRefused) as exc:
+        verify(challenge, wrong, coupons, store, clerk_user)
+    assert exc.value.code == "too_many_attempts"
+    with pytest.raises(RedemptionRefused) as exc:
+        verify(challenge, code, coupons, store, clerk_user)
+    assert exc.value.code == "too_many_attempts"
+    challenge.refresh_from_db()
+    assert challenge.attempts == 5 and challenge.status == SmsChallenge.Status.DEAD
+    assert not Coupon.objects.filter(status="used").exists()
+
+
+def test_an_expired_code_is_refused(sms_balance, sms_outbox, store, member, coupons, clerk_user):
+    challenge = start(member, store, coupons, clerk_user)
+    SmsChallenge.objects.filter(pk=challenge.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    with pytest.raises(RedemptionRefused) as exc:
+        verify(challenge, last_code(sms_outbox), coupons, store, clerk_user)
+    assert exc.value.code == "code_expired" and "过期" in exc.value.message
+
+
+def test_the_code_is_bound_to_the_selection(
+    sms_balance, sms_outbox, store, member, coupons, clerk_user
+):
+    challenge = start(member, store, coupons, clerk_user)
+    with pytest.raises(RedemptionRefused) as exc:
+        verify(challenge, last_code(sms_outbox), coupons[:1], store, clerk_user)
+    assert exc.value.code == "selection_changed"
+
+
+def test_the_code_is_bound_to_the_store(
+    sms_balance, sms_outbox, store, other_store, member, coupons, clerk_user
+):
+    challenge = start(member, store, coupons, clerk_user)
+    with pytest.raises(RedemptionRefused) as exc:
+        verify(challenge, last_code(sms_outbox), coupons, other_store, clerk_user)
+    assert exc.value.code == "store_changed"
+
+
+def test_resend_waits_sixty_seconds(sms_balance, sms_outbox, store, member, coupons, clerk_user):
+    challenge = start(member, store, coupons, clerk_user)
+    with pytest.raises(RedemptionRefused) as exc:
+        services.resend_sms_code(challenge=challenge, actor=clerk_user)
+    assert exc.value.code == "resend_too_soon" and "秒后再试" in exc.value.message
+    first = last_code(sms_outbox)
+    SmsChallenge.objects.filter(pk=challenge.pk).update(
+        last_sent_at=timezone.now() - datetime.timedelta(seconds=61)
+    )
+    services.resend_sms_code(challenge=challenge, actor=clerk_user)
+    assert len(sms_outbox) == 2
+    second = last_code(sms_outbox)
+    if first != second:
+        with pytest.raises(RedemptionRefused):
+            verify(challenge, first, coupons, store, clerk_user)
+    verify(challenge, second, coupons, store, clerk_user)
+
+
+def test_ten_codes_a_day_per_phone(sms_balance, sms_outbox, store, member, coupons, clerk_user):
+    for _ in range(10):
+        start(member, store, coupons, clerk_user)
+    with pytest.raises(RedemptionRefused) as exc:
+        start(member, store, coupons, clerk_user)
+    assert exc.value.code == "daily_limit" and "10" in exc.value.message
+    assert SmsCodeSend.objects.filter(phone=member.phone).count() == 10
+    assert len(sms_outbox) == 10
+
+
+def test_the_selection_is_checked_before_any_sms(
+    sms_balance, sms_outbox, store, rule, member, clerk_user
+):
+    coupons = [CouponFactory(rule=rule, member=member) for _ in range(21)]
+    with pytest.raises(RedemptionRefused) as exc:
+        start(member, store, coupons, clerk_user)
+    assert exc.value.code == "too_many_coupons"
+    frozen = CouponFactory(rule=rule, member=member, status="frozen")
+    with pytest.raises(RedemptionRefused) as exc:
+        start(member, store, [frozen], clerk_user)
+    assert exc.value.code == "coupon_frozen" and frozen.code in exc.value.message
+    assert sms_outbox == []
+
+
+def test_an_empty_sms_balance_says_so(sms_outbox, store, member, coupons, clerk_user):
+    with pytest.raises(RedemptionRefused) as exc:
+        start(member, store, coupons, clerk_user)
+    assert exc.value.code == "sms_failed" and "余额不足" in exc.value.message
