@@ -29,6 +29,7 @@ from django.utils import timezone
 from couponhub.core.models import AuditEntry
 from couponhub.core.money import to_money
 from coupons.models import Coupon, CouponRule
+from redemption.models import RedemptionLine
 from reports.models import FactRun, RedemptionDailyFact, UValueCouponFact
 
 CHUNK = 5000
@@ -126,6 +127,15 @@ def changed_q(since, until) -> Q:
             .values("oid")
         )
         q |= Q(**{f"{field}__in": ids})
+    # a redemption returned, or its order linked, in the window (returns clear used_at)
+    returned = RedemptionLine.objects.filter(_in_window("returned_at", since, until))
+    q |= Q(pk__in=returned.values("coupon_id"))
+    relinked = (
+        audit.filter(object_type="redemption.redemption")
+        .annotate(oid=Cast("object_id", BigIntegerField()))
+        .values("oid")
+    )
+    q |= Q(pk__in=RedemptionLine.objects.filter(redemption_id__in=relinked).values("coupon_id"))
     return q
 
 
@@ -216,7 +226,17 @@ def source_facts(ids: Iterable[int], as_of: datetime.datetime) -> dict[int, dict
         .filter(u_value_q())
         .values(*SOURCE_FIELDS)
     )
-    return {row["id"]: fact_values(row, as_of) for row in rows}
+    facts = {row["id"]: fact_values(row, as_of) for row in rows}
+    used = [pk for pk, f in facts.items() if f["status"] == Status.USED]
+    if used:
+        lines = RedemptionLine.objects.filter(coupon_id__in=used, returned_at__isnull=True).values(
+            "coupon_id", "redemption__order_no", "redemption__order__order_no"
+        )
+        for line in lines:
+            facts[line["coupon_id"]]["order_no"] = (
+                line["redemption__order__order_no"] or line["redemption__order_no"] or ""
+            )
+    return facts
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -283,6 +303,11 @@ def changed_redemption_days(since, until) -> set[datetime.date] | None:
         "used_at", flat=True
     ):
         days.add(timezone.localdate(used_at))
+    # a return in the window takes a redemption off the day it was made
+    for redeemed_at in RedemptionLine.objects.filter(
+        returned_at__gte=since, returned_at__lt=until
+    ).values_list("redemption__created_at", flat=True):
+        days.add(timezone.localdate(redeemed_at))
     return days
 
 

@@ -203,3 +203,38 @@ def test_a_failed_run_is_logged_and_does_not_move_the_watermark(world, monkeypat
     run = FactRun.objects.get()
     assert run.status == FactRun.Status.FAILED and "disk full" in run.error
     assert facts.watermark() is None and not UValueCouponFact.objects.exists()
+
+
+def test_redemption_order_and_return_flow_into_the_facts(world):
+    from redemption import services as redemption_services
+    from redemption.models import Redemption, RedemptionLine
+    from tests.factories import user_with_role
+
+    coupon = exchanged(world.member, world.campaign)
+    clerk = user_with_role("clerk", world.store)
+    redemption = redemption_services.redeem_coupons(
+        store=world.store,
+        coupon_ids=[coupon.pk],
+        app="灵玑云",
+        method=Redemption.Method.choices[0][0],
+        actor=clerk,
+        order_no="19241:194501",
+    )
+    now = timezone.now()
+    # tonight (as if it were tomorrow): redeemed, with its order number
+    facts.build_facts(now=now + DAY)
+    fact = UValueCouponFact.objects.get(coupon_id=coupon.pk)
+    assert fact.status == Status.USED and fact.order_no == "19241:194501"
+    day = timezone.localdate(now)
+    assert RedemptionDailyFact.objects.get(day=day, store_id=world.store.pk).count == 1
+
+    # the day after: the coupon is returned (used_at cleared) and the next run catches it
+    line = RedemptionLine.objects.get(redemption=redemption)
+    redemption_services.return_redemption_line(line=line, actor=clerk)
+    RedemptionLine.objects.filter(pk=line.pk).update(returned_at=now + DAY)
+    run = facts.build_facts(now=now + 2 * DAY)
+
+    fact.refresh_from_db()
+    assert fact.status == Status.UNUSED and fact.order_no == "" and fact.used_at is None
+    assert run.updated >= 1
+    assert not RedemptionDailyFact.objects.filter(day=day, store_id=world.store.pk).exists()
