@@ -409,9 +409,91 @@ def pickup_export(user, query) -> ExportSpec:
     )
 
 
+# --- outside coupons (seed 003): sold and redeemed by shop, activity and store --------------------
+
+
+def outside_rows(user, query):
+    require_reports(user)
+    from redemption.models import OutsideCoupon
+
+    form = SummaryForm(query, user=user)
+    day_from, day_to = _period(form)
+    start, end = start_of_day(day_from), start_of_day(day_to + datetime.timedelta(days=1))
+    coupons = OutsideCoupon.objects.filter(
+        Q(sold_at__gte=start, sold_at__lt=end) | Q(used_at__gte=start, used_at__lt=end)
+    )
+    # a store sees the coupons redeemed there; the group sees every shop's sales too
+    coupons = coupons.filter(path_q(user, "used_store__path") | path_q(user, "shop__org__path"))
+    if org := _org(form):
+        coupons = coupons.filter(
+            Q(used_store__path__startswith=org.path) | Q(shop__org__path__startswith=org.path)
+        )
+    sold = Q(sold_at__gte=start, sold_at__lt=end)
+    redeemed = Q(status="used", used_at__gte=start, used_at__lt=end)
+    rows = list(
+        coupons.values("shop__name", "activity__name", "used_store__code", "used_store__name")
+        .annotate(
+            sold=Count("id", filter=sold),
+            sales=Coalesce(Sum("activity__face_value", filter=sold), Decimal("0")),
+            redeemed=Count("id", filter=redeemed),
+        )
+        .order_by("shop__name", "activity__name", "used_store__code")
+    )
+    for row in rows:
+        row["store"] = (
+            f"{row['used_store__code']}-{row['used_store__name']}"
+            if row["used_store__code"]
+            else ""
+        )
+    return form, rows
+
+
+def outside_summary(user, query) -> dict:
+    form, rows = outside_rows(user, query)
+    per_shop = defaultdict(lambda: {"sold": 0, "redeemed": 0})
+    for r in rows:
+        per_shop[r["shop__name"]]["sold"] += r["sold"]
+        per_shop[r["shop__name"]]["redeemed"] += r["redeemed"]
+    return {
+        "form": form,
+        "rows": rows,
+        "totals": {
+            "sold": sum(r["sold"] for r in rows),
+            "redeemed": sum(r["redeemed"] for r in rows),
+        },
+        "charts": [
+            (
+                _("Sold and redeemed per shop"),
+                charts.hbar_chart(
+                    [{"name": k, **v} for k, v in per_shop.items()],
+                    label="name",
+                    series=[("sold", "bar2"), ("redeemed", "bar")],
+                    title=_("Sold and redeemed per shop"),
+                ),
+            )
+        ],
+    }
+
+
+@export_builder("outside")
+def outside_export(user, query) -> ExportSpec:
+    rows = outside_rows(user, query)[1]
+    return ExportSpec(
+        title=_("Outside coupon summary export"),
+        filename="outside-coupons",
+        headers=[_("shop"), _("activity"), _("store"), _("sold"), _("sales amount"), _("redeemed")],
+        rows=(
+            [r["shop__name"], r["activity__name"], r["store"], r["sold"], r["sales"], r["redeemed"]]
+            for r in rows
+        ),
+        total=len(rows),
+    )
+
+
 SUMMARIES = {
     "redemptions": (gettext_lazy("Redemptions"), redemption_summary, None),
     "promocodes": (gettext_lazy("Promo codes"), promo_summary, "reports.view_cost"),
     "sms": (gettext_lazy("SMS spend"), sms_summary, "reports.view_cost"),
     "pickup": (gettext_lazy("Pickup codes"), pickup_summary, "reports.view"),
+    "outside": (gettext_lazy("Outside coupons"), outside_summary, None),
 }

@@ -185,3 +185,31 @@ def test_pickup_codes_by_card_type_and_batch(client, world, django_capture_on_co
 def test_pickup_summary_is_not_for_store_managers(client, world):
     client.force_login(user_with_role(Role.STORE_MANAGER, world.store))
     assert client.get(url("pickup")).status_code == 403
+
+
+def test_outside_coupons_sold_and_redeemed(client, world):
+    from tests.redemption.factories import OutsideCouponFactory, OutsideProductMappingFactory
+
+    yesterday = timezone.now() - DAY
+    mapping = OutsideProductMappingFactory(shop__org=world.group, activity__org=world.group)
+    OutsideCouponFactory(mapping=mapping, sold_at=yesterday)
+    OutsideCouponFactory(
+        mapping=mapping,
+        sold_at=yesterday,
+        status="used",
+        used_at=yesterday,
+        used_store=world.store,
+    )
+    OutsideCouponFactory(mapping=mapping, sold_at=timezone.now())  # today: not counted
+    client.force_login(user_with_role(Role.HQ, world.group))
+
+    response = client.get(url("outside"))
+
+    assert response.status_code == 200
+    assert response.context["totals"] == {"sold": 2, "redeemed": 1}
+    assert "<svg" in response.content.decode()
+    # a store manager sees what was redeemed at the store only
+    client.force_login(user_with_role(Role.STORE_MANAGER, world.store2))
+    assert client.get(url("outside")).context["totals"] == {"sold": 0, "redeemed": 0}
+    client.force_login(user_with_role(Role.STORE_MANAGER, world.store))
+    assert client.get(url("outside")).context["totals"] == {"sold": 1, "redeemed": 1}
