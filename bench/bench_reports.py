@@ -76,7 +76,7 @@ def _load_facts(connection, n: int):
             """,
             [paths, len(paths), n],
         )
-        cur.execute("ANALYZE reports_uvaluecouponfact")
+        cur.execute("VACUUM ANALYZE reports_uvaluecouponfact")
 
 
 def _p95(client, url, params, runs):

@@ -1,13 +1,13 @@
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-COUNT_CAP = 100_000
+COUNT_CAP = 10_000
 
 
 class CappedPaginator(Paginator):
     """Counts at most COUNT_CAP rows: an exact total of millions of facts costs a full scan.
 
-    Above the cap the pager says "100,000+" and the last reachable page is the cap's; the export
+    Above the cap the pager says "10,000+" and the last reachable page is the cap's; the export
     has every row.
     """
 
