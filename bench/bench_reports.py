@@ -21,7 +21,8 @@ N_STORES = 100
 def _setup_db():
     from django.db import connection
 
-    connection.creation.create_test_db(verbosity=0, autoclobber=False, keepdb=True)
+    # serialize=False: otherwise Django dumps every row of the kept database into memory first
+    connection.creation.create_test_db(verbosity=0, autoclobber=False, keepdb=True, serialize=False)
     return connection
 
 

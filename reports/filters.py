@@ -56,7 +56,11 @@ class OrgScopeFilterSet(django_filters.FilterSet):
         self.form.fields["org"].label_from_instance = lambda org: org.label
 
     def filter_org(self, queryset, name, value):
-        return queryset.filter(org_path__startswith=value.path) if value else queryset
+        if not value:
+            return queryset
+        if value.is_store:  # a leaf: equality keeps the (org_path, -obtained_at) index ordered
+            return queryset.filter(org_path=value.path)
+        return queryset.filter(org_path__startswith=value.path)
 
 
 class UValueFactFilter(OrgScopeFilterSet):

@@ -18,7 +18,8 @@ class CappedPaginator(Paginator):
         rows = self.object_list
         # django-tables2 hands over its BoundRows; the queryset sits two levels down
         queryset = getattr(getattr(rows, "data", None), "data", rows)
-        return queryset[: self.cap + 1].count()
+        # no ORDER BY: any cap+1 matching rows will do, the planner need not sort them first
+        return queryset.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -42,9 +42,15 @@ def path_q(user, field: str = "org_path") -> Q:
         return Q()
     if not paths:
         return Q(pk__in=[])
+    # a store has no nodes below it: equality there lets (org_path, -obtained_at) serve the
+    # filter and the order at once
+    leaves = set(
+        Org.objects.filter(path__in=paths, kind=Org.Kind.STORE).values_list("path", flat=True)
+    )
     q = Q()
     for path in paths:
-        q |= Q(**{f"{field}__startswith": path})
+        lookup = "exact" if path in leaves else "startswith"
+        q |= Q(**{f"{field}__{lookup}": path})
     return q
 
 
