@@ -125,6 +125,7 @@ class PickupOrderFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = PickupOrder
+        skip_postgeneration_save = True
 
     code = factory.SubFactory(PickupCodeFactory, status=PickupCode.Status.USED)
     card_type = factory.SelfAttribute("code.card_type")
