@@ -62,7 +62,7 @@ def test_disabled_used_expired_and_not_yet_have_their_own_messages():
 def test_five_wrong_tries_lock_the_code_for_15_minutes_even_with_the_right_password():
     code = PickupCodeFactory(password="12345678")
     for i in range(5):
-        assert check(code.code, "0000000%d" % i, ip=f"10.0.0.{i}").reason == "wrong"
+        assert check(code.code, f"0000000{i}", ip=f"10.0.0.{i}").reason == "wrong"
     locked = check(code.code, "12345678", ip="10.9.9.9")
     assert locked.reason == "locked" and "15分钟" in locked.message
     # an unknown code locks the same way: the page tells nothing about existence
