@@ -836,6 +836,31 @@ def _lock_code_key(code: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [code])
 
 
+def _begin_attempt(key: str, client_ip: str) -> PasswordAttempt | None:
+    """Record a try on `key` (a code, or "#" + an order number); None when it is locked."""
+    now = timezone.now()
+    since = now - dt.timedelta(minutes=LOCK_MINUTES)
+    with transaction.atomic():
+        _lock_code_key(key)
+        recent = PasswordAttempt.objects.filter(created_at__gte=since, outcome__in=_COUNTING)
+        locked = (
+            recent.filter(code=key).count() >= MAX_CODE_FAILURES
+            or recent.filter(client_ip=client_ip).count() >= MAX_IP_FAILURES
+        )
+        attempt = PasswordAttempt.objects.create(
+            code=key,
+            client_ip=client_ip,
+            outcome=PasswordAttempt.Outcome.BLOCKED if locked else PasswordAttempt.Outcome.PENDING,
+            created_at=now,
+        )
+    return None if locked else attempt
+
+
+def _finish_attempt(attempt: PasswordAttempt, right: bool) -> None:
+    outcome = PasswordAttempt.Outcome.OK if right else PasswordAttempt.Outcome.FAILED
+    PasswordAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome)
+
+
 def check_code_password(*, code: str, password: str, client_ip: str) -> CodeCheck:
     """Check a consumer's code + password. Wrong and unknown codes get the same answer; after
     MAX_CODE_FAILURES wrong tries on a code (or MAX_IP_FAILURES from one address) within
@@ -846,33 +871,36 @@ def check_code_password(*, code: str, password: str, client_ip: str) -> CodeChec
     password = (password or "").strip()
     if not code or not password:
         return CodeCheck("missing", "请输入提货码和密码")
-    now = timezone.now()
-    since = now - dt.timedelta(minutes=LOCK_MINUTES)
-    with transaction.atomic():
-        _lock_code_key(code)
-        recent = PasswordAttempt.objects.filter(created_at__gte=since, outcome__in=_COUNTING)
-        locked = (
-            recent.filter(code=code).count() >= MAX_CODE_FAILURES
-            or recent.filter(client_ip=client_ip).count() >= MAX_IP_FAILURES
-        )
-        attempt = PasswordAttempt.objects.create(
-            code=code,
-            client_ip=client_ip,
-            outcome=PasswordAttempt.Outcome.BLOCKED if locked else PasswordAttempt.Outcome.PENDING,
-            created_at=now,
-        )
-    if locked:
+    attempt = _begin_attempt(code, client_ip)
+    if attempt is None:
         return CodeCheck("locked", LOCKED_MESSAGE)
     row = PickupCode.objects.select_related("card_type").filter(code=code).first()
     right = row is not None and hmac.compare_digest(row.password.encode(), password.encode())
-    outcome = PasswordAttempt.Outcome.OK if right else PasswordAttempt.Outcome.FAILED
-    PasswordAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome)
+    _finish_attempt(attempt, right)
     if not right:
         return CodeCheck("wrong", WRONG_MESSAGE)
     problem = code_problem(row)
     if problem:
         return CodeCheck(problem[0], problem[1], row)
     return CodeCheck("ok", "", row)
+
+
+def find_consumer_order(*, order_no: str, phone: str, client_ip: str) -> PickupOrder:
+    """A consumer looks an order up by order number + phone, limited like the password check."""
+    from pickup.selectors import consumer_order
+
+    order_no = normalise_code(order_no)
+    phone = (phone or "").strip()
+    if not order_no or not phone:
+        raise PickupError("请输入订单号和手机号")
+    attempt = _begin_attempt(f"#{order_no}"[:40], client_ip)
+    if attempt is None:
+        raise PickupError(LOCKED_MESSAGE)
+    order = consumer_order(order_no, phone)
+    _finish_attempt(attempt, order is not None)
+    if order is None:
+        raise PickupError("订单号或手机号不正确，请核对后重新输入")
+    return order
 
 
 def purge_password_attempts(*, older_than_days: int = 2) -> int:
