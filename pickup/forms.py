@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import stores_for
@@ -401,7 +402,7 @@ class ConsumerOrderForm(forms.Form):
         label=_("choose products"), required=False, widget=forms.CheckboxSelectMultiple
     )
     kind = forms.ChoiceField(label=_("delivery"), widget=forms.RadioSelect)
-    name = forms.CharField(label=_("name"), max_length=30)
+    name = forms.CharField(label=_("recipient name"), max_length=30)
     phone = forms.CharField(
         label=_("mobile phone"),
         max_length=11,
@@ -433,6 +434,7 @@ class ConsumerOrderForm(forms.Form):
         self.fields["kind"].choices = kinds
         self.fields["kind"].initial = kinds[0][0]
         self.fields["store"].queryset = stores
+        self.fields["pickup_date"].initial = timezone.localdate()
         self.fields["store"].label_from_instance = lambda s: f"{s.store.name}（{s.address}）"
 
     def clean_phone(self):
