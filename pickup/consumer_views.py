@@ -42,7 +42,8 @@ def consumer_start(request, code: str = ""):
             client_ip=client_ip(request),
         )
         if result.ok:
-            request.session.cycle_key()
+            if request.session.session_key:  # a fresh session needs no new key
+                request.session.cycle_key()
             request.session[SESSION_CODE] = {"serial": result.code.serial, "at": time.time()}
             return redirect("pickup:consumer_card")
         problem = result.message

@@ -640,9 +640,18 @@ class PasswordAttempt(models.Model):
     class Meta:
         verbose_name = _("password attempt")
         verbose_name_plural = _("password attempts")
+        # Only tries that count towards a lock-out are indexed (OK and blocked ones are not).
         indexes = [
-            models.Index(fields=["code", "created_at"], name="pickup_attempt_code_time"),
-            models.Index(fields=["client_ip", "created_at"], name="pickup_attempt_ip_time"),
+            models.Index(
+                fields=["code", "created_at"],
+                name="pickup_attempt_code_time",
+                condition=Q(outcome__in=["pending", "failed"]),
+            ),
+            models.Index(
+                fields=["client_ip", "created_at"],
+                name="pickup_attempt_ip_time",
+                condition=Q(outcome__in=["pending", "failed"]),
+            ),
         ]
 
     def __str__(self):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import ProtectedError
+from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -842,11 +842,12 @@ def _begin_attempt(key: str, client_ip: str) -> PasswordAttempt | None:
     since = now - dt.timedelta(minutes=LOCK_MINUTES)
     with transaction.atomic():
         _lock_code_key(key)
-        recent = PasswordAttempt.objects.filter(created_at__gte=since, outcome__in=_COUNTING)
-        locked = (
-            recent.filter(code=key).count() >= MAX_CODE_FAILURES
-            or recent.filter(client_ip=client_ip).count() >= MAX_IP_FAILURES
+        counts = PasswordAttempt.objects.filter(
+            Q(code=key) | Q(client_ip=client_ip), created_at__gte=since, outcome__in=_COUNTING
+        ).aggregate(
+            code=Count("pk", filter=Q(code=key)), ip=Count("pk", filter=Q(client_ip=client_ip))
         )
+        locked = counts["code"] >= MAX_CODE_FAILURES or counts["ip"] >= MAX_IP_FAILURES
         attempt = PasswordAttempt.objects.create(
             code=key,
             client_ip=client_ip,
