@@ -167,7 +167,7 @@ def consumer_claim(request, order_no: str):
         claim = services.claim_red_packet(
             order=order,
             client_ip=client_ip(request),
-            location=request.POST.get("location", "")[:120],
+            location=request.POST.get("location", "").replace("\x00", "")[:120],
         )
     except services.PickupError as exc:
         messages.error(request, str(exc))
