@@ -5,6 +5,8 @@ import hmac
 import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from ninja.security import APIKeyHeader
@@ -43,12 +45,30 @@ def verify_request(request) -> ApiClient:
     )
     if not hmac.compare_digest(expected, signature.lower()):
         raise _unauthorized("invalid_signature", "签名校验失败")
+    if not _claim_nonce(client, nonce):
+        raise _unauthorized("nonce_reused", "X-Nonce 已使用过，请勿重放请求")
+    # No text column can hold a NUL character (PostgreSQL refuses it): turn it away at the door.
+    if (
+        "\x00" in request.path
+        or "%00" in request.META.get("QUERY_STRING", "")
+        or b"\\u0000" in request.body
+        or b"\x00" in request.body
+    ):
+        raise ApiError("invalid_request", "请求中不能包含空字符（NUL）", 400)
+    return client
+
+
+def _claim_nonce(client: ApiClient, nonce: str) -> bool:
+    """True the first time this client uses this nonce within NONCE_TTL."""
+    if settings.REDIS_URL:
+        # A shared Redis: SET NX with a TTL is atomic and spares a database commit per call.
+        return cache.add(f"api-nonce:{client.client_id}:{nonce}", 1, NONCE_TTL.total_seconds())
     try:
         with transaction.atomic():
             ApiNonce.objects.create(client=client, nonce=nonce)
     except IntegrityError:
-        raise _unauthorized("nonce_reused", "X-Nonce 已使用过，请勿重放请求") from None
-    return client
+        return False
+    return True
 
 
 def purge_old_nonces(now=None) -> int:

@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 from django.conf import settings as django_settings
@@ -13,6 +14,8 @@ def pytest_configure(config):
     # Tasks run in-process unless a test starts a real worker (tests/core/test_celery_worker.py).
     celery_app.conf.task_always_eager = True
     django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A shared Redis outlives test runs: keep each run's cache keys (e.g. API nonces) apart.
+    django_settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -26,7 +26,10 @@ class SignedClient:
         secret: str | None = None,
         signature: str | None = None,
     ):
-        body = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
+        if isinstance(data, bytes):
+            body = data
+        else:
+            body = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
         ts = str(int(time.time()) if timestamp is None else timestamp)
         nonce = nonce or uuid.uuid4().hex
         headers = {
