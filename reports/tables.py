@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.money import format_yuan
 from couponhub.core.permissions import has_perm, mask_phone
 from coupons.models import Coupon, CouponRule
 from reports.models import UValueCouponFact
@@ -64,7 +65,7 @@ class UValueFactTable(tables.Table):
         return benefit_label(value)
 
     def render_u_value_yuan(self, value):
-        return f"¥{value:,.2f}"
+        return format_yuan(value)
 
     def render_member_phone(self, value):
         return mask_phone(value, self.user)
