@@ -67,6 +67,14 @@ def verify_request(request) -> ApiClient:
         client_cache.put(client, loaded_generation, generation)
     if not claimed:
         raise _unauthorized("nonce_reused", "X-Nonce 已使用过，请勿重放请求")
+    # No text column can hold a NUL character (PostgreSQL refuses it): turn it away at the door.
+    if (
+        "\x00" in request.path
+        or "%00" in request.META.get("QUERY_STRING", "")
+        or b"\\u0000" in request.body
+        or b"\x00" in request.body
+    ):
+        raise ApiError("invalid_request", "请求中不能包含空字符（NUL）", 400)
     return client
 
 

@@ -242,6 +242,11 @@ SMS_BACKEND_OPTIONS = {
 }
 SMS_PRICE = "0.05"
 
+# Gift-card pickup: the red-packet payment backend (dotted path; the default records payouts as
+# pending), and the request header holding the consumer's address behind a proxy ("" = REMOTE_ADDR).
+PICKUP_PAYOUT_BACKEND = os.environ.get("PICKUP_PAYOUT_BACKEND", "pickup.payouts.RecordingBackend")
+PICKUP_CLIENT_IP_HEADER = os.environ.get("PICKUP_CLIENT_IP_HEADER", "")
+
 # U-value (U享值) units per yuan, as the seed's screens show (≈100 U = ¥1).
 U_VALUE_PER_YUAN = int(os.environ.get("U_VALUE_PER_YUAN", "100"))
 

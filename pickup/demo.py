@@ -118,8 +118,100 @@ def seed(out) -> None:
             background=False,
         )
     fill_code_batch(batch)
-    code = PickupCode.objects.filter(batch=batch, status=PickupCode.Status.UNUSED).first()
+    _seed_orders_and_red_packets(batch)
+    codes = PickupCode.objects.filter(
+        batch=batch, status=PickupCode.Status.UNUSED, orders__isnull=True
+    ).order_by("serial")
+    code = codes.filter(red_packet_amount=0).first()
+    packet = codes.filter(red_packet_amount__gt=0).first()
     out.write(
         f"Pickup demo: card types 2388套餐 / 3888套餐, batch {batch.pk} of {batch.quantity} codes; "
         f"try code {code.code} password {code.password} at /pickup/c/{code.code}/"
+    )
+    if packet:
+        out.write(
+            f"  with a red packet of ¥{packet.red_packet_amount}: code {packet.code} "
+            f"password {packet.password} at /pickup/c/{packet.code}/"
+        )
+
+
+def _seed_orders_and_red_packets(batch) -> None:
+    """A few orders in every state, red-packet settings and account, one code with a packet."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from couponhub.core.models import User
+    from pickup import services
+    from pickup.models import PickupOrder, RedPacketAccount, RedPacketSettings
+
+    RedPacketSettings.load()
+    if RedPacketAccount.load().top_ups_total == 0:
+        services.top_up_red_packets(actor=None, amount="500.00", note="演示数据初始充值")
+    if PickupOrder.objects.exists():
+        return
+    operator = User.objects.filter(username="operator").first()
+    codes = list(PickupCode.objects.filter(batch=batch).order_by("serial")[:8])
+    if len(codes) < 8:
+        return
+    today = timezone.localdate()
+    people = [
+        ("王小二", "13911110001", "北京市", "北京市", "朝阳区", "望京街道阜通东大街6号"),
+        ("李红", "13911110002", "上海市", "上海市", "浦东新区", "世纪大道100号"),
+        ("张伟", "13911110003", "广东省", "广州市", "天河区", "天河路385号"),
+        ("刘洋", "13911110004", "浙江省", "杭州市", "西湖区", "文三路90号"),
+        ("陈静", "13911110005", "江苏省", "苏州市", "姑苏区", "人民路1号"),
+    ]
+    orders = []
+    for code, (name, phone, province, city, district, address) in zip(codes, people, strict=False):
+        orders.append(
+            services.place_order(
+                serial=code.serial,
+                product_ids=[],
+                delivery=services.Delivery(
+                    kind="online",
+                    name=name,
+                    phone=phone,
+                    province=province,
+                    city=city,
+                    district=district,
+                    address=address,
+                ),
+                client_ip="127.0.0.1",
+            )
+        )
+    sf = Courier.objects.filter(code="SF").first()
+    zto = Courier.objects.filter(code="ZTO").first()
+    services.ship_order(actor=operator, order=orders[1], courier=sf, tracking_no="SF1400213370566")
+    services.ship_order(actor=operator, order=orders[2], courier=zto, tracking_no="75388002915733")
+    services.complete_order(actor=operator, order=orders[2])
+    services.cancel_order(actor=operator, order=orders[3], reason="用户来电取消")
+    services.delete_orders(actor=operator, orders=PickupOrder.objects.filter(pk=orders[4].pk))
+    store = PickupStore.objects.filter(store__code="380").first()
+    if store is not None:
+        for code, (name, phone) in zip(
+            codes[5:7], [("赵敏", "13911110006"), ("孙丽", "13911110007")], strict=True
+        ):
+            order = services.place_order(
+                serial=code.serial,
+                product_ids=[],
+                delivery=services.Delivery(
+                    kind="store",
+                    name=name,
+                    phone=phone,
+                    store=store,
+                    pickup_date=today + dt.timedelta(days=1),
+                ),
+                client_ip="127.0.0.1",
+            )
+        services.verify_store_order(
+            actor=User.objects.filter(username="manager").first(), order=order, phone=phone
+        )
+    # one unused code further on gets a red packet
+    packet_code = PickupCode.objects.filter(batch=batch).order_by("serial")[10]
+    services.generate_red_packets(
+        actor=operator,
+        selection={"serial_from": str(packet_code.serial), "serial_to": str(packet_code.serial)},
+        low="8.88",
+        high="8.88",
     )

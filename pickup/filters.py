@@ -3,7 +3,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.filters import AuditEntryFilter
-from pickup.models import CardType, CodeBatch, PickupCode, Product
+from pickup.models import (
+    CardType,
+    CodeBatch,
+    Courier,
+    PickupCode,
+    PickupOrder,
+    PickupStore,
+    Product,
+    RedPacketClaim,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -55,3 +64,96 @@ class ProductFilter(django_filters.FilterSet):
 
 class PickupAuditFilter(AuditEntryFilter):
     pass
+
+
+class OrderFilter(django_filters.FilterSet):
+    """Filters of the order lists (线上订单 / 门店订单 / 回收站)."""
+
+    order_no = django_filters.CharFilter(method="filter_exact_upper", label=_("order number"))
+    code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
+    consumer_phone = django_filters.CharFilter(label=_("phone"))
+    consumer_name = django_filters.CharFilter(lookup_expr="icontains", label=_("name"))
+    card_type = django_filters.ModelChoiceFilter(
+        queryset=CardType.objects.all(), label=_("card type")
+    )
+    created_from = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("ordered from"), widget=DATE
+    )
+    created_to = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("ordered to"), widget=DATE
+    )
+
+    class Meta:
+        model = PickupOrder
+        fields = []
+
+    def filter_exact_upper(self, queryset, name, value):
+        return queryset.filter(order_no=value.strip().upper())
+
+    def filter_code(self, queryset, name, value):
+        return queryset.filter(code__code=value.strip().upper())
+
+
+class OnlineOrderFilter(OrderFilter):
+    courier = django_filters.ModelChoiceFilter(queryset=Courier.objects.all(), label=_("courier"))
+    tracking_no = django_filters.CharFilter(label=_("tracking number"))
+    province = django_filters.CharFilter(lookup_expr="icontains", label=_("province"))
+
+
+class StoreOrderFilter(OrderFilter):
+    status = django_filters.ChoiceFilter(
+        choices=[
+            (PickupOrder.Status.PENDING, _("awaiting pickup")),
+            (PickupOrder.Status.COMPLETED, _("picked up")),
+            (PickupOrder.Status.CANCELLED, _("cancelled")),
+        ],
+        label=_("status"),
+    )
+    store = django_filters.ModelChoiceFilter(
+        queryset=PickupStore.objects.select_related("store"), label=_("pickup store")
+    )
+    pickup_date = django_filters.DateFilter(label=_("pickup date"), widget=DATE)
+
+
+class RedPacketCodeFilter(django_filters.FilterSet):
+    serial_from = django_filters.NumberFilter(
+        field_name="serial", lookup_expr="gte", label=_("serial from")
+    )
+    serial_to = django_filters.NumberFilter(
+        field_name="serial", lookup_expr="lte", label=_("serial to")
+    )
+    batch = django_filters.ModelChoiceFilter(queryset=CodeBatch.objects.all(), label=_("batch"))
+    card_type = django_filters.ModelChoiceFilter(
+        queryset=CardType.objects.all(), label=_("card type")
+    )
+    claimed = django_filters.BooleanFilter(
+        method="filter_claimed", label=_("claimed"), widget=forms.NullBooleanSelect
+    )
+    code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
+
+    class Meta:
+        model = PickupCode
+        fields = []
+
+    def filter_claimed(self, queryset, name, value):
+        return queryset.filter(red_packet_claim__isnull=not value)
+
+    def filter_code(self, queryset, name, value):
+        return queryset.filter(code=value.strip().upper())
+
+
+class RedPacketClaimFilter(django_filters.FilterSet):
+    user_phone = django_filters.CharFilter(label=_("user"))
+    card_type = django_filters.ModelChoiceFilter(
+        queryset=CardType.objects.all(), label=_("card type")
+    )
+    claimed_from = django_filters.DateFilter(
+        field_name="claimed_at", lookup_expr="date__gte", label=_("claimed from"), widget=DATE
+    )
+    claimed_to = django_filters.DateFilter(
+        field_name="claimed_at", lookup_expr="date__lte", label=_("claimed to"), widget=DATE
+    )
+
+    class Meta:
+        model = RedPacketClaim
+        fields = []

@@ -1,7 +1,10 @@
 import io
+import re
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import stores_for
@@ -17,6 +20,7 @@ from pickup.models import (
     PickupSettings,
     PickupStore,
     Product,
+    RedPacketSettings,
     SpecAttribute,
     SpecValue,
 )
@@ -44,6 +48,7 @@ class SettingsForm(forms.ModelForm):
             "service_hours",
             "red_packet_name",
             "pickup_notes",
+            "auto_complete_days",
         ]
         widgets = {"pickup_notes": forms.Textarea(attrs={"rows": 5})}
 
@@ -366,3 +371,157 @@ class CodeFilterForm(SelectionForm):
         required=False,
     )
     code = forms.CharField(label=_("pickup code"), required=False)
+
+
+# ---------------------------------------------------------------------------
+# Consumer pages
+# ---------------------------------------------------------------------------
+
+TEXT = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+
+
+class ConsumerCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("pickup code"),
+        max_length=60,
+        widget=forms.TextInput(attrs={**TEXT, "placeholder": _("the code on your card")}),
+    )
+    password = forms.CharField(
+        label=_("password"),
+        max_length=60,
+        widget=forms.TextInput(
+            attrs={**TEXT, "placeholder": _("scratch off the coating to see it")}
+        ),
+    )
+
+
+class ConsumerOrderForm(forms.Form):
+    """Products (where the card type offers a choice) and the delivery: ship or store pickup."""
+
+    products = forms.MultipleChoiceField(
+        label=_("choose products"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    kind = forms.ChoiceField(label=_("delivery"), widget=forms.RadioSelect)
+    name = forms.CharField(label=_("recipient name"), max_length=30)
+    phone = forms.CharField(
+        label=_("mobile phone"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+    province = forms.CharField(label=_("province"), max_length=20, required=False)
+    city = forms.CharField(label=_("city"), max_length=20, required=False)
+    district = forms.CharField(label=_("district"), max_length=20, required=False)
+    address = forms.CharField(label=_("street address"), max_length=200, required=False)
+    store = forms.ModelChoiceField(
+        label=_("pickup store"), queryset=PickupStore.objects.none(), required=False
+    )
+    pickup_date = forms.DateField(label=_("pickup date"), required=False, widget=DATE)
+
+    def __init__(self, *args, card_type: CardType, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.card_type = card_type
+        items = list(card_type.items.select_related("product"))
+        if card_type.selection == CardType.Selection.CHOOSE:
+            self.fields["products"].choices = [(str(i.product_id), i.product.name) for i in items]
+            self.fields["products"].required = True
+        else:
+            del self.fields["products"]
+        kinds = []
+        if card_type.allow_ship:
+            kinds.append(("online", _("ship to my address")))
+        if card_type.allow_store_pickup:
+            kinds.append(("store", _("pick up at a store")))
+        self.fields["kind"].choices = kinds
+        self.fields["kind"].initial = kinds[0][0]
+        self.fields["store"].queryset = stores
+        self.fields["pickup_date"].initial = timezone.localdate()
+        self.fields["store"].label_from_instance = lambda s: f"{s.store.name}（{s.address}）"
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if not re.fullmatch(r"1\d{10}", phone):
+            raise ValidationError(_("Enter an 11-digit mobile number."))
+        return phone
+
+    def clean_products(self):
+        chosen = self.cleaned_data["products"]
+        n = self.card_type.choose_count
+        if len(chosen) != n:
+            raise ValidationError(_("Choose exactly %(n)s products.") % {"n": n})
+        return [int(p) for p in chosen]
+
+    def clean(self):
+        data = super().clean()
+        required = {
+            "online": ["province", "city", "district", "address"],
+            "store": ["store", "pickup_date"],
+        }.get(data.get("kind"), [])
+        for name in required:
+            if not data.get(name):
+                self.add_error(name, _("This field is required."))
+        return data
+
+
+class ConsumerLookupForm(forms.Form):
+    order_no = forms.CharField(
+        label=_("order number"), max_length=30, widget=forms.TextInput(attrs=TEXT)
+    )
+    phone = forms.CharField(
+        label=_("mobile phone"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Back office: orders and red packets
+# ---------------------------------------------------------------------------
+
+
+class ShipForm(forms.Form):
+    courier = forms.ModelChoiceField(
+        label=_("courier"), queryset=Courier.objects.filter(enabled=True)
+    )
+    tracking_no = forms.CharField(label=_("tracking number"), max_length=40)
+
+
+class VerifyForm(forms.Form):
+    order_no = forms.CharField(label=_("order number"), max_length=30)
+    phone = forms.CharField(label=_("mobile phone"), max_length=20)
+
+
+class RedPacketSettingsForm(forms.ModelForm):
+    class Meta:
+        model = RedPacketSettings
+        fields = ["enabled", "daily_limit", "monthly_limit", "lifetime_limit"]
+        help_texts = {
+            "daily_limit": _("Red packets one user may claim per card type per day; 0 = no limit."),
+            "monthly_limit": _(
+                "Red packets one user may claim per card type per month; 0 = no limit."
+            ),
+            "lifetime_limit": _(
+                "Red packets one user may claim per card type in all; 0 = no limit."
+            ),
+        }
+
+
+class TopUpForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("amount (yuan)"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+    )
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class RedPacketGenerateForm(SelectionForm):
+    low = forms.DecimalField(
+        label=_("lowest amount"), min_value=Decimal("0.01"), max_digits=6, decimal_places=2
+    )
+    high = forms.DecimalField(
+        label=_("highest amount"), min_value=Decimal("0.01"), max_digits=6, decimal_places=2
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("low") and data.get("high") and data["high"] < data["low"]:
+            self.add_error("high", _("The highest amount is below the lowest."))
+        return data

@@ -57,3 +57,26 @@ def export_codes(job: Job) -> None:
     attach_result_file(job, filename, write)
     ExportRecord.objects.filter(pk=record.pk).update(row_count=written)
     Job.objects.filter(pk=job.pk).update(result={"行数": written})
+
+
+@job_runner("pickup.export_orders")
+def export_orders(job: Job) -> None:
+    """Write the filtered orders to one .xlsx; a re-run writes the whole file again."""
+    from couponhub.core.spreadsheets import write_xlsx
+
+    kind = job.params["kind"]
+    orders = selectors.filtered_orders(kind, job.params.get("query") or {})
+    written = 0
+
+    def write(path):
+        nonlocal written
+        written = write_xlsx(
+            path,
+            headers=selectors.ORDER_EXPORT_HEADERS,
+            rows=selectors.order_export_rows(orders),
+            sheet_name="线上订单" if kind == "online" else "门店订单",
+        )
+
+    attach_result_file(job, selectors.export_filename(f"pickup-orders-{kind}", "xlsx"), write)
+    set_progress(job, written, written)
+    Job.objects.filter(pk=job.pk).update(result={"行数": written})

@@ -28,6 +28,11 @@ class PickupSettings(models.Model):
     service_hours = models.CharField(_("service hours"), max_length=60, blank=True)
     red_packet_name = models.CharField(_("red packet name"), max_length=30, default="红包")
     pickup_notes = models.TextField(_("pickup notes"), blank=True)
+    auto_complete_days = models.PositiveIntegerField(
+        _("auto-complete after (days)"),
+        default=10,
+        help_text=_("Shipped online orders are completed automatically this many days later."),
+    )
     # The next serial number (流水号) handed out to a generated or imported code.
     next_serial = models.PositiveBigIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -479,3 +484,344 @@ class ExportRecord(models.Model):
 
     def __str__(self):
         return f"{self.pk}"
+
+
+# ---------------------------------------------------------------------------
+# Orders (seed 002 §五): the consumer's redemption of a code
+# ---------------------------------------------------------------------------
+
+
+class PickupOrder(models.Model):
+    """What a consumer chose with a pickup code: shipped to an address (线上订单) or collected at
+    a store (门店订单). `deleted_at` set = in the recycle bin (回收站)."""
+
+    class Kind(models.TextChoices):
+        ONLINE = "online", _("ship to an address")
+        STORE = "store", _("pick up in store")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("not shipped")
+        SHIPPED = "shipped", _("shipped")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    order_no = models.CharField(_("order number"), max_length=24, unique=True)
+    # DO_NOTHING: the database's foreign key protects the code; Django's delete of never-used
+    # codes stays one DELETE statement (no collector walking the rows).
+    code = models.ForeignKey(
+        PickupCode,
+        verbose_name=_("pickup code"),
+        on_delete=models.DO_NOTHING,
+        related_name="orders",
+    )
+    card_type = models.ForeignKey(
+        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="orders"
+    )
+    kind = models.CharField(_("delivery"), max_length=8, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    consumer_name = models.CharField(_("name"), max_length=30)
+    consumer_phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    province = models.CharField(_("province"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=20, blank=True)
+    district = models.CharField(_("district"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    store = models.ForeignKey(
+        PickupStore,
+        verbose_name=_("pickup store"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    pickup_date = models.DateField(_("pickup date"), null=True, blank=True)
+    courier = models.ForeignKey(
+        Courier,
+        verbose_name=_("courier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    tracking_no = models.CharField(_("tracking number"), max_length=40, blank=True)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("ordered at"), default=timezone.now, db_index=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pickup order")
+        verbose_name_plural = _("pickup orders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The last line behind the conditional UPDATE: one live order per code.
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=~Q(status="cancelled"),
+                name="pickup_order_one_live_per_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="online", store__isnull=True)
+                | Q(kind="store", store__isnull=False),
+                name="pickup_order_store_iff_store_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="online") | ~Q(status="shipped"),
+                name="pickup_order_only_online_ships",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "status", "-created_at"])]
+
+    def __str__(self):
+        return self.order_no
+
+    @property
+    def full_address(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.address}"
+
+    @property
+    def status_label(self) -> str:
+        if self.kind == self.Kind.STORE:
+            return str(STORE_STATUS_LABELS[self.status])
+        return str(self.get_status_display())
+
+
+STORE_STATUS_LABELS = {
+    PickupOrder.Status.PENDING: _("awaiting pickup"),
+    PickupOrder.Status.SHIPPED: _("shipped"),
+    PickupOrder.Status.COMPLETED: _("picked up"),
+    PickupOrder.Status.CANCELLED: _("cancelled"),
+}
+
+
+class PickupOrderItem(models.Model):
+    order = models.ForeignKey(PickupOrder, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    product_name = models.CharField(_("product name"), max_length=100)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+
+    class Meta:
+        verbose_name = _("order product")
+        verbose_name_plural = _("order products")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.product_name} × {self.quantity}"
+
+
+class PasswordAttempt(models.Model):
+    """One check of a code + password by a consumer. Keyed by the code as typed (not a foreign
+    key), so guessing at codes that do not exist is limited the same way and tells nothing."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("checking")
+        FAILED = "failed", _("wrong")
+        OK = "ok", _("correct")
+        BLOCKED = "blocked", _("refused: locked")
+
+    code = models.CharField(_("pickup code"), max_length=40)
+    client_ip = models.GenericIPAddressField(_("client address"))
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password attempt")
+        verbose_name_plural = _("password attempts")
+        # Only tries that count towards a lock-out are indexed (OK and blocked ones are not).
+        indexes = [
+            models.Index(
+                fields=["code", "created_at"],
+                name="pickup_attempt_code_time",
+                condition=Q(outcome__in=["pending", "failed"]),
+            ),
+            models.Index(
+                fields=["client_ip", "created_at"],
+                name="pickup_attempt_ip_time",
+                condition=Q(outcome__in=["pending", "failed"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.client_ip} {self.outcome}"
+
+
+# ---------------------------------------------------------------------------
+# Red packets (seed 002 §六)
+# ---------------------------------------------------------------------------
+
+
+class RedPacketSettings(models.Model):
+    """One row (pk=1): how many red packets one user may claim per card type (0 = no limit)."""
+
+    SINGLETON_PK = 1
+
+    enabled = models.BooleanField(_("red packets enabled"), default=True)
+    daily_limit = models.PositiveIntegerField(_("daily limit"), default=1)
+    monthly_limit = models.PositiveIntegerField(_("monthly limit"), default=5)
+    lifetime_limit = models.PositiveIntegerField(_("lifetime limit"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("red packet settings")
+        verbose_name_plural = _("red packet settings")
+
+    def __str__(self):
+        return str(_("red packet settings"))
+
+    @classmethod
+    def load(cls) -> "RedPacketSettings":
+        obj, _created = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        return obj
+
+
+class RedPacketAccount(models.Model):
+    """One row (pk=1). top_ups_total = balance + reserved + spent_total at all times:
+    generation moves money from balance to reserved, clearing moves it back, a claim moves it
+    from reserved to spent."""
+
+    SINGLETON_PK = 1
+
+    balance = MoneyField(_("available balance"), default=0)
+    reserved = MoneyField(_("reserved for codes"), default=0)
+    top_ups_total = MoneyField(_("total top-ups"), default=0)
+    spent_total = MoneyField(_("total spending"), default=0)
+
+    class Meta:
+        verbose_name = _("red packet account")
+        verbose_name_plural = _("red packet account")
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="pickup_rp_balance_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="pickup_rp_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(
+                    top_ups_total=models.F("balance")
+                    + models.F("reserved")
+                    + models.F("spent_total")
+                ),
+                name="pickup_rp_account_adds_up",
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("red packet account"))
+
+    @classmethod
+    def load(cls) -> "RedPacketAccount":
+        obj, _created = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        return obj
+
+
+class RedPacketEntry(models.Model):
+    """The account's ledger (append-only): every change of balance, reserved or spent."""
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", _("top-up")
+        RESERVE = "reserve", _("reserved by generation")
+        RELEASE = "release", _("returned by clearing")
+        CLAIM = "claim", _("paid to a consumer")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = MoneyField(_("amount"))
+    balance_after = MoneyField(_("balance after"))
+    reserved_after = MoneyField(_("reserved after"))
+    codes = models.PositiveIntegerField(_("codes"), default=0)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("red packet ledger entry")
+        verbose_name_plural = _("red packet ledger")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pickup_rp_entry_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"
+
+
+class RedPacketClaim(models.Model):
+    """A consumer's claim of the red packet on one code: at most one per code."""
+
+    code = models.OneToOneField(
+        PickupCode,
+        verbose_name=_("pickup code"),
+        on_delete=models.DO_NOTHING,
+        related_name="red_packet_claim",
+    )
+    order = models.ForeignKey(
+        PickupOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="+"
+    )
+    card_type = models.ForeignKey(
+        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="+"
+    )
+    user_phone = models.CharField(_("user"), max_length=20)
+    user_name = models.CharField(_("name"), max_length=30, blank=True)
+    amount = MoneyField(_("amount"))
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("red packet claim")
+        verbose_name_plural = _("red packet claims")
+        ordering = ["-claimed_at", "-id"]
+        indexes = [models.Index(fields=["user_phone", "card_type", "claimed_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="pickup_rp_claim_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.user_phone} {self.amount}"
+
+
+class RedPacketPayout(models.Model):
+    """The payout ledger: what the payment backend was asked to pay, and what it answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        PAID = "paid", _("paid")
+        FAILED = "failed", _("failed")
+
+    claim = models.OneToOneField(
+        RedPacketClaim, verbose_name=_("claim"), on_delete=models.PROTECT, related_name="payout"
+    )
+    amount = MoneyField(_("amount"))
+    payee = models.CharField(_("payee"), max_length=60)
+    backend = models.CharField(_("payment backend"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("red packet payout")
+        verbose_name_plural = _("red packet payouts")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.payee} {self.amount} {self.status}"

@@ -5,6 +5,8 @@ from couponhub.core.navigation import NavItem
 SYSTEM = _("Pickup · system")
 CATALOGUE = _("Pickup · products")
 CARDS = _("Pickup · cards and codes")
+ORDERS = _("Pickup · orders")
+RED_PACKETS = _("Pickup · red packets")
 
 NAV_ITEMS = [
     NavItem(CARDS, _("Card types"), "pickup:cardtype_list", "pickup.view", 300),
@@ -13,6 +15,23 @@ NAV_ITEMS = [
     NavItem(CARDS, _("Batch modify / delete"), "pickup:batch_action", "pickup.manage", 330),
     NavItem(CARDS, _("Import codes"), "pickup:import", "pickup.manage", 340),
     NavItem(CARDS, _("Export codes"), "pickup:export", "pickup.manage", 350),
+    NavItem(ORDERS, _("Online orders"), "pickup:online_orders", "pickup.view", 200),
+    NavItem(ORDERS, _("Store orders"), "pickup:store_orders", "pickup.view", 210),
+    NavItem(
+        ORDERS, _("Store pickup orders"), "pickup:store_orders", "pickup.verify_store_order", 211
+    ),
+    NavItem(ORDERS, _("Recycle bin"), "pickup:recycle_bin", "pickup.manage", 220),
+    NavItem(RED_PACKETS, _("Red packet list"), "pickup:red_packet_list", "pickup.manage", 600),
+    NavItem(
+        RED_PACKETS, _("Generate red packets"), "pickup:red_packet_generate", "pickup.manage", 610
+    ),
+    NavItem(
+        RED_PACKETS, _("Red packet account"), "pickup:red_packet_account", "pickup.manage", 620
+    ),
+    NavItem(
+        RED_PACKETS, _("Red packet settings"), "pickup:red_packet_settings", "pickup.manage", 630
+    ),
+    NavItem(RED_PACKETS, _("Red packet claims"), "pickup:red_packet_claims", "pickup.manage", 640),
     NavItem(CATALOGUE, _("Products"), "pickup:product_list", "pickup.view", 400),
     NavItem(CATALOGUE, _("Product categories"), "pickup:category_list", "pickup.view", 410),
     NavItem(CATALOGUE, _("Product specs"), "pickup:spec_list", "pickup.view", 420),

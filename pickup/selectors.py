@@ -7,14 +7,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import QuerySet, TextField
+from django.db.models import Count, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
 from couponhub.core.crypto import decrypt_many
 from couponhub.core.models import AuditEntry
-from pickup.models import CardType, CodeBatch, PickupCode
+from pickup.models import (
+    CardType,
+    CodeBatch,
+    PickupCode,
+    PickupOrder,
+    RedPacketClaim,
+    RedPacketEntry,
+)
 
 SELECTION_KEYS = ("serial_from", "serial_to", "batch", "card_type", "date_from", "date_to")
 
@@ -209,3 +216,130 @@ def write_code_export(
 
 def export_filename(prefix: str, file_format: str) -> str:
     return f"{prefix}-{timezone.localtime():%Y%m%d-%H%M%S}.{file_format}"
+
+
+# ---------------------------------------------------------------------------
+# Orders
+# ---------------------------------------------------------------------------
+
+ONLINE_TABS = ("pending", "shipped", "completed", "cancelled")
+
+
+def orders_for_list(kind: str | None = None, *, deleted: bool = False) -> QuerySet[PickupOrder]:
+    qs = PickupOrder.objects.select_related(
+        "code", "card_type", "courier", "store__store"
+    ).prefetch_related("items")
+    qs = qs.exclude(deleted_at=None) if deleted else qs.filter(deleted_at=None)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def filtered_orders(kind: str, query: dict, queryset: QuerySet | None = None) -> QuerySet:
+    """The orders an order list shows for these GET parameters (tab + filters)."""
+    from pickup.filters import OnlineOrderFilter, StoreOrderFilter
+
+    qs = orders_for_list(kind) if queryset is None else queryset
+    if kind == PickupOrder.Kind.ONLINE:
+        tab = query.get("tab") or "pending"
+        if tab in ONLINE_TABS:
+            qs = qs.filter(status=tab)
+        return OnlineOrderFilter(query, queryset=qs).qs
+    return StoreOrderFilter(query, queryset=qs).qs
+
+
+def online_tab_counts() -> dict[str, int]:
+    rows = (
+        PickupOrder.objects.filter(kind=PickupOrder.Kind.ONLINE, deleted_at=None)
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(ONLINE_TABS, 0)
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def order_products(order: PickupOrder) -> str:
+    return "、".join(f"{i.product_name}×{i.quantity}" for i in order.items.all())
+
+
+ORDER_EXPORT_HEADERS = [
+    "订单号",
+    "状态",
+    "提货方式",
+    "提货码",
+    "卡券",
+    "商品",
+    "姓名",
+    "手机号",
+    "省份",
+    "城市",
+    "区县",
+    "详细地址",
+    "提货门店",
+    "提货日期",
+    "快递公司",
+    "快递单号",
+    "下单时间",
+    "发货时间",
+    "完成时间",
+]
+
+
+def _local(value):
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def order_export_rows(orders: QuerySet[PickupOrder]) -> Iterator[list]:
+    for o in orders.order_by("pk").iterator(chunk_size=2000):
+        yield [
+            o.order_no,
+            o.status_label,
+            o.get_kind_display(),
+            o.code.code,
+            o.card_type.name,
+            order_products(o),
+            o.consumer_name,
+            o.consumer_phone,
+            o.province,
+            o.city,
+            o.district,
+            o.address,
+            o.store.store.name if o.store_id else "",
+            o.pickup_date.isoformat() if o.pickup_date else "",
+            o.courier.name if o.courier_id else "",
+            o.tracking_no,
+            _local(o.created_at),
+            _local(o.shipped_at),
+            _local(o.completed_at),
+        ]
+
+
+def consumer_order(order_no: str, phone: str) -> PickupOrder | None:
+    """The consumer's lookup: both must match (a deleted order is still the consumer's)."""
+    return (
+        orders_for_list(deleted=False)
+        .filter(order_no=(order_no or "").strip().upper(), consumer_phone=(phone or "").strip())
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------
+# Red packets
+# ---------------------------------------------------------------------------
+
+
+def red_packet_codes() -> QuerySet[PickupCode]:
+    return (
+        PickupCode.objects.filter(red_packet_amount__gt=0)
+        .select_related("card_type", "red_packet_claim")
+        .order_by("serial")
+    )
+
+
+def red_packet_claims() -> QuerySet[RedPacketClaim]:
+    return RedPacketClaim.objects.select_related("code", "card_type", "order", "payout")
+
+
+def red_packet_ledger() -> QuerySet[RedPacketEntry]:
+    return RedPacketEntry.objects.select_related("actor")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import ProtectedError
+from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,16 +17,28 @@ from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.codes import DIGITS, LETTERS, MIXED, ensure_code_space, random_strings
 from couponhub.core.crypto import encrypt_many
 from couponhub.core.jobs import enqueue_job
+from couponhub.core.models import Job
+from couponhub.core.money import to_money
 from pickup.models import (
     CardType,
     CardTypeItem,
     CodeBatch,
     CodeFormat,
+    Courier,
     ExportRecord,
     ImportRecord,
+    PasswordAttempt,
     PickupCode,
+    PickupOrder,
+    PickupOrderItem,
     PickupSettings,
+    PickupStore,
     Product,
+    RedPacketAccount,
+    RedPacketClaim,
+    RedPacketEntry,
+    RedPacketPayout,
+    RedPacketSettings,
     SpecAttribute,
     SpecValue,
 )
@@ -510,9 +524,18 @@ def batch_modify_codes(
             changed = codes.update(enabled=action == BatchAction.ENABLE)
         elif action == BatchAction.DELETE:
             # status is checked on the deleted rows themselves, so a code used meanwhile stays
-            changed = PickupCode.objects.filter(
-                pk__in=unused.values("pk"), status=PickupCode.Status.UNUSED
-            ).delete()[0]
+            # Never used: no order ever (a cancelled order gives the code back but keeps its
+            # row) and no red-packet claim. One DELETE: the foreign keys to the code are
+            # DO_NOTHING for Django (the database's constraint still guards them).
+            changed = (
+                PickupCode.objects.filter(
+                    pk__in=unused.values("pk"), status=PickupCode.Status.UNUSED
+                )
+                .exclude(pk__in=PickupOrder.objects.values("code_id"))
+                .exclude(pk__in=RedPacketClaim.objects.values("code_id"))
+                .filter(red_packet_amount=0)  # a reserved red packet is cleared first
+                .delete()[0]
+            )
             skipped = matched - changed
         else:
             raise PickupError("操作：未知的批量操作")
@@ -753,3 +776,819 @@ def start_code_export(
             },
         )
     return record
+
+
+# ---------------------------------------------------------------------------
+# Consumers: code + password check, rate-limited per code and per client address
+# ---------------------------------------------------------------------------
+
+LOCK_MINUTES = 15
+MAX_CODE_FAILURES = 5
+MAX_IP_FAILURES = 20
+_COUNTING = (PasswordAttempt.Outcome.PENDING, PasswordAttempt.Outcome.FAILED)
+
+LOCKED_MESSAGE = "输入错误次数过多，请15分钟后再试"
+WRONG_MESSAGE = "提货码或密码错误，请核对后重新输入"
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """The answer to a code + password check. `reason` is one of: ok, missing, locked, wrong,
+    disabled, used, expired, not_yet. Only ok lets the consumer go on."""
+
+    reason: str
+    message: str = ""
+    code: PickupCode | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason == "ok"
+
+
+def normalise_code(text: str) -> str:
+    return re.sub(r"[\s-]+", "", text or "").upper()[:40]
+
+
+def code_problem(code: PickupCode, today=None) -> tuple[str, str] | None:
+    """Why this code cannot be used now (reason, Chinese message), or None."""
+    today = today or timezone.localdate()
+    card_type = code.card_type
+    if not code.enabled or not card_type.is_active:
+        return "disabled", "该提货码已停用，无法提货。如有疑问请联系客服"
+    if code.status == PickupCode.Status.USED:
+        return (
+            "used",
+            "该提货码已使用，不能重复提货。已下单的用户可凭订单号和手机号查询订单",
+        )
+    if card_type.valid_until and today > card_type.valid_until:
+        until = f"{card_type.valid_until:%Y年%m月%d日}"
+        return "expired", f"该提货码已过期（有效期至{until}），无法提货"
+    if card_type.valid_from and today < card_type.valid_from:
+        return "not_yet", f"该提货码{card_type.valid_from:%Y年%m月%d日}起才能提货"
+    return None
+
+
+def _lock_code_key(code: str) -> None:
+    """PostgreSQL: serialise the attempts on one code (a transaction-scoped advisory lock), so a
+    burst of guesses counts every earlier guess. SQLite serialises writers anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [code])
+
+
+def _begin_attempt(key: str, client_ip: str) -> PasswordAttempt | None:
+    """Record a try on `key` (a code, or "#" + an order number); None when it is locked."""
+    now = timezone.now()
+    since = now - dt.timedelta(minutes=LOCK_MINUTES)
+    with transaction.atomic():
+        _lock_code_key(key)
+        counts = PasswordAttempt.objects.filter(
+            Q(code=key) | Q(client_ip=client_ip), created_at__gte=since, outcome__in=_COUNTING
+        ).aggregate(
+            code=Count("pk", filter=Q(code=key)), ip=Count("pk", filter=Q(client_ip=client_ip))
+        )
+        locked = counts["code"] >= MAX_CODE_FAILURES or counts["ip"] >= MAX_IP_FAILURES
+        attempt = PasswordAttempt.objects.create(
+            code=key,
+            client_ip=client_ip,
+            outcome=PasswordAttempt.Outcome.BLOCKED if locked else PasswordAttempt.Outcome.PENDING,
+            created_at=now,
+        )
+    return None if locked else attempt
+
+
+def _finish_attempt(attempt: PasswordAttempt, right: bool) -> None:
+    outcome = PasswordAttempt.Outcome.OK if right else PasswordAttempt.Outcome.FAILED
+    PasswordAttempt.objects.filter(pk=attempt.pk).update(outcome=outcome)
+
+
+def check_code_password(*, code: str, password: str, client_ip: str) -> CodeCheck:
+    """Check a consumer's code + password. Wrong and unknown codes get the same answer; after
+    MAX_CODE_FAILURES wrong tries on a code (or MAX_IP_FAILURES from one address) within
+    LOCK_MINUTES, every try is refused as locked, whether or not the code exists."""
+    import hmac
+
+    code = normalise_code(code)
+    password = (password or "").strip()
+    if not code or not password:
+        return CodeCheck("missing", "请输入提货码和密码")
+    attempt = _begin_attempt(code, client_ip)
+    if attempt is None:
+        return CodeCheck("locked", LOCKED_MESSAGE)
+    row = PickupCode.objects.select_related("card_type").filter(code=code).first()
+    right = row is not None and hmac.compare_digest(row.password.encode(), password.encode())
+    _finish_attempt(attempt, right)
+    if not right:
+        return CodeCheck("wrong", WRONG_MESSAGE)
+    problem = code_problem(row)
+    if problem:
+        return CodeCheck(problem[0], problem[1], row)
+    return CodeCheck("ok", "", row)
+
+
+def find_consumer_order(*, order_no: str, phone: str, client_ip: str) -> PickupOrder:
+    """A consumer looks an order up by order number + phone, limited like the password check."""
+    from pickup.selectors import consumer_order
+
+    order_no = normalise_code(order_no)
+    phone = (phone or "").strip()
+    if not order_no or not phone:
+        raise PickupError("请输入订单号和手机号")
+    attempt = _begin_attempt(f"#{order_no}"[:40], client_ip)
+    if attempt is None:
+        raise PickupError(LOCKED_MESSAGE)
+    order = consumer_order(order_no, phone)
+    _finish_attempt(attempt, order is not None)
+    if order is None:
+        raise PickupError("订单号或手机号不正确，请核对后重新输入")
+    return order
+
+
+def purge_password_attempts(*, older_than_days: int = 2) -> int:
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    return PasswordAttempt.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+# ---------------------------------------------------------------------------
+# Orders: placing (consumer), shipping, completing, cancelling, verifying, recycle bin
+# ---------------------------------------------------------------------------
+
+PHONE_RE = re.compile(r"^1\d{10}$")
+MAX_PICKUP_DAYS_AHEAD = 60
+
+
+@dataclass(frozen=True)
+class Delivery:
+    kind: str
+    name: str
+    phone: str
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    store: PickupStore | None = None
+    pickup_date: dt.date | None = None
+
+
+def allowed_stores(card_type: CardType):
+    """Pickup stores open to this card type: its own list, or every enabled one."""
+    qs = PickupStore.objects.filter(enabled=True, store__is_active=True).select_related("store")
+    if card_type.stores.exists():
+        qs = qs.filter(pk__in=card_type.stores.values("pk"))
+    return qs
+
+
+def chosen_products(card_type: CardType, product_ids: Iterable[int]) -> list[CardTypeItem]:
+    """The card type's items the consumer receives: all of them for a fixed card, exactly
+    choose_count distinct ones of the list for a choice card."""
+    items = list(card_type.items.select_related("product"))
+    if card_type.selection == CardType.Selection.FIXED:
+        return items
+    wanted = {int(p) for p in product_ids}
+    chosen = [i for i in items if i.product_id in wanted]
+    if len(chosen) != len(wanted) or len(chosen) != card_type.choose_count:
+        raise PickupError(f"选择商品：请从列表中选择{card_type.choose_count}件商品")
+    return chosen
+
+
+def _check_delivery(card_type: CardType, d: Delivery) -> None:
+    if d.kind == PickupOrder.Kind.ONLINE and not card_type.allow_ship:
+        raise PickupError("提货方式：该卡券不支持快递配送")
+    if d.kind == PickupOrder.Kind.STORE and not card_type.allow_store_pickup:
+        raise PickupError("提货方式：该卡券不支持门店自提")
+    if d.kind not in PickupOrder.Kind.values:
+        raise PickupError("提货方式：请选择快递配送或门店自提")
+    if not d.name.strip() or len(d.name) > 30:
+        raise PickupError("姓名：请填写收货人/提货人姓名（30字以内）")
+    if not PHONE_RE.match(d.phone):
+        raise PickupError("手机号：请填写11位手机号码")
+    if d.kind == PickupOrder.Kind.ONLINE:
+        for label, value, size in [
+            ("省份", d.province, 20),
+            ("城市", d.city, 20),
+            ("区县", d.district, 20),
+            ("详细地址", d.address, 200),
+        ]:
+            if not value.strip() or len(value) > size:
+                raise PickupError(f"{label}：请填写（{size}字以内）")
+    else:
+        if d.store is None or not allowed_stores(card_type).filter(pk=d.store.pk).exists():
+            raise PickupError("提货门店：请选择该卡券可提货的门店")
+        today = timezone.localdate()
+        if d.pickup_date is None or not (
+            today <= d.pickup_date <= today + dt.timedelta(days=MAX_PICKUP_DAYS_AHEAD)
+        ):
+            raise PickupError(f"提货日期：请选择今天起{MAX_PICKUP_DAYS_AHEAD}天内的日期")
+
+
+def new_order_no() -> str:
+    import secrets
+
+    return f"P{timezone.localtime():%y%m%d}{secrets.randbelow(10**9):09d}"
+
+
+def place_order(
+    *, serial: int, product_ids: Iterable[int], delivery: Delivery, client_ip: str | None
+) -> PickupOrder:
+    """Use the code and create its order, in one transaction. The code's status changes from
+    unused to used by a conditional UPDATE: of concurrent submits of one code exactly one wins."""
+    code = PickupCode.objects.select_related("card_type").get(serial=serial)
+    if problem := code_problem(code):
+        raise PickupError(problem[1])
+    card_type = code.card_type
+    items = chosen_products(card_type, product_ids)
+    _check_delivery(card_type, delivery)
+    online = delivery.kind == PickupOrder.Kind.ONLINE
+    with transaction.atomic():
+        now = timezone.now()
+        won = PickupCode.objects.filter(
+            serial=serial, status=PickupCode.Status.UNUSED, enabled=True
+        ).update(status=PickupCode.Status.USED, used_at=now)
+        if not won:
+            code.refresh_from_db()
+            raise PickupError((code_problem(code) or ("used", "该提货码已使用"))[1])
+        for _attempt in range(5):
+            order_no = new_order_no()
+            if not PickupOrder.objects.filter(order_no=order_no).exists():
+                break
+        order = PickupOrder.objects.create(
+            order_no=order_no,
+            code=code,
+            card_type=card_type,
+            kind=delivery.kind,
+            consumer_name=delivery.name.strip(),
+            consumer_phone=delivery.phone,
+            province=delivery.province.strip() if online else "",
+            city=delivery.city.strip() if online else "",
+            district=delivery.district.strip() if online else "",
+            address=delivery.address.strip() if online else "",
+            store=None if online else delivery.store,
+            pickup_date=None if online else delivery.pickup_date,
+            client_ip=client_ip,
+            created_at=now,
+        )
+        PickupOrderItem.objects.bulk_create(
+            PickupOrderItem(
+                order=order,
+                product_id=i.product_id,
+                product_name=i.product.name[:100],
+                quantity=i.quantity,
+            )
+            for i in items
+        )
+        record_audit(
+            actor=None,
+            action="pickup.order.create",
+            obj=order,
+            org=order.store.store if order.store else None,
+            after={**snapshot(order), "products": [i.product_id for i in items]},
+            note=f"消费者提货：提货码{code.code}",
+        )
+        transaction.on_commit(lambda: notify_new_order(order.pk))
+    return order
+
+
+def _admin_phones() -> list[str]:
+    from couponhub.core.models import RoleAssignment, User
+
+    return sorted(
+        set(
+            User.objects.filter(
+                is_active=True,
+                role_assignments__role=RoleAssignment.Role.ADMIN,
+            )
+            .exclude(phone="")
+            .values_list("phone", flat=True)
+        )
+    )
+
+
+def _send(phone: str, text: str, purpose: str) -> None:
+    """Send one notice; a refused or failed send is logged by core and never raises here."""
+    import logging
+
+    from couponhub.core.sms import send_sms
+
+    try:
+        message = send_sms(phone=phone, text=text, purpose=purpose)
+    except Exception:  # the gateway must never break the order flow
+        logging.getLogger(__name__).exception("pickup SMS to %s failed", phone)
+        return
+    if message.status not in ("sent", "pending"):
+        logging.getLogger(__name__).warning(
+            "pickup SMS %s to %s not sent: %s", purpose, phone, message.error
+        )
+
+
+def notify_new_order(order_id: int) -> None:
+    """New online order → admins; new store order → admins and the store's manager."""
+    order = PickupOrder.objects.select_related("card_type", "store__store").get(pk=order_id)
+    name = PickupSettings.load().name
+    if order.kind == PickupOrder.Kind.ONLINE:
+        text = (
+            f"【{name}】新线上订单{order.order_no}：{order.card_type.name}，"
+            f"收货人{order.consumer_name}，{order.province}{order.city}，请及时发货。"
+        )
+        for phone in _admin_phones():
+            _send(phone, text, "pickup_new_online_order")
+        return
+    text = (
+        f"【{name}】新门店自提订单{order.order_no}：{order.card_type.name}，"
+        f"{order.store.store.name}，提货日期{order.pickup_date:%Y-%m-%d}。"
+    )
+    phones = _admin_phones()
+    for phone in phones:
+        _send(phone, text, "pickup_new_store_order")
+    manager = order.store.manager_phone
+    if manager and manager not in phones:
+        _send(manager, text, "pickup_store_order_manager")
+
+
+def _change_order(
+    order: PickupOrder,
+    *,
+    actor,
+    verb: str,
+    allowed_from: Iterable[str],
+    kind: str | None = None,
+    note: str = "",
+    **changes,
+) -> PickupOrder:
+    """A conditional UPDATE from one of `allowed_from`; refused when the order moved meanwhile."""
+    before = snapshot(order)
+    qs = PickupOrder.objects.filter(pk=order.pk, status__in=list(allowed_from), deleted_at=None)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if not qs.update(**changes):
+        order.refresh_from_db()
+        raise PickupError(
+            f"订单{order.order_no}当前状态为「{order.status_label}」，不能{_VERBS[verb]}"
+        )
+    order.refresh_from_db()
+    record_audit(
+        actor=actor,
+        action=f"pickup.order.{verb}",
+        obj=order,
+        org=order.store.store if order.store_id else None,
+        before=before,
+        after=snapshot(order),
+        note=note,
+    )
+    return order
+
+
+_VERBS = {"ship": "发货", "complete": "完成", "cancel": "取消", "verify": "核销"}
+S = PickupOrder.Status
+
+
+def ship_order(*, actor, order: PickupOrder, courier: Courier, tracking_no: str) -> PickupOrder:
+    tracking_no = (tracking_no or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{6,40}", tracking_no):
+        raise PickupError("快递单号：请填写6～40位字母或数字")
+    if not courier.enabled:
+        raise PickupError("快递公司：该快递公司已停用")
+    with transaction.atomic():
+        now = timezone.now()
+        order = _change_order(
+            order,
+            actor=actor,
+            verb="ship",
+            allowed_from=[S.PENDING],
+            kind=PickupOrder.Kind.ONLINE,
+            status=S.SHIPPED,
+            courier=courier,
+            tracking_no=tracking_no,
+            shipped_at=now,
+            handled_by=actor,
+        )
+        PickupCode.objects.filter(pk=order.code_id).update(shipped=True, shipped_at=now)
+        text = (
+            f"【{PickupSettings.load().name}】您的提货订单{order.order_no}已发货，"
+            f"{courier.name}，快递单号{tracking_no}，请注意查收。"
+        )
+        phone = order.consumer_phone
+        transaction.on_commit(lambda: _send(phone, text, "pickup_order_shipped"))
+    return order
+
+
+def complete_order(*, actor, order: PickupOrder, note: str = "") -> PickupOrder:
+    with transaction.atomic():
+        return _change_order(
+            order,
+            actor=actor,
+            verb="complete",
+            allowed_from=[S.SHIPPED],
+            kind=PickupOrder.Kind.ONLINE,
+            note=note,
+            status=S.COMPLETED,
+            completed_at=timezone.now(),
+        )
+
+
+def complete_shipped_orders(*, now=None) -> int:
+    """Complete the online orders shipped at least `auto_complete_days` ago (the nightly task)."""
+    now = now or timezone.now()
+    days = PickupSettings.load().auto_complete_days
+    due = PickupOrder.objects.filter(
+        kind=PickupOrder.Kind.ONLINE,
+        status=S.SHIPPED,
+        deleted_at=None,
+        shipped_at__lte=now - dt.timedelta(days=days),
+    ).order_by("pk")
+    done = 0
+    for order in due.iterator():
+        try:
+            complete_order(actor=None, order=order, note=f"发货{days}天后自动完成")
+        except PickupError:
+            continue  # changed meanwhile
+        done += 1
+    return done
+
+
+def cancel_order(*, actor, order: PickupOrder, reason: str = "") -> PickupOrder:
+    """Cancel an order that is not shipped or picked up yet; its code can be used again."""
+    with transaction.atomic():
+        order = _change_order(
+            order,
+            actor=actor,
+            verb="cancel",
+            allowed_from=[S.PENDING],
+            note=reason,
+            status=S.CANCELLED,
+            cancelled_at=timezone.now(),
+            handled_by=actor,
+        )
+        PickupCode.objects.filter(pk=order.code_id, status=PickupCode.Status.USED).update(
+            status=PickupCode.Status.UNUSED, used_at=None, shipped=False, shipped_at=None
+        )
+    return order
+
+
+def verify_store_order(*, actor, order: PickupOrder, phone: str) -> PickupOrder:
+    """核销: the consumer shows order number + phone at the store; the order is completed."""
+    if order.kind != PickupOrder.Kind.STORE:
+        raise PickupError("订单号：这不是门店自提订单")
+    if (phone or "").strip() != order.consumer_phone:
+        raise PickupError("手机号：与订单的手机号不一致")
+    with transaction.atomic():
+        now = timezone.now()
+        order = _change_order(
+            order,
+            actor=actor,
+            verb="verify",
+            allowed_from=[S.PENDING],
+            kind=PickupOrder.Kind.STORE,
+            status=S.COMPLETED,
+            completed_at=now,
+            handled_by=actor,
+        )
+        PickupCode.objects.filter(pk=order.code_id).update(picked_up=True, picked_up_at=now)
+    return order
+
+
+def delete_orders(*, actor, orders) -> int:
+    """Move orders to the recycle bin."""
+    with transaction.atomic():
+        ids = list(orders.filter(deleted_at=None).values_list("pk", flat=True))
+        count = PickupOrder.objects.filter(pk__in=ids, deleted_at=None).update(
+            deleted_at=timezone.now()
+        )
+        if count:
+            record_audit(
+                actor=actor,
+                action="pickup.order.delete",
+                object_type="pickup.pickuporder",
+                object_repr=f"{count}个订单",
+                after={"ids": ids},
+                note="移入回收站",
+            )
+    return count
+
+
+def restore_orders(*, actor, orders) -> int:
+    with transaction.atomic():
+        ids = list(orders.exclude(deleted_at=None).values_list("pk", flat=True))
+        count = PickupOrder.objects.filter(pk__in=ids).update(deleted_at=None)
+        if count:
+            record_audit(
+                actor=actor,
+                action="pickup.order.restore",
+                object_type="pickup.pickuporder",
+                object_repr=f"{count}个订单",
+                after={"ids": ids},
+                note="从回收站恢复",
+            )
+    return count
+
+
+def purge_orders(*, actor, orders) -> int:
+    """Delete orders for good (only from the recycle bin). The codes stay used; an order whose
+    red packet was claimed stays, since the claim's money went out through it."""
+    with transaction.atomic():
+        qs = orders.exclude(deleted_at=None).exclude(
+            pk__in=RedPacketClaim.objects.values("order_id")
+        )
+        rows = list(qs.values("pk", "order_no", "code_id", "status", "consumer_phone"))
+        ids = [r["pk"] for r in rows]
+        PickupOrderItem.objects.filter(order_id__in=ids).delete()
+        count = PickupOrder.objects.filter(pk__in=ids).delete()[0]
+        if count:
+            record_audit(
+                actor=actor,
+                action="pickup.order.purge",
+                object_type="pickup.pickuporder",
+                object_repr=f"{count}个订单",
+                before={"orders": rows},
+                note="从回收站彻底删除",
+            )
+    return count
+
+
+def start_order_export(*, actor, kind: str, query: dict) -> Job:
+    from pickup.selectors import filtered_orders
+
+    total = filtered_orders(kind, query).count()
+    if total == 0:
+        raise PickupError("筛选条件：没有符合条件的订单")
+    with transaction.atomic():
+        job = enqueue_job(
+            kind="pickup.export_orders",
+            title=f"导出{'线上' if kind == 'online' else '门店'}订单（{total}条）",
+            owner=actor if getattr(actor, "is_authenticated", False) else None,
+            params={"kind": kind, "query": query},
+            total=total,
+        )
+        record_audit(
+            actor=actor,
+            action="pickup.order.export",
+            obj=job,
+            after={"kind": kind, "query": query, "rows": total},
+        )
+    return job
+
+
+# ---------------------------------------------------------------------------
+# Red packets: settings, account, generation, clearing, claims
+# ---------------------------------------------------------------------------
+
+MAX_RED_PACKET = Decimal("200.00")
+MAX_RED_PACKET_CODES = 200_000
+
+
+def _locked_account() -> RedPacketAccount:
+    """The account row, locked until the end of the transaction: every change of balance,
+    reservation or claim goes through this one lock, so the arithmetic holds under concurrency."""
+    RedPacketAccount.load()
+    return RedPacketAccount.objects.select_for_update().get(pk=RedPacketAccount.SINGLETON_PK)
+
+
+def _ledger(account, *, kind, amount, actor=None, codes=0, note="") -> RedPacketEntry:
+    return RedPacketEntry.objects.create(
+        kind=kind,
+        amount=amount,
+        balance_after=account.balance,
+        reserved_after=account.reserved,
+        codes=codes,
+        note=note[:300],
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+def save_red_packet_settings(*, actor, instance: RedPacketSettings) -> RedPacketSettings:
+    with transaction.atomic():
+        before = snapshot(RedPacketSettings.load())
+        instance.pk = RedPacketSettings.SINGLETON_PK
+        instance.save()
+        record_audit(
+            actor=actor,
+            action="pickup.redpacketsettings.update",
+            obj=instance,
+            before=before,
+            after=snapshot(instance),
+        )
+    return instance
+
+
+def top_up_red_packets(*, actor, amount, note: str = "") -> RedPacketAccount:
+    amount = to_money(amount)
+    if amount <= 0 or amount > Decimal("1000000"):
+        raise PickupError("充值金额：须大于0且不超过1,000,000元")
+    with transaction.atomic():
+        account = _locked_account()
+        before = snapshot(account)
+        account.balance += amount
+        account.top_ups_total += amount
+        account.save(update_fields=["balance", "top_ups_total"])
+        _ledger(account, kind=RedPacketEntry.Kind.TOP_UP, amount=amount, actor=actor, note=note)
+        record_audit(
+            actor=actor,
+            action="pickup.redpacket.top_up",
+            obj=account,
+            before=before,
+            after=snapshot(account),
+            note=note,
+        )
+    return account
+
+
+def allocate_amounts(count: int, low: Decimal, high: Decimal, budget: Decimal, rng=None) -> list:
+    """`count` random amounts in [low, high] (to the fen) whose sum never exceeds `budget`.
+    Each draw leaves at least `low` for every code still to come."""
+    import random
+
+    rng = rng or random.SystemRandom()
+    low_fen, high_fen, left = int(low * 100), int(high * 100), int(budget * 100)
+    if count * low_fen > left:
+        raise PickupError(
+            f"红包金额：余额¥{budget}不足以给{count}个提货码各分配最低¥{low}"
+            f"（至少需要¥{to_money(Decimal(count) * low)}）"
+        )
+    amounts = []
+    for i in range(count):
+        rest = count - i - 1
+        top = min(high_fen, left - rest * low_fen)
+        fen = rng.randint(low_fen, top)
+        left -= fen
+        amounts.append(Decimal(fen) / 100)
+    return amounts
+
+
+def red_packet_candidates(selection: dict):
+    """The selected codes that can take a red packet: unused and without one yet."""
+    from pickup.selectors import select_codes
+
+    return select_codes(selection).filter(status=PickupCode.Status.UNUSED, red_packet_amount=0)
+
+
+def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry:
+    """Put a random amount in [low, high] on every selected unused code without a red packet;
+    the total is reserved from the balance in the same transaction (never beyond it)."""
+    from pickup.selectors import describe_selection
+
+    low, high = to_money(low), to_money(high)
+    if not any(v not in (None, "") for v in selection.values()):
+        raise PickupError("筛选条件：至少需要一个条件（流水号段、批次、卡券或生成日期）")
+    if low <= 0 or high < low or high > MAX_RED_PACKET:
+        raise PickupError(
+            f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过¥{MAX_RED_PACKET}"
+        )
+    with transaction.atomic():
+        account = _locked_account()
+        serials = list(
+            red_packet_candidates(selection).order_by("serial").values_list("serial", flat=True)
+        )
+        if not serials:
+            raise PickupError("筛选条件：没有可分配红包的提货码（未使用且尚无红包）")
+        if len(serials) > MAX_RED_PACKET_CODES:
+            raise PickupError(f"筛选条件：一次最多为{MAX_RED_PACKET_CODES:,}个提货码生成红包")
+        amounts = allocate_amounts(len(serials), low, high, account.balance)
+        total = to_money(sum(amounts, Decimal(0)))
+        for i in range(0, len(serials), 1000):
+            chunk = list(zip(serials[i : i + 1000], amounts[i : i + 1000], strict=True))
+            PickupCode.objects.bulk_update(
+                [PickupCode(serial=s, red_packet_amount=a) for s, a in chunk],
+                ["red_packet_amount"],
+            )
+        account.balance -= total
+        account.reserved += total
+        account.save(update_fields=["balance", "reserved"])
+        note = f"{describe_selection(selection)}，每个¥{low}～¥{high}"
+        entry = _ledger(
+            account,
+            kind=RedPacketEntry.Kind.RESERVE,
+            amount=total,
+            actor=actor,
+            codes=len(serials),
+            note=note,
+        )
+        record_audit(
+            actor=actor,
+            action="pickup.redpacket.generate",
+            obj=entry,
+            after={
+                "selection": selection,
+                "low": low,
+                "high": high,
+                "codes": len(serials),
+                "total": total,
+                "balance": account.balance,
+            },
+            note=note,
+        )
+    return entry
+
+
+def clear_red_packets(*, actor, codes) -> RedPacketEntry | None:
+    """清除: take the red packet off codes whose packet is not claimed; the amount returns to the
+    balance."""
+    with transaction.atomic():
+        account = _locked_account()
+        qs = (
+            PickupCode.objects.filter(pk__in=codes.values("pk"), red_packet_amount__gt=0)
+            .exclude(pk__in=RedPacketClaim.objects.values("code_id"))
+            .select_for_update()
+        )
+        rows = list(qs.values_list("serial", "red_packet_amount"))
+        if not rows:
+            return None
+        total = to_money(sum((a for _s, a in rows), Decimal(0)))
+        PickupCode.objects.filter(pk__in=[s for s, _a in rows]).update(red_packet_amount=0)
+        account.balance += total
+        account.reserved -= total
+        account.save(update_fields=["balance", "reserved"])
+        first, last = rows[0][0], rows[-1][0]
+        entry = _ledger(
+            account,
+            kind=RedPacketEntry.Kind.RELEASE,
+            amount=total,
+            actor=actor,
+            codes=len(rows),
+            note=f"清除红包：流水号{first}～{last}中的{len(rows)}个",
+        )
+        record_audit(
+            actor=actor,
+            action="pickup.redpacket.clear",
+            obj=entry,
+            before={"codes": [[s, a] for s, a in rows[:1000]]},
+            after={"total": total, "balance": account.balance},
+        )
+    return entry
+
+
+def _claims_since(phone: str, card_type_id: int, since) -> int:
+    qs = RedPacketClaim.objects.filter(user_phone=phone, card_type_id=card_type_id)
+    if since is not None:
+        qs = qs.filter(claimed_at__gte=since)
+    return qs.count()
+
+
+def claim_red_packet(
+    *, order: PickupOrder, client_ip: str | None = None, location: str = ""
+) -> RedPacketClaim:
+    """The consumer of `order` claims the red packet on its code: once per code, within the
+    daily / monthly / lifetime limits per user (phone) and card type. The reserved amount moves
+    to spending and a pending payout is recorded for the payment backend."""
+    from pickup.payouts import backend_path, get_backend
+
+    config = RedPacketSettings.load()
+    if not config.enabled:
+        raise PickupError("红包活动已结束")
+    with transaction.atomic():
+        account = _locked_account()
+        order = PickupOrder.objects.select_related("code").get(pk=order.pk)
+        code = order.code
+        if order.status == S.CANCELLED or order.deleted_at is not None:
+            raise PickupError("订单已取消，不能领取红包")
+        if code.red_packet_amount <= 0:
+            raise PickupError("该提货码没有红包")
+        if RedPacketClaim.objects.filter(code=code).exists():
+            raise PickupError("该提货码的红包已领取，不能重复领取")
+        now = timezone.localtime()
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        month = day.replace(day=1)
+        for label, limit, since in [
+            ("每日", config.daily_limit, day),
+            ("每月", config.monthly_limit, month),
+            ("终身", config.lifetime_limit, None),
+        ]:
+            if limit and _claims_since(order.consumer_phone, order.card_type_id, since) >= limit:
+                raise PickupError(f"已达到{label}领取上限（同一卡券{limit}个），不能再领取红包")
+        amount = code.red_packet_amount
+        claim = RedPacketClaim.objects.create(
+            code=code,
+            order=order,
+            card_type_id=order.card_type_id,
+            user_phone=order.consumer_phone,
+            user_name=order.consumer_name,
+            amount=amount,
+            client_ip=client_ip,
+            location=location[:120],
+        )
+        account.reserved -= amount
+        account.spent_total += amount
+        account.save(update_fields=["reserved", "spent_total"])
+        _ledger(
+            account,
+            kind=RedPacketEntry.Kind.CLAIM,
+            amount=amount,
+            codes=1,
+            note=f"提货码{code.code}，订单{order.order_no}",
+        )
+        payout = RedPacketPayout.objects.create(
+            claim=claim, amount=amount, payee=order.consumer_phone, backend=backend_path()
+        )
+        record_audit(
+            actor=None,
+            action="pickup.redpacket.claim",
+            obj=claim,
+            after={**snapshot(claim), "payout": payout.pk},
+        )
+
+        def submit():
+            result = get_backend().submit(payout)
+            RedPacketPayout.objects.filter(pk=payout.pk).update(
+                status=result.status, reference=result.reference[:100], error=result.error[:300]
+            )
+
+        transaction.on_commit(submit)
+    return claim

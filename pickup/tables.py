@@ -1,7 +1,10 @@
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.permissions import mask_phone
 from couponhub.core.tables import AuditEntryTable
 from pickup.models import (
     Brand,
@@ -12,11 +15,14 @@ from pickup.models import (
     ExportRecord,
     ImportRecord,
     PickupCode,
+    PickupOrder,
     PickupStore,
     Product,
+    RedPacketClaim,
+    RedPacketEntry,
     SpecAttribute,
 )
-from pickup.selectors import mask_password
+from pickup.selectors import mask_password, order_products
 
 
 def actions(entity: str, copy: bool = False):
@@ -229,3 +235,137 @@ class ExportRecordTable(tables.Table):
 
 class PickupAuditTable(AuditEntryTable):
     pass
+
+
+# ---------------------------------------------------------------------------
+# Orders and red packets
+# ---------------------------------------------------------------------------
+
+
+class OrderTable(tables.Table):
+    select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
+    order_no = tables.Column(_("order number"))
+    code = tables.Column(_("pickup code"), accessor="code__code")
+    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    products = tables.Column(_("products"), empty_values=(), orderable=False)
+    consumer = tables.Column(_("consumer"), empty_values=(), orderable=False)
+    status = tables.Column(_("status"), empty_values=())
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("ordered at"))
+
+    class Meta:
+        model = PickupOrder
+        fields = []
+        sequence = ("select", "order_no", "code", "card_type", "products", "consumer", "...")
+
+    def __init__(self, *args, user=None, detail_url="pickup:order_detail", **kwargs):
+        self.user = user
+        self.detail_url = detail_url
+        super().__init__(*args, **kwargs)
+
+    def render_order_no(self, record):
+        return format_html(
+            '<a href="{}">{}</a>', reverse(self.detail_url, args=[record.pk]), record.order_no
+        )
+
+    def render_products(self, record):
+        return order_products(record)
+
+    def render_consumer(self, record):
+        return format_html(
+            "{}<br><span class='muted small'>{}</span>",
+            record.consumer_name,
+            mask_phone(record.consumer_phone, self.user),
+        )
+
+    def render_status(self, record):
+        return record.status_label
+
+
+class OnlineOrderTable(OrderTable):
+    address = tables.Column(_("ship to"), empty_values=(), orderable=False)
+    shipping = tables.Column(_("courier / tracking number"), empty_values=(), orderable=False)
+
+    def render_address(self, record):
+        return record.full_address
+
+    def render_shipping(self, record):
+        if not record.courier_id:
+            return "—"
+        return format_html("{}<br>{}", record.courier.name, record.tracking_no)
+
+
+class StoreOrderTable(OrderTable):
+    store = tables.Column(_("pickup store"), accessor="store__store__name")
+    pickup_date = tables.DateColumn(format="Y-m-d", verbose_name=_("pickup date"))
+
+
+class RecycleTable(OrderTable):
+    kind = tables.Column(_("delivery"))
+    deleted_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("deleted at"))
+
+
+class RedPacketCodeTable(tables.Table):
+    select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
+    serial = tables.Column(_("serial number"))
+    code = tables.Column(_("pickup code"))
+    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    batch = tables.Column(_("batch"), accessor="batch_id")
+    red_packet_amount = tables.Column(_("red packet"))
+    status = tables.Column(_("status"))
+    claim = tables.Column(_("claimed"), empty_values=(), orderable=False)
+
+    class Meta:
+        model = PickupCode
+        fields = []
+
+    def render_claim(self, record):
+        claim = getattr(record, "red_packet_claim", None)
+        if claim is None:
+            return _("not claimed")
+        return format_html(
+            "{} {}", timezone.localtime(claim.claimed_at).strftime("%Y-%m-%d %H:%M"), _("claimed")
+        )
+
+
+class RedPacketClaimTable(tables.Table):
+    claimed_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("claimed at"))
+    user_name = tables.Column(_("name"))
+    user_phone = tables.Column(_("user"))
+    code = tables.Column(_("pickup code"), accessor="code__code")
+    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    order = tables.Column(_("order"), accessor="order__order_no")
+    amount = tables.Column(_("amount"))
+    location = tables.Column(_("location"))
+    client_ip = tables.Column(_("client address"))
+    payout = tables.Column(_("payout"), accessor="payout__status", orderable=False)
+
+    class Meta:
+        model = RedPacketClaim
+        fields = []
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def render_user_phone(self, value):
+        return mask_phone(value, self.user)
+
+    def render_payout(self, record):
+        payout = getattr(record, "payout", None)
+        return payout.get_status_display() if payout else "—"
+
+
+class RedPacketEntryTable(tables.Table):
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("time"))
+
+    class Meta:
+        model = RedPacketEntry
+        fields = [
+            "created_at",
+            "kind",
+            "amount",
+            "codes",
+            "balance_after",
+            "reserved_after",
+            "note",
+        ]

@@ -472,15 +472,3 @@ def export_codes(request):
         tables.ExportRecordTable(ExportRecord.objects.select_related("job", "created_by")),
     )
     return render(request, "pickup/export.html", {"form": form, "table": table})
-
-
-# ---------------------------------------------------------------------------
-# Consumer page (placeholder: the consumer pickup flow fills it in)
-# ---------------------------------------------------------------------------
-
-
-def consumer_code(request, code: str):
-    settings_obj = PickupSettings.load()
-    return render(
-        request, "pickup/consumer_code.html", {"code": code.upper(), "settings_obj": settings_obj}
-    )

@@ -16,7 +16,7 @@ class NavItem:
     section: str
     label: str
     url_name: str
-    perm: str
+    perm: str | tuple[str, ...]  # a tuple: any one of them is enough
     order: int = 100
 
 
@@ -38,7 +38,8 @@ def menu_for(user) -> list[dict]:
     """[{section, items: [{label, url}]}] in app order, only what the user may use."""
     sections: dict[str, list[dict]] = {}
     for item in all_items():
-        if not has_perm(user, item.perm):
+        perms = item.perm if isinstance(item.perm, tuple) else (item.perm,)
+        if not any(has_perm(user, perm) for perm in perms):
             continue
         try:
             url = reverse(item.url_name)

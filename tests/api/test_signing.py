@@ -139,3 +139,10 @@ def test_the_same_key_with_another_body_is_a_conflict(idempotent_echo):
         echo(_write_request(api_client, b'{"a": 2}', "k1"))
     assert exc.value.status == 409
     assert len(calls) == 1
+
+
+def test_a_nul_character_anywhere_is_refused_before_it_reaches_the_database(pos):
+    response = pos.post("/api/v1/coupons/return", {"codes": ["A\x00B"]})
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_request"
+    assert error_code(pos.get("/api/v1/coupons/X%00Y")) == "invalid_request"

@@ -10,6 +10,8 @@ from pickup.models import (
     CodeBatch,
     Courier,
     PickupCode,
+    PickupOrder,
+    PickupOrderItem,
     PickupStore,
     Product,
     SpecAttribute,
@@ -116,3 +118,40 @@ class PickupCodeFactory(factory.django.DjangoModelFactory):
     serial = factory.LazyAttributeSequence(lambda o, n: o.batch.serial_start + n % 1000)
     code = factory.Sequence(lambda n: f"TC{n:010d}")
     password = factory.Sequence(lambda n: f"{n:08d}")
+
+
+class PickupOrderFactory(factory.django.DjangoModelFactory):
+    """An online order on a used code (pass kind="store", store=… for a store order)."""
+
+    class Meta:
+        model = PickupOrder
+        skip_postgeneration_save = True
+
+    code = factory.SubFactory(PickupCodeFactory, status=PickupCode.Status.USED)
+    card_type = factory.SelfAttribute("code.card_type")
+    kind = PickupOrder.Kind.ONLINE
+    order_no = factory.Sequence(lambda n: f"P260101{n:09d}")
+    consumer_name = "王小二"
+    consumer_phone = factory.Sequence(lambda n: f"139{n:08d}")
+    province = "北京市"
+    city = "北京市"
+    district = "朝阳区"
+    address = "朝阳公园路6号"
+
+    @factory.post_generation
+    def with_items(self, create, extracted, **kwargs):
+        if create:
+            for item in self.card_type.items.select_related("product"):
+                PickupOrderItem.objects.create(
+                    order=self, product=item.product, product_name=item.product.name
+                )
+
+
+class StoreOrderFactory(PickupOrderFactory):
+    kind = PickupOrder.Kind.STORE
+    store = factory.SubFactory(PickupStoreFactory)
+    pickup_date = factory.LazyFunction(lambda: __import__("datetime").date.today())
+    province = ""
+    city = ""
+    district = ""
+    address = ""

@@ -17,6 +17,7 @@ DATA = {
     "service_hours": "9:00-18:00",
     "red_packet_name": "蟹礼红包",
     "pickup_notes": "请在有效期内提货",
+    "auto_complete_days": "10",
 }
 
 
