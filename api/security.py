@@ -52,19 +52,18 @@ def verify_request(request) -> ApiClient:
         loaded_generation = client_cache.generation()
         client = _load_client(client_id)
     _check(client, request, timestamp, nonce, signature)
-    if not settings.REDIS_URL:
-        if not _claim_nonce(client, nonce):
-            raise _unauthorized("nonce_reused", "X-Nonce 已使用过，请勿重放请求")
-        return client
-    claimed, generation = _claim_nonce_and_read_generation(client, nonce)
-    if cached and generation != cached.generation:
-        # The cached row predates a change to an ApiClient or Org: check again against the
-        # database before answering (the nonce is spent either way, as for any refused call).
-        client = _load_client(client_id)
-        _check(client, request, timestamp, nonce, signature)
-        client_cache.put(client, generation, generation)  # read after `generation`: current
-    elif not cached:
-        client_cache.put(client, loaded_generation, generation)
+    if settings.REDIS_URL:
+        claimed, generation = _claim_nonce_and_read_generation(client, nonce)
+        if cached and generation != cached.generation:
+            # The cached row predates a change to an ApiClient or Org: check again against the
+            # database before answering (the nonce is spent either way, as for any refused call).
+            client = _load_client(client_id)
+            _check(client, request, timestamp, nonce, signature)
+            client_cache.put(client, generation, generation)  # read after `generation`: current
+        elif not cached:
+            client_cache.put(client, loaded_generation, generation)
+    else:
+        claimed = _claim_nonce(client, nonce)
     if not claimed:
         raise _unauthorized("nonce_reused", "X-Nonce 已使用过，请勿重放请求")
     # No text column can hold a NUL character (PostgreSQL refuses it): turn it away at the door.
