@@ -27,7 +27,7 @@ class Redemption(models.Model):
         SCAN = "scan", _("scan")
         API = "api", _("API")
 
-    redemption_no = models.CharField(_("redemption number"), max_length=24, unique=True)
+    redemption_no = models.CharField(_("redemption number"), max_length=32, unique=True)
     store = models.ForeignKey(
         Org, verbose_name=_("store"), on_delete=models.PROTECT, related_name="redemptions"
     )
