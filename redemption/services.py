@@ -112,7 +112,7 @@ def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
 
 
 def _new_redemption_no(now) -> str:
-    # Ten random digits: at a few hundred redemptions a second a clash stays a one-in-millions event.
+    # Ten random digits: at hundreds of redemptions a second a clash stays one in millions.
     return f"HX{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
 
 
