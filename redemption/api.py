@@ -123,7 +123,7 @@ class RedeemOut(Schema):
 
 
 class ReturnIn(Schema):
-    redemption_no: str = Field("", max_length=24)
+    redemption_no: str = Field("", max_length=32)
     codes: list[str] = Field(default_factory=list, max_length=MAX_COUPONS)
 
 
