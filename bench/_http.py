@@ -70,6 +70,13 @@ class Server:
             "LOG_LEVEL": "WARNING",
         }
         env.pop("DEBUG", None)
+        # Production serves hashed static files from a manifest: pages need it collected first.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -166,7 +173,7 @@ class _Connection:
         self.sock.close()
 
 
-def _client(port, requests, interval, offset, start_at, out):
+def _client(port, requests, interval, offset, start_at, ok_status, out):
     """One client: closed loop when interval is None, else one request per interval.
 
     The connection is opened right before the first send, as a till does: an idle fresh
@@ -195,7 +202,7 @@ def _client(port, requests, interval, offset, start_at, out):
                 conn = None
                 continue
             latencies.append((time.perf_counter() - scheduled) * 1000)
-            if status != 200:
+            if status != ok_status:
                 errors.append(f"{status} {body[:200]!r}")
     except Exception as exc:  # never lose a client's figures silently
         errors.append(f"client: {exc!r}"[:200])
@@ -205,10 +212,10 @@ def _client(port, requests, interval, offset, start_at, out):
         out.append((latencies, errors, began, time.perf_counter()))
 
 
-def _process(port, batches, interval, offsets, start_at, queue):
+def _process(port, batches, interval, offsets, start_at, ok_status, queue):
     out: list = []
     threads = [
-        threading.Thread(target=_client, args=(port, b, interval, o, start_at, out))
+        threading.Thread(target=_client, args=(port, b, interval, o, start_at, ok_status, out))
         for b, o in zip(batches, offsets, strict=True)
     ]
     for t in threads:
@@ -241,8 +248,14 @@ def _percentile(ordered: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def run_load(port: int, per_client: list[list[bytes]], interval: float | None = None) -> Result:
-    """Send per_client[i] over client i's connection (closed loop, or one every `interval` s)."""
+def run_load(
+    port: int,
+    per_client: list[list[bytes]],
+    interval: float | None = None,
+    ok_status: int = 200,
+) -> Result:
+    """Send per_client[i] over client i's connection (closed loop, or one every `interval` s);
+    any answer other than `ok_status` counts as an error."""
     clients = len(per_client)
     processes = max(1, min(CLIENT_PROCESSES, clients))
     offsets = [0.0 if interval is None else interval * i / clients for i in range(clients)]
@@ -252,7 +265,15 @@ def run_load(port: int, per_client: list[list[bytes]], interval: float | None = 
     procs = [
         ctx.Process(
             target=_process,
-            args=(port, per_client[p::processes], interval, offsets[p::processes], start_at, queue),
+            args=(
+                port,
+                per_client[p::processes],
+                interval,
+                offsets[p::processes],
+                start_at,
+                ok_status,
+                queue,
+            ),
         )
         for p in range(processes)
     ]
