@@ -293,3 +293,52 @@ def run_load(
         p99=_percentile(latencies, 0.99),
         rate=len(latencies) / elapsed if elapsed > 0 else 0.0,
     )
+
+
+def compare_under_load(
+    report,
+    *,
+    goal: str,
+    goal_ms: float,
+    clients: int,
+    interval: float,
+    duration: int,
+    closed_per_client: int,
+    subject,
+    baseline,
+    baseline_label: str,
+    subject_ok: int = 200,
+    baseline_ok: int = 200,
+    warm: int = 2,
+    built: str = "pre-signed",
+) -> None:
+    """Measure `subject(n)` next to `baseline(n)` (each: per-client lists of n raw requests) on one
+    gunicorn server, closed loop and open loop, and report both figures."""
+    open_per_client = int(duration / interval)
+    with Server() as server:
+        port = server.port
+        run_load(port, baseline(warm), ok_status=baseline_ok)
+        run_load(port, subject(warm), ok_status=subject_ok)
+        closed_base = run_load(port, baseline(closed_per_client), ok_status=baseline_ok)
+        closed = run_load(port, subject(closed_per_client), ok_status=subject_ok)
+        open_base = run_load(port, baseline(open_per_client), interval, ok_status=baseline_ok)
+        opened = run_load(port, subject(open_per_client), interval, ok_status=subject_ok)
+    setup = f"[{server_label()}; {CLIENT_PROCESSES} client processes, {built}]"
+    report(
+        goal=f"{goal}: closed loop (max throughput, each client resends at once) {setup}",
+        measured=closed.summary(),
+        baseline=closed_base.summary(),
+        baseline_label=f"{baseline_label}, same server, same load",
+        verdict="ok" if closed.p95 < goal_ms and not closed.errors else "over goal",
+    )
+    report(
+        goal=(
+            f"{goal}: open loop, each client one call every {interval:g} s "
+            f"({clients / interval:.0f} calls/s offered, {duration} s; latency from the "
+            f"scheduled send) {setup}"
+        ),
+        measured=opened.summary(),
+        baseline=open_base.summary(),
+        baseline_label=f"{baseline_label}, same schedule",
+        verdict="ok" if opened.p95 < goal_ms and not opened.errors else "over goal",
+    )

@@ -84,43 +84,33 @@ def run(report, *, quick: bool):
     warm = 1
     pairs = iter(_prepare(CLIENTS * (warm + closed_per_client + open_per_client)))
 
+    # One CSRF pair serves every client; a throwaway server hands it out.
     with _http.Server() as server:
-        port = server.port
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        csrf_cookie, token = _client_session(conn)  # one CSRF pair serves every client
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        csrf_cookie, token = _client_session(conn)
         conn.close()
 
-        def checks(n):  # pre-built: each check uses a fresh code, so every one succeeds
-            return [
-                [_form_post(*next(pairs), csrf_cookie, token) for _ in range(n)]
-                for _ in range(CLIENTS)
-            ]
+    def checks(n):  # pre-built: each check uses a fresh code, so every one succeeds
+        return [
+            [_form_post(*next(pairs), csrf_cookie, token) for _ in range(n)] for _ in range(CLIENTS)
+        ]
 
-        def noops(n):
-            return [[NOOP] * n for _ in range(CLIENTS)]
+    def noops(n):
+        return [[NOOP] * n for _ in range(CLIENTS)]
 
-        _http.run_load(port, noops(2), ok_status=404)
-        _http.run_load(port, checks(warm), ok_status=302)
-        closed_noop = _http.run_load(port, noops(closed_per_client), ok_status=404)
-        closed = _http.run_load(port, checks(closed_per_client), ok_status=302)
-        open_noop = _http.run_load(port, noops(open_per_client), INTERVAL, ok_status=404)
-        opened = _http.run_load(port, checks(open_per_client), INTERVAL, ok_status=302)
-    setup = f"[{_http.server_label()}; {_http.CLIENT_PROCESSES} client processes, pre-built]"
-    report(
-        goal=f"{goal}: closed loop (max throughput, each client resends at once) {setup}",
-        measured=closed.summary(),
-        baseline=closed_noop.summary(),
-        baseline_label="no-op page (a 404 through the same middleware), same load",
-        verdict="ok" if closed.p95 < GOAL_MS and not closed.errors else "over goal",
-    )
-    report(
-        goal=(
-            f"{goal}: open loop, each client one check every {INTERVAL:.0f} s "
-            f"({CLIENTS / INTERVAL:.0f} checks/s offered, {duration} s; latency from the "
-            f"scheduled send) {setup}"
-        ),
-        measured=opened.summary(),
-        baseline=open_noop.summary(),
-        baseline_label="no-op page, same schedule",
-        verdict="ok" if opened.p95 < GOAL_MS and not opened.errors else "over goal",
+    _http.compare_under_load(
+        report,
+        goal=goal,
+        goal_ms=GOAL_MS,
+        clients=CLIENTS,
+        interval=INTERVAL,
+        duration=duration,
+        closed_per_client=closed_per_client,
+        warm=warm,
+        subject=checks,
+        subject_ok=302,
+        baseline=noops,
+        baseline_ok=404,
+        baseline_label="no-op page (a 404 through the same middleware)",
+        built="pre-built",
     )

@@ -90,7 +90,6 @@ def run(report, *, quick: bool):
     client_id = _prepare()
     closed_per_client = 10 if quick else 40
     duration = 5 if quick else 20
-    open_per_client = int(duration / INTERVAL)
     body = json.dumps(
         {
             "code": "BENCH80",
@@ -124,30 +123,15 @@ def run(report, *, quick: bool):
     def validate(n):
         return requests("POST", "/api/v1/promocodes/validate", body, n)
 
-    with _http.Server() as server:
-        port = server.port
-        _http.run_load(port, ping(2))
-        _http.run_load(port, validate(2))
-        closed_ping = _http.run_load(port, ping(closed_per_client))
-        closed = _http.run_load(port, validate(closed_per_client))
-        open_ping = _http.run_load(port, ping(open_per_client), INTERVAL)
-        opened = _http.run_load(port, validate(open_per_client), INTERVAL)
-    setup = f"[{_http.server_label()}; {_http.CLIENT_PROCESSES} client processes, pre-signed]"
-    report(
-        goal=f"{goal}: closed loop (max throughput, each client resends at once) {setup}",
-        measured=closed.summary(),
-        baseline=closed_ping.summary(),
-        baseline_label="signed GET /api/v1/ping, same server, same load",
-        verdict="ok" if closed.p95 < GOAL_MS and not closed.errors else "over goal",
-    )
-    report(
-        goal=(
-            f"{goal}: open loop, each client one call every {INTERVAL:.0f} s "
-            f"({CLIENTS / INTERVAL:.0f} calls/s offered, {duration} s; latency from the "
-            f"scheduled send) {setup}"
-        ),
-        measured=opened.summary(),
-        baseline=open_ping.summary(),
-        baseline_label="signed GET /api/v1/ping, same schedule",
-        verdict="ok" if opened.p95 < GOAL_MS and not opened.errors else "over goal",
+    _http.compare_under_load(
+        report,
+        goal=goal,
+        goal_ms=GOAL_MS,
+        clients=CLIENTS,
+        interval=INTERVAL,
+        duration=duration,
+        closed_per_client=closed_per_client,
+        subject=validate,
+        baseline=ping,
+        baseline_label="signed GET /api/v1/ping",
     )

@@ -111,30 +111,16 @@ def run(report, *, quick: bool):
             for _ in range(CLIENTS)
         ]
 
-    with _http.Server() as server:
-        port = server.port
-        _http.run_load(port, ping(warm))
-        _http.run_load(port, redeem(warm))
-        closed_ping = _http.run_load(port, ping(closed_per_client))
-        closed = _http.run_load(port, redeem(closed_per_client))
-        open_ping = _http.run_load(port, ping(open_per_client), INTERVAL)
-        opened = _http.run_load(port, redeem(open_per_client), INTERVAL)
-    setup = f"[{_http.server_label()}; {_http.CLIENT_PROCESSES} client processes, pre-signed]"
-    report(
-        goal=f"{goal}: closed loop (max throughput, each till resends at once) {setup}",
-        measured=closed.summary(),
-        baseline=closed_ping.summary(),
-        baseline_label="signed GET /api/v1/ping, same server, same load",
-        verdict="ok" if closed.p95 < GOAL_MS and not closed.errors else "over goal",
-    )
-    report(
-        goal=(
-            f"{goal}: open loop, each till one call every {INTERVAL} s "
-            f"({CLIENTS / INTERVAL:.0f} calls/s offered, {duration} s; latency from the "
-            f"scheduled send) {setup}"
-        ),
-        measured=opened.summary(),
-        baseline=open_ping.summary(),
-        baseline_label="signed GET /api/v1/ping, same schedule",
-        verdict="ok" if opened.p95 < GOAL_MS and not opened.errors else "over goal",
+    _http.compare_under_load(
+        report,
+        goal=goal,
+        goal_ms=GOAL_MS,
+        clients=CLIENTS,
+        interval=INTERVAL,
+        duration=duration,
+        closed_per_client=closed_per_client,
+        warm=warm,
+        subject=redeem,
+        baseline=ping,
+        baseline_label="signed GET /api/v1/ping",
     )
