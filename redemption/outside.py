@@ -194,6 +194,20 @@ def redeem_outside_coupon(
         raise refusal
     now = timezone.now()
     with transaction.atomic():
+        if order_no:
+            # The activity row serialises tills using its coupons, so the per-order limit holds.
+            activity = OutsideActivity.objects.select_for_update().get(pk=coupon.activity_id)
+            used = OutsideCoupon.objects.filter(
+                activity=activity,
+                order_no=order_no,
+                used_store=store,
+                status=OutsideCoupon.Status.USED,
+            ).count()
+            if used >= activity.per_order_limit:
+                raise RedemptionRefused(
+                    "per_order_limit_reached",
+                    f"每单限用{activity.per_order_limit}张本活动票券,订单{order_no}已用{used}张",
+                )
         updated = OutsideCoupon.objects.filter(
             pk=coupon.pk, status=OutsideCoupon.Status.UNUSED
         ).update(

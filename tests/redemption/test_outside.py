@@ -184,3 +184,27 @@ def test_the_clerk_redeems_at_the_counter_page(client, store, sms_balance):
     assert item.status == "used"
     missing = client.post(url, {"code": "J1"})
     assert "票券不存在" in missing.content.decode()
+
+
+def test_an_order_takes_no_more_outside_coupons_than_the_activity_allows(store):
+    from redemption.outside import redeem_outside_coupon
+    from redemption.services import RedemptionRefused
+    from tests.redemption.factories import OutsideActivityFactory
+
+    activity = OutsideActivityFactory(per_order_limit=2, stores=[store])
+    mapping = OutsideProductMappingFactory(activity=activity)
+    first, second, third = (OutsideCouponFactory(mapping=mapping) for _ in range(3))
+    for coupon in (first, second):
+        redeem_outside_coupon(
+            code=coupon.code, store=store, items=None, order_no="POS-1", operator="till"
+        )
+    with pytest.raises(RedemptionRefused) as refused:
+        redeem_outside_coupon(
+            code=third.code, store=store, items=None, order_no="POS-1", operator="till"
+        )
+    assert refused.value.code == "per_order_limit_reached"
+    third.refresh_from_db()
+    assert third.status == OutsideCoupon.Status.UNUSED
+    redeem_outside_coupon(
+        code=third.code, store=store, items=None, order_no="POS-2", operator="till"
+    )
