@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tables2 import RequestConfig
 
-from couponhub.core.middleware import current_store
 from couponhub.core.permissions import has_perm, mask_phone, permission_required
+from couponhub.core.stores import current_store
 from coupons import selectors as coupon_selectors
 from members import selectors, services
 from members.filters import MemberFilter

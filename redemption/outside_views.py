@@ -4,8 +4,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from couponhub.core.middleware import current_store
 from couponhub.core.permissions import get_scoped_or_404, permission_required, scoped
+from couponhub.core.stores import current_store
 from members.models import MemberOrder
 from redemption import outside
 from redemption.forms import PERM, ActivityForm, BindShopForm, MappingForm, OutsideRedeemForm

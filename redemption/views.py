@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from couponhub.core.middleware import current_store
 from couponhub.core.permissions import (
     get_scoped_or_404,
     has_perm,
@@ -20,6 +19,7 @@ from couponhub.core.permissions import (
     require_in_scope,
     scoped,
 )
+from couponhub.core.stores import current_store
 from coupons.models import Coupon
 from members.models import Member, MemberOrder
 from redemption import selectors, services

@@ -1,6 +1,6 @@
-from couponhub.core.middleware import current_store
 from couponhub.core.navigation import menu_for
 from couponhub.core.permissions import COUNTER_STORES_PERM, stores_for
+from couponhub.core.stores import current_store
 
 
 def navigation(request):

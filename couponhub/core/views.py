@@ -10,7 +10,6 @@ from django_tables2 import RequestConfig
 from couponhub.core import exports, jobs, selectors, sms
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
-from couponhub.core.middleware import SESSION_KEY, current_store
 from couponhub.core.models import Job, RoleAssignment
 from couponhub.core.permissions import (
     COUNTER_STORES_PERM,
@@ -18,6 +17,7 @@ from couponhub.core.permissions import (
     roles_of,
     stores_for,
 )
+from couponhub.core.stores import SESSION_KEY, current_store
 from couponhub.core.tables import AuditEntryTable, JobTable, SmsMessageTable
 
 PAGE_SIZE = 20

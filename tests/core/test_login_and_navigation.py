@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from couponhub.core.middleware import SESSION_KEY
+from couponhub.core.stores import SESSION_KEY
 from tests.factories import OrgFactory, Role, StoreFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
