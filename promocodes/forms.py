@@ -1,4 +1,5 @@
 from django import forms
+from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.models import Org
@@ -125,6 +126,15 @@ class ApplicationForm(forms.ModelForm):
     def service_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k != "stores"}
         return data
+
+
+def copy_initial(source: PromoCodeApplication) -> dict:
+    """The application form's initial values for 复制: every field the applicant fills in, except
+    the code itself (codes are never copied)."""
+    fields = [name for name in ApplicationForm.Meta.fields if name != "manual_code"]
+    initial = model_to_dict(source, fields=fields)
+    initial["stores"] = [store.pk for store in initial.get("stores", [])]
+    return initial
 
 
 class RejectForm(forms.Form):

@@ -473,42 +473,6 @@ def invalidate_application(*, actor, application: PromoCodeApplication) -> Promo
     return moved[0]
 
 
-def copy_initial(source: PromoCodeApplication) -> dict:
-    """The form's initial values for 复制: everything except the codes and the workflow."""
-    initial = {
-        name: getattr(source, name)
-        for name in [
-            "subject",
-            "activity_name",
-            "generation",
-            "quantity",
-            "discount_type",
-            "discount_rate",
-            "floor_amount",
-            "cap_amount",
-            "direct_amount",
-            "threshold_amount",
-            "max_uses",
-            "per_user_limit",
-            "user_level",
-            "platform",
-            "delivery",
-            "sale_type",
-            "valid_from",
-            "valid_to",
-            "remarks",
-        ]
-    }
-    initial.update(
-        channel=source.channel_id,
-        department=source.department_id,
-        merchant=source.merchant_id,
-        category=source.category_id,
-        stores=list(source.stores.values_list("pk", flat=True)),
-    )
-    return initial
-
-
 @transaction.atomic
 def export_codes(*, actor, application: PromoCodeApplication):
     """推广: the application's codes and their usage rules to .xlsx, in the download centre."""

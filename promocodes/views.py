@@ -16,6 +16,7 @@ from promocodes.forms import (
     DepartmentForm,
     FinanceLimitsForm,
     RejectForm,
+    copy_initial,
 )
 from promocodes.models import Channel, FinanceLimits, PromoCodeApplication
 from promocodes.tables import ApplicationTable, BudgetTable, ChannelTable
@@ -250,7 +251,7 @@ def application_create(request):
             "org",
             pk=int(request.GET["copy"]),
         )
-        initial = services.copy_initial(copied_from)
+        initial = copy_initial(copied_from)
     form = ApplicationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from couponhub.core.models import AuditEntry
 from promocodes import services
+from promocodes.forms import copy_initial
 from promocodes.models import Channel, FinanceLimits, PromoCode, PromoCodeApplication
 from tests.factories import OrgFactory, StoreFactory, UserFactory
 from tests.promocodes.factories import (
@@ -256,7 +257,7 @@ def test_a_budget_cannot_drop_below_what_is_spent(actor):
 def test_copy_keeps_the_rules_but_not_the_code(channel):
     source = ApplicationFactory(channel=channel)
     source.stores.set([StoreFactory()])
-    initial = services.copy_initial(source)
+    initial = copy_initial(source)
     assert initial["discount_rate"] == source.discount_rate
     assert initial["stores"] == list(source.stores.values_list("pk", flat=True))
     assert "manual_code" not in initial
