@@ -1,13 +1,12 @@
 """The signed JSON API v1: each app contributes a django-ninja `router` in its api.py."""
 
-from importlib import import_module
-
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api.errors import ApiError
 from api.security import SignedRequest
+from couponhub.core.discovery import app_modules
 
 API_APPS = ["members", "coupons", "redemption", "pickup", "promocodes"]
 
@@ -69,11 +68,5 @@ def ping(request):
     return {"ok": True, "client": request.auth.client_id, "store_code": request.auth.store.code}
 
 
-for _app in API_APPS:
-    try:
-        _module = import_module(f"{_app}.api")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{_app}.api":
-            raise
-        continue
+for _module in app_modules("api", API_APPS):
     api.add_router("/", _module.router)

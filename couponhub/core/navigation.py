@@ -3,11 +3,10 @@ entries whose permission they hold."""
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import import_module
 
-from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
+from couponhub.core.discovery import app_modules
 from couponhub.core.permissions import has_perm
 
 
@@ -22,16 +21,7 @@ class NavItem:
 
 @cache
 def all_items() -> tuple[NavItem, ...]:
-    items: list[NavItem] = []
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.nav")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.nav":
-                raise
-            continue
-        items.extend(module.NAV_ITEMS)
-    return tuple(items)
+    return tuple(item for module in app_modules("nav") for item in module.NAV_ITEMS)
 
 
 def menu_for(user) -> list[dict]:
