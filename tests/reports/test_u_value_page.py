@@ -167,3 +167,13 @@ def test_manager_export_masks_phones_and_keeps_scope(world):
 def test_unknown_report_is_404(client, world):
     client.force_login(user_with_role(Role.HQ, world.group))
     assert client.post(reverse("reports:export", args=["nope"])).status_code == 404
+
+
+def test_a_count_above_the_cap_is_shown_as_more_than_the_cap(client, world, monkeypatch):
+    from reports.paginator import CappedPaginator
+
+    client.force_login(user_with_role(Role.HQ, world.group))
+    assert "共 4 条" in client.get(URL).content.decode()
+    monkeypatch.setattr(CappedPaginator, "cap", 2)
+    html = client.get(URL).content.decode()
+    assert "超过 2 条" in html and "共 4 条" not in html
