@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import repeat
 
+import psycopg
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
@@ -45,6 +48,7 @@ from pickup.models import (
 
 ALPHABETS = {CodeFormat.DIGITS: DIGITS, CodeFormat.LETTERS: LETTERS, CodeFormat.MIXED: MIXED}
 CHUNK_SIZE = 5_000
+GENERATION_CHUNK_SIZE = 20_000
 MAX_QUANTITY = 10_000_000
 CODE_RE = re.compile(r"^[A-Z0-9]{4,40}$")
 
@@ -371,27 +375,10 @@ def create_code_batch(
     return batch
 
 
-CodeRow = tuple[int, str, str, int, int]  # serial, code, plaintext password, card type, batch
+# serial, code, password token (encrypted), card type, batch: the columns a new code sets
+CodeRecord = tuple[int, str, str, int, int]
 
-
-def _insert_codes(rows: list[CodeRow]) -> None:
-    """Insert, skipping rows whose serial or code already exists (the caller recounts)."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        _copy_insert(rows)
-    else:
-        PickupCode.objects.bulk_create(
-            [
-                PickupCode(serial=s, code=c, password=p, card_type_id=ct, batch_id=b)
-                for s, c, p, ct, b in rows
-            ],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-
-
-_COPY_COLUMNS = (
+_NEW_CODE_COLUMNS = (
     "serial",
     "code",
     "password",
@@ -403,53 +390,70 @@ _COPY_COLUMNS = (
     "picked_up",
     "red_packet_amount",
 )
+_NEW_CODE_DEFAULTS = ("unused", True, False, False, 0)
 
 
-def _copy_insert(rows: list[CodeRow]) -> None:
-    """PostgreSQL: COPY straight into the table; if a row collides (a serial stored by an
-    interrupted run, or a code taken meanwhile), redo the chunk through a temporary table with
-    INSERT … ON CONFLICT DO NOTHING. Called inside the chunk's transaction."""
+def code_records(
+    serials: Iterable[int], codes: Iterable[str], passwords: list[str], card_type_id, batch_id
+) -> list[CodeRecord]:
+    """New codes as rows to store, their passwords encrypted together (the costly part)."""
+    tokens = encrypt_many(passwords)
+    return list(zip(serials, codes, tokens, repeat(card_type_id), repeat(batch_id), strict=False))
+
+
+def _store_codes(records: list[CodeRecord]) -> int:
+    """Insert, skipping rows whose serial or code already exists; return how many were stored.
+    Called inside the caller's transaction."""
+    if not records:
+        return 0
     table = PickupCode._meta.db_table
-    cols = ", ".join(_COPY_COLUMNS)
-    tokens = encrypt_many([r[2] for r in rows])
-    records = [
-        (serial, code, token, card_type_id, batch_id, "unused", True, False, False, 0)
-        for (serial, code, _p, card_type_id, batch_id), token in zip(rows, tokens, strict=True)
-    ]
+    cols = ", ".join(_NEW_CODE_COLUMNS)
+    if connection.vendor != "postgresql":
+        marks = ", ".join(["%s"] * len(_NEW_CODE_COLUMNS))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                [(*r, *_NEW_CODE_DEFAULTS) for r in records],
+            )
+            return cursor.rowcount
+    # COPY's text format, written in one piece: codes are letters and digits and tokens are
+    # URL-safe base64, so nothing needs escaping.
+    rest = "\tunused\tt\tf\tf\t0\n"
+    data = "".join([f"{s}\t{c}\t{t}\t{ct}\t{b}{rest}" for s, c, t, ct, b in records])
     with connection.cursor() as cursor:
         # A crash may lose the last chunks committed this way; the runner regenerates whatever
         # is missing on its next run, so durability of each chunk is not needed.
         cursor.execute("SET LOCAL synchronous_commit = off")
-        import psycopg
-
         try:
             with (
                 transaction.atomic(),
                 cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
             ):
-                for record in records:
-                    copy.write_row(record)
-            return
+                copy.write(data)
+            return len(records)
         except (IntegrityError, psycopg.IntegrityError):
             pass
+        # A serial stored by an interrupted run, or a code taken meanwhile: load the rows
+        # beside the table and keep those that do not collide.
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS pickup_code_load ON COMMIT DELETE ROWS "
             f"AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY pickup_code_load ({cols}) FROM STDIN") as copy:
-            for record in records:
-                copy.write_row(record)
+            copy.write(data)
         cursor.execute(
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pickup_code_load "
             f"ON CONFLICT DO NOTHING"
         )
+        stored = cursor.rowcount
         cursor.execute("TRUNCATE pickup_code_load")
+        return stored
 
 
 def fill_code_batch(
     batch: CodeBatch,
     *,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int = GENERATION_CHUNK_SIZE,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Generate the codes of `batch` until each serial of its range has one. Resumable: what is
@@ -457,35 +461,55 @@ def fill_code_batch(
     Returns how many codes this call inserted."""
     code_alphabet = ALPHABETS[batch.code_format]
     password_alphabet = ALPHABETS[batch.password_format]
+
+    def make(serials: list[int]) -> list[CodeRecord]:
+        bodies = random_strings(len(serials), batch.code_length, code_alphabet)
+        passwords = random_strings(len(serials), batch.password_length, password_alphabet)
+        codes = [batch.prefix + body for body in bodies]
+        return code_records(serials, codes, passwords, batch.card_type_id, batch.pk)
+
     first, end = batch.serial_start, batch.serial_start + batch.quantity
     before = PickupCode.objects.filter(batch=batch).count()
-    for chunk_start in range(first, end, chunk_size):
-        chunk_end = min(chunk_start + chunk_size, end)
-        for _attempt in range(50):
-            present = set(
-                PickupCode.objects.filter(
-                    serial__gte=chunk_start, serial__lt=chunk_end
-                ).values_list("serial", flat=True)
-            )
-            missing = [s for s in range(chunk_start, chunk_end) if s not in present]
-            if not missing:
-                break
-            bodies = random_strings(len(missing), batch.code_length, code_alphabet)
-            passwords = random_strings(len(missing), batch.password_length, password_alphabet)
-            rows = [
-                (serial, batch.prefix + body, password, batch.card_type_id, batch.pk)
-                for serial, body, password in zip(missing, bodies, passwords, strict=True)
-            ]
-            with transaction.atomic():
-                _insert_codes(rows)
-        else:
-            raise RuntimeError("提货码反复冲突，码空间可能已接近饱和")
-        if progress is not None:
-            progress(chunk_end - first, batch.quantity)
+    chunks = [range(lo, min(lo + chunk_size, end)) for lo in range(first, end, chunk_size)]
+    # Making a chunk (random codes, encrypted passwords) is Python's work and storing it is the
+    # database's: a second thread makes the next chunk while this one is stored, so the two
+    # overlap. The thread never touches the database.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pickup-codes") as maker:
+        upcoming = maker.submit(make, list(chunks[0])) if chunks else None
+        for i, serials in enumerate(chunks):
+            records = upcoming.result()
+            if i + 1 < len(chunks):
+                upcoming = maker.submit(make, list(chunks[i + 1]))
+            _fill_chunk(serials, records, make)
+            if progress is not None:
+                progress(serials.stop - first, batch.quantity)
     stored = PickupCode.objects.filter(batch=batch).count()
     if stored != batch.quantity:
         raise RuntimeError(f"批次{batch.pk}应有{batch.quantity}个提货码，实际{stored}个")
     return stored - before
+
+
+def _fill_chunk(serials: range, records: list[CodeRecord], make) -> None:
+    """Store codes for every serial of `serials` not stored yet (a re-run finds some stored);
+    a code that collides with one stored meanwhile is made again."""
+    for _attempt in range(50):
+        present = set(
+            PickupCode.objects.filter(
+                serial__gte=serials.start, serial__lt=serials.stop
+            ).values_list("serial", flat=True)
+        )
+        missing = [s for s in serials if s not in present]
+        if not missing:
+            return
+        if records is None:
+            records = make(missing)
+        elif present:
+            records = [r for r in records if r[0] not in present]
+        with transaction.atomic():
+            if _store_codes(records) == len(records) == len(missing):
+                return
+        records = None
+    raise RuntimeError("提货码反复冲突，码空间可能已接近饱和")
 
 
 # ---------------------------------------------------------------------------
@@ -670,15 +694,17 @@ def _store_import(record, valid, errors, total) -> ImportRecord:
                     "code", flat=True
                 )
             )
-            rows = []
+            codes, passwords = [], []
             for number, code, password in chunk:
                 if code in taken:
                     errors.append((number, code, "与系统中已有的提货码重复"))
                     duplicates += 1
                     continue
-                rows.append((next_serial, code, password, record.card_type_id, batch.pk))
-                next_serial += 1
-            _insert_codes(rows)
+                codes.append(code)
+                passwords.append(password)
+            serials = range(next_serial, next_serial + len(codes))
+            next_serial = serials.stop
+            _store_codes(code_records(serials, codes, passwords, record.card_type_id, batch.pk))
             stored = PickupCode.objects.filter(batch=batch).count()
             if stored != next_serial - batch.serial_start:
                 # Another import stored one of these codes meanwhile: take nothing.

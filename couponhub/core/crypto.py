@@ -1,8 +1,16 @@
 """Symmetric encryption for secrets kept at rest (API client secrets, pickup passwords)."""
 
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import struct
+import time
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.db import models
 
@@ -16,53 +24,69 @@ def encrypt(plaintext: str) -> str:
     return _fernet().encrypt(plaintext.encode()).decode()
 
 
+def _primary_keys() -> tuple[bytes, bytes]:
+    """(signing key, encryption key) of the newest Fernet key."""
+    key = base64.urlsafe_b64decode(settings.FIELD_ENCRYPTION_KEYS[0])
+    return key[:16], key[16:]
+
+
+_PADDING = [bytes((n,)) * n for n in range(17)]  # PKCS#7 padding of n bytes
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
+
+
+def _hmac_sha256_many(key: bytes, messages: list[bytes]) -> list[bytes]:
+    """HMAC-SHA256 (RFC 2104) of each message: the same digests as hmac.digest, but the keyed
+    inner and outer hash states are made once and copied, which is over twice as fast for
+    short messages as a fresh OpenSSL HMAC per message."""
+    block = key.ljust(64, b"\0")  # Fernet's signing key is 16 bytes: never longer than a block
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    digests = []
+    for message in messages:
+        h = inner.copy()
+        h.update(message)
+        o = outer.copy()
+        o.update(h.digest())
+        digests.append(o.digest())
+    return digests
+
+
 def encrypt_many(plaintexts: list[str]) -> list[str]:
     """Fernet tokens for many values at once (same format as :func:`encrypt`, readable by
     :func:`decrypt`), several times faster for short values such as pickup passwords.
 
     A value of up to 15 bytes pads to one AES block, and CBC over one block is
-    AES(block XOR IV): those blocks are encrypted together in one call. Longer values take
-    the ordinary per-value path. Each token still has its own random IV and its own HMAC."""
-    import base64
-    import hashlib
-    import hmac
-    import os
-    import struct
-    import time
-
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    key = base64.urlsafe_b64decode(settings.FIELD_ENCRYPTION_KEYS[0])
-    signing_key, encryption_key = key[:16], key[16:]
-    header = b"\x80" + struct.pack(">Q", int(time.time()))
-    ivs = os.urandom(16 * len(plaintexts))
+    AES(block XOR IV): all the blocks are XORed and encrypted in one call each. Each token
+    still has its own random IV and its own HMAC."""
+    if not plaintexts:
+        return []
+    signing_key, encryption_key = _primary_keys()
     aes = algorithms.AES(encryption_key)
+    header = b"\x80" + struct.pack(">Q", int(time.time()))
     datas = [text.encode() for text in plaintexts]
-    short = [i for i, data in enumerate(datas) if len(data) < 16]
-    mixed = bytearray()
-    for i in short:
-        data = datas[i]
-        pad = 16 - len(data)
-        block = int.from_bytes(data + bytes((pad,)) * pad, "big")
-        iv = int.from_bytes(ivs[16 * i : 16 * i + 16], "big")
-        mixed += (block ^ iv).to_bytes(16, "big")
-    ecb = Cipher(aes, modes.ECB()).encryptor()
-    blocks = ecb.update(bytes(mixed)) + ecb.finalize()
-    ciphertexts: dict[int, bytes] = {i: blocks[16 * n : 16 * n + 16] for n, i in enumerate(short)}
-    tokens = []
-    sign = hmac.new(signing_key, digestmod=hashlib.sha256)
-    for i, data in enumerate(datas):
-        iv = ivs[16 * i : 16 * i + 16]
-        ciphertext = ciphertexts.get(i)
-        if ciphertext is None:
-            pad = 16 - len(data) % 16
+    size = 16 * len(datas)
+    ivs = os.urandom(size)
+    if all(len(data) < 16 for data in datas):
+        blocks = b"".join([data + _PADDING[16 - len(data)] for data in datas])
+        encryptor = Cipher(aes, modes.ECB()).encryptor()
+        ciphertext = encryptor.update(_xor(blocks, ivs)) + encryptor.finalize()
+        bodies = [header + ivs[i : i + 16] + ciphertext[i : i + 16] for i in range(0, size, 16)]
+    else:
+        bodies = []
+        for i, data in enumerate(datas):
+            iv = ivs[16 * i : 16 * i + 16]
             encryptor = Cipher(aes, modes.CBC(iv)).encryptor()
-            ciphertext = encryptor.update(data + bytes((pad,)) * pad) + encryptor.finalize()
-        body = header + iv + ciphertext
-        mac = sign.copy()
-        mac.update(body)
-        tokens.append(base64.urlsafe_b64encode(body + mac.digest()).decode())
-    return tokens
+            padded = data + _PADDING[16 - len(data) % 16]
+            bodies.append(header + iv + encryptor.update(padded) + encryptor.finalize())
+    macs = _hmac_sha256_many(signing_key, bodies)
+    tokens = [body + mac for body, mac in zip(bodies, macs, strict=True)]
+    # b2a_base64 ends each token with a newline: one translate and one split for them all.
+    text = b"".join(map(binascii.b2a_base64, tokens)).translate(_URL_SAFE).decode()
+    return text.split("\n")[:-1]
 
 
 def decrypt(token: str) -> str:
@@ -74,45 +98,36 @@ def decrypt(token: str) -> str:
 
 def decrypt_many(tokens: list[str]) -> list[str]:
     """The plaintexts of many tokens at once (same result as :func:`decrypt` on each), several
-    times faster for short values: one-block ciphertexts are decrypted together in one call.
-    Each token's HMAC is still checked; a token of an older key takes the ordinary path."""
-    import base64
-    import hashlib
-    import hmac
-
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    key = base64.urlsafe_b64decode(settings.FIELD_ENCRYPTION_KEYS[0])
-    signing_key, encryption_key = key[:16], key[16:]
-    sign = hmac.new(signing_key, digestmod=hashlib.sha256)
-    results: list[str | None] = [None] * len(tokens)
-    fast: list[tuple[int, bytes]] = []  # (index, iv) of one-block tokens with a good HMAC
-    blocks = bytearray()
-    for i, token in enumerate(tokens):
+    times faster for short values: the HMACs are compared together and the one-block
+    ciphertexts decrypted in one call. A token of an older key, or a longer one, takes the
+    ordinary path; a damaged one raises ValueError."""
+    signing_key, encryption_key = _primary_keys()
+    raws = []
+    for token in tokens:
         try:
-            data = base64.urlsafe_b64decode(token)
+            raws.append(base64.urlsafe_b64decode(token))
         except ValueError:
-            data = b""
-        if len(data) == 73 and data[0] == 0x80:  # version, time, IV, one block, HMAC
-            mac = sign.copy()
-            mac.update(data[:-32])
-            if hmac.compare_digest(mac.digest(), data[-32:]):
-                fast.append((i, data[9:25]))
-                blocks += data[25:41]
-                continue
-        results[i] = decrypt(token)
+            raws.append(b"")
+    # version, time, IV, one block, HMAC: 73 bytes, the HMAC over the first 41
+    fast = [i for i, raw in enumerate(raws) if len(raw) == 73 and raw[0] == 0x80]
+    macs = _hmac_sha256_many(signing_key, [raws[i][:41] for i in fast])
+    if not hmac.compare_digest(b"".join(macs), b"".join([raws[i][41:] for i in fast])):
+        fast = [i for i, mac in zip(fast, macs, strict=True) if mac == raws[i][41:]]
+    values: list = [None] * len(tokens)
     if fast:
-        ecb = Cipher(algorithms.AES(encryption_key), modes.ECB()).decryptor()
-        plain = ecb.update(bytes(blocks)) + ecb.finalize()
-        for n, (i, iv) in enumerate(fast):
-            block = (
-                int.from_bytes(plain[16 * n : 16 * n + 16], "big") ^ int.from_bytes(iv, "big")
-            ).to_bytes(16, "big")
-            pad = block[-1]
-            if not 1 <= pad <= 16 or block[-pad:] != bytes((pad,)) * pad:
+        decryptor = Cipher(algorithms.AES(encryption_key), modes.ECB()).decryptor()
+        blocks = decryptor.update(b"".join([raws[i][25:41] for i in fast]))
+        plain = _xor(blocks + decryptor.finalize(), b"".join([raws[i][9:25] for i in fast]))
+        for n, i in enumerate(fast):
+            block = plain[16 * n : 16 * n + 16]
+            pad = block[15]
+            if not 1 <= pad <= 16 or block[16 - pad :] != _PADDING[pad]:
                 raise ValueError("cannot decrypt: damaged value")
-            results[i] = block[:-pad].decode()
-    return results  # type: ignore[return-value]
+            values[i] = block[: 16 - pad].decode()
+    for i, value in enumerate(values):
+        if value is None:  # an older key's token, a longer value, or damage (raises)
+            values[i] = decrypt(tokens[i])
+    return values
 
 
 class EncryptedTextField(models.TextField):

@@ -33,3 +33,34 @@ def test_decrypt_many_refuses_a_tampered_token():
 
     with pytest.raises(ValueError):
         decrypt_many([base64.urlsafe_b64encode(bytes(raw)).decode()])
+
+
+def test_the_shared_hmac_states_give_the_standard_hmac():
+    import hmac
+    import os
+
+    from couponhub.core.crypto import _hmac_sha256_many
+
+    key = os.urandom(16)
+    messages = [os.urandom(n) for n in (0, 1, 41, 63, 64, 65, 200)]
+    assert _hmac_sha256_many(key, messages) == [hmac.digest(key, m, "sha256") for m in messages]
+
+
+def test_decrypt_many_reads_tokens_of_an_older_key_beside_new_ones(settings):
+    from cryptography.fernet import Fernet
+
+    from couponhub.core import crypto
+
+    old_key = settings.FIELD_ENCRYPTION_KEYS[0]
+    old_tokens = crypto.encrypt_many(["11112222", "33334444"])
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old_key]
+    crypto._fernet.cache_clear()
+    try:
+        new_tokens = crypto.encrypt_many(["55556666"])
+        assert crypto.decrypt_many([old_tokens[0], *new_tokens, old_tokens[1]]) == [
+            "11112222",
+            "55556666",
+            "33334444",
+        ]
+    finally:
+        crypto._fernet.cache_clear()

@@ -68,20 +68,20 @@ def test_a_killed_worker_leaves_a_batch_that_a_rerun_completes_exactly(monkeypat
         actor=None, card_type=card, spec=GenerationSpec(quantity=550), background=False
     )
     calls = {"n": 0}
-    real_insert = services._insert_codes
+    real_insert = services._store_codes
 
-    def dying_insert(rows):
+    def dying_insert(records):
         calls["n"] += 1
         if calls["n"] == 3:
             raise SystemExit("worker killed")
-        real_insert(rows)
+        return real_insert(records)
 
-    monkeypatch.setattr(services, "_insert_codes", dying_insert)
+    monkeypatch.setattr(services, "_store_codes", dying_insert)
     with pytest.raises(SystemExit):
         fill_code_batch(batch, chunk_size=100)
     assert PickupCode.objects.filter(batch=batch).count() == 200
     # when it is run again
-    monkeypatch.setattr(services, "_insert_codes", real_insert)
+    monkeypatch.setattr(services, "_store_codes", real_insert)
     fill_code_batch(batch, chunk_size=100)
     # then it holds exactly the requested codes, no gaps, no duplicates
     serials = sorted(PickupCode.objects.filter(batch=batch).values_list("serial", flat=True))
