@@ -355,7 +355,7 @@ class ImportForm(forms.Form):
 class ExportForm(SelectionForm):
     columns = forms.MultipleChoiceField(
         label=_("columns"),
-        choices=[(k, v[0]) for k, v in EXPORT_COLUMNS.items()],
+        choices=[(k, c.header) for k, c in EXPORT_COLUMNS.items()],
         initial=DEFAULT_EXPORT_COLUMNS,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -393,6 +393,11 @@ _NEW_CODE_COLUMNS = (
 _NEW_CODE_DEFAULTS = ("unused", True, False, False, 0)
 
 
+def _copy_text(value) -> str:
+    """A value as COPY's text format writes it."""
+    return {True: "t", False: "f"}[value] if isinstance(value, bool) else str(value)
+
+
 def code_records(
     serials: Iterable[int], codes: Iterable[str], passwords: list[str], card_type_id, batch_id
 ) -> list[CodeRecord]:
@@ -418,7 +423,7 @@ def _store_codes(records: list[CodeRecord]) -> int:
             return cursor.rowcount
     # COPY's text format, written in one piece: codes are letters and digits and tokens are
     # URL-safe base64, so nothing needs escaping.
-    rest = "\tunused\tt\tf\tf\t0\n"
+    rest = "".join(f"\t{_copy_text(v)}" for v in _NEW_CODE_DEFAULTS) + "\n"
     data = "".join([f"{s}\t{c}\t{t}\t{ct}\t{b}{rest}" for s, c, t, ct, b in records])
     with connection.cursor() as cursor:
         # A crash may lose the last chunks committed this way; the runner regenerates whatever

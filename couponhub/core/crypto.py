@@ -97,36 +97,81 @@ def decrypt(token: str) -> str:
 
 
 def decrypt_many(tokens: list[str]) -> list[str]:
-    """The plaintexts of many tokens at once (same result as :func:`decrypt` on each), several
-    times faster for short values: the HMACs are compared together and the one-block
-    ciphertexts decrypted in one call. A token of an older key, or a longer one, takes the
-    ordinary path; a damaged one raises ValueError."""
+    """The plaintexts of many tokens at once: the same result as :func:`decrypt` on each, many
+    times faster for short values (see :func:`decrypt_many_bytes`)."""
+    plaintexts = decrypt_many_bytes([token.encode() for token in tokens])
+    return [plaintext.decode() for plaintext in plaintexts]
+
+
+_STANDARD_B64 = bytes.maketrans(b"-_", b"+/")
+_ONE_BLOCK = 100  # characters of a Fernet token of one AES block: 73 bytes in base64
+
+
+def decrypt_many_bytes(tokens: list[bytes]) -> list[bytes]:
+    """:func:`decrypt_many` for tokens given as ASCII bytes, plaintexts returned as UTF-8 bytes
+    (what a file writer wants).
+
+    Tokens of one block (values of up to 15 bytes) of the newest key are decoded, checked and
+    decrypted together: one base64 decode, one AES call, the HMACs compared at once. Any other
+    token (an older key's, a longer value) takes the ordinary path; a damaged token raises
+    ValueError either way."""
+    count = len(tokens)
+    plaintexts: list[bytes | None] = [None] * count
+    if count and set(map(len, tokens)) == {_ONE_BLOCK}:
+        plaintexts = _decrypt_one_block_tokens(b"".join(tokens), count)
+        if None not in plaintexts:
+            return plaintexts  # type: ignore[return-value]
+    return [
+        decrypt(token.decode()).encode() if plaintext is None else plaintext
+        for token, plaintext in zip(tokens, plaintexts, strict=True)
+    ]
+
+
+def _decrypt_one_block_tokens(joined: bytes, count: int) -> list[bytes | None]:
+    """The plaintexts of `count` one-block tokens given end to end; None where a token is not
+    the newest key's (the caller decrypts those one by one)."""
     signing_key, encryption_key = _primary_keys()
-    raws = []
-    for token in tokens:
-        try:
-            raws.append(base64.urlsafe_b64decode(token))
-        except ValueError:
-            raws.append(b"")
-    # version, time, IV, one block, HMAC: 73 bytes, the HMAC over the first 41
-    fast = [i for i, raw in enumerate(raws) if len(raw) == 73 and raw[0] == 0x80]
-    macs = _hmac_sha256_many(signing_key, [raws[i][:41] for i in fast])
-    if not hmac.compare_digest(b"".join(macs), b"".join([raws[i][41:] for i in fast])):
-        fast = [i for i, mac in zip(fast, macs, strict=True) if mac == raws[i][41:]]
-    values: list = [None] * len(tokens)
-    if fast:
-        decryptor = Cipher(algorithms.AES(encryption_key), modes.ECB()).decryptor()
-        blocks = decryptor.update(b"".join([raws[i][25:41] for i in fast]))
-        plain = _xor(blocks + decryptor.finalize(), b"".join([raws[i][9:25] for i in fast]))
-        for n, i in enumerate(fast):
-            block = plain[16 * n : 16 * n + 16]
-            pad = block[15]
-            if not 1 <= pad <= 16 or block[16 - pad :] != _PADDING[pad]:
-                raise ValueError("cannot decrypt: damaged value")
-            values[i] = block[: 16 - pad].decode()
-    for i, value in enumerate(values):
-        if value is None:  # an older key's token, a longer value, or damage (raises)
-            values[i] = decrypt(tokens[i])
+    # Each token ends in "==": made "AA", the tokens decode in one call to 75 bytes each (the
+    # token's 73: version, time, IV, one block, HMAC; then two spare bytes).
+    text = bytearray(joined.translate(_STANDARD_B64))
+    text[_ONE_BLOCK - 2 :: _ONE_BLOCK] = text[_ONE_BLOCK - 1 :: _ONE_BLOCK] = b"A" * count
+    packed = binascii.a2b_base64(text)
+    if len(packed) != 75 * count:
+        return [None] * count
+    starts = range(0, 75 * count, 75)
+    signed = [packed[i : i + 41] for i in starts]  # version, time, IV, block: what the HMAC covers
+    computed = b"".join(_hmac_sha256_many(signing_key, signed))
+    stored = b"".join([packed[i + 41 : i + 73] for i in starts])
+    # IV and block of each token end to end, decrypted in one AES call (the IVs too: cheaper
+    # than gathering the blocks apart); token n's plaintext is then at [32n, 32n + 16).
+    ivs_and_blocks = b"".join([head[9:] for head in signed])
+    decryptor = Cipher(algorithms.AES(encryption_key), modes.ECB()).decryptor()
+    decrypted = decryptor.update(ivs_and_blocks) + decryptor.finalize()
+    plain = _xor(decrypted[16:], ivs_and_blocks[:-16])
+    if hmac.compare_digest(computed, stored) and packed[::75] == b"\x80" * count:
+        good = None  # every token is the newest key's
+    else:
+        good = [
+            packed[i] == 0x80 and computed[32 * n : 32 * n + 32] == stored[32 * n : 32 * n + 32]
+            for n, i in enumerate(starts)
+        ]
+    pad = plain[15]
+    if (
+        good is None
+        and 1 <= pad <= 16
+        and all(plain[k::32] == bytes((pad,)) * count for k in range(16 - pad, 16))
+    ):  # values of one length, as in a generated batch: the padding is checked at once
+        return [plain[i : i + 16 - pad] for i in range(0, 32 * count, 32)]
+    values: list[bytes | None] = []
+    for n in range(count):
+        if good is not None and not good[n]:
+            values.append(None)
+            continue
+        block = plain[32 * n : 32 * n + 16]
+        pad = block[15]
+        if not 1 <= pad <= 16 or block[16 - pad :] != _PADDING[pad]:
+            raise ValueError("cannot decrypt: damaged value")
+        values.append(block[: 16 - pad])
     return values
 
 

@@ -475,6 +475,14 @@ class _LineBuffer:
         return len(text)
 
 
+def csv_cell(value: Any) -> str:
+    """One cell exactly as :func:`write_csv` writes it in a row of several: neutralised, and
+    quoted where it holds a comma, a quote or a line break."""
+    sink = _LineBuffer()
+    csv.writer(sink, lineterminator="").writerow([_csv_text(value), ""])
+    return sink.value[:-1]  # the empty second cell keeps an empty value unquoted
+
+
 def csv_chunks(*, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     """Yield a UTF-8 (with BOM) CSV as byte chunks, one per line.
 
