@@ -1,6 +1,6 @@
 """The consumer's code + password check under 50 concurrent clients on PostgreSQL:
 `POST /pickup/c/` (CSRF form, right password → 302 to the card page; rate-limit bookkeeping,
-advisory lock, Fernet decryption, session write included), next to a no-op page (a 404 through
+advisory lock, password decryption, session write included), next to a no-op page (a 404 through
 the same middleware) measured in the same run against the same gunicorn server (DEBUG off)."""
 
 import http.client

@@ -46,8 +46,9 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 
-# Secrets at rest (API client secrets, pickup passwords) are Fernet tokens; the first key encrypts,
-# all keys decrypt, so a key can be rotated by prepending a new one.
+# Secrets at rest (API client secrets, pickup passwords) are AES-CCM tokens under a key derived
+# from each of these Fernet keys (couponhub.core.crypto); the first key encrypts, all keys
+# decrypt, so a key can be rotated by prepending a new one.
 _dev_fernet = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
 FIELD_ENCRYPTION_KEYS = [
     k.strip() for k in _required("FIELD_ENCRYPTION_KEY", _dev_fernet).split(",") if k.strip()

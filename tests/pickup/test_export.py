@@ -112,8 +112,8 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
     tmp_path, settings
 ):
     from cryptography.fernet import Fernet
+    from django.db import connection
 
-    from couponhub.core import crypto
     from couponhub.core.spreadsheets import write_csv
     from pickup.models import PickupCode
     from pickup.selectors import EXPORT_COLUMNS, _write_csv_on_postgresql, export_rows
@@ -129,45 +129,46 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
         Fernet.generate_key().decode(),
         *settings.FIELD_ENCRYPTION_KEYS,
     ]
-    crypto._fernet.cache_clear()
-    try:
-        batch = CodeBatchFactory(
-            card_type=CardTypeFactory(name="=HYPERLINK(1)"), serial_start=2_000, quantity=40
+    batch = CodeBatchFactory(
+        card_type=CardTypeFactory(name="=HYPERLINK(1)"), serial_start=2_000, quantity=40
+    )
+    passwords = ["a,b", 'say "hi"', "-12", "+1", "@x", "二维码密码", "p" * 15, "q" * 16]
+    passwords += ["z" * 40, "12345678", "1"]
+    for i, password in enumerate(passwords):
+        PickupCodeFactory(batch=batch, serial=2_000 + i, code=f"HARD{i:08d}", password=password)
+    for i in range(20):
+        PickupCodeFactory(batch=batch, serial=2_020 + i, code=f"PLAIN{i:07d}")
+    PickupCode.objects.filter(serial=2_003).update(
+        status="used", shipped=True, red_packet_amount="12.50"
+    )
+    PickupCode.objects.filter(serial=2_004).update(status="used", picked_up=True, enabled=False)
+    with connection.cursor() as cursor:  # a password stored before tokens were AES-CCM
+        legacy = Fernet(settings.FIELD_ENCRYPTION_KEYS[1].encode()).encrypt(b"12345678")
+        cursor.execute(
+            "UPDATE pickup_pickupcode SET password = %s WHERE serial = 2009", [legacy.decode()]
         )
-        passwords = ["a,b", 'say "hi"', "-12", "+1", "@x", "二维码密码", "p" * 15, "q" * 16]
-        passwords += ["z" * 40, "12345678", "1"]
-        for i, password in enumerate(passwords):
-            PickupCodeFactory(batch=batch, serial=2_000 + i, code=f"HARD{i:08d}", password=password)
-        for i in range(20):
-            PickupCodeFactory(batch=batch, serial=2_020 + i, code=f"PLAIN{i:07d}")
-        PickupCode.objects.filter(serial=2_003).update(
-            status="used", shipped=True, red_packet_amount="12.50"
+    columns = list(EXPORT_COLUMNS)
+    for selection, base_url in (({}, "https://a.example/x,y"), ({"batch": batch.pk}, "")):
+        generic, fast = tmp_path / "generic.csv", tmp_path / "fast.csv"
+        headers = [EXPORT_COLUMNS[c].header for c in columns]
+        rows = export_rows(selection, columns, base_url=base_url)
+        expected = write_csv(generic, headers=headers, rows=rows)
+        seen = []
+        # when the fast path writes it, in chunks smaller than the selection
+        written = _write_csv_on_postgresql(
+            fast,
+            selection=selection,
+            columns=columns,
+            base_url=base_url,
+            chunk_size=7,
+            progress=seen.append,
         )
-        PickupCode.objects.filter(serial=2_004).update(status="used", picked_up=True, enabled=False)
-        columns = list(EXPORT_COLUMNS)
-        for selection, base_url in (({}, "https://a.example/x,y"), ({"batch": batch.pk}, "")):
-            generic, fast = tmp_path / "generic.csv", tmp_path / "fast.csv"
-            headers = [EXPORT_COLUMNS[c].header for c in columns]
-            rows = export_rows(selection, columns, base_url=base_url)
-            expected = write_csv(generic, headers=headers, rows=rows)
-            seen = []
-            # when the fast path writes it, in chunks smaller than the selection
-            written = _write_csv_on_postgresql(
-                fast,
-                selection=selection,
-                columns=columns,
-                base_url=base_url,
-                chunk_size=7,
-                progress=seen.append,
-            )
-            # then every byte is the same, and progress was told chunk by chunk
-            assert written == expected == (32 if not selection else 31)
-            assert fast.read_bytes() == generic.read_bytes()
-            assert seen[-1] == written and len(seen) == -(-written // 7)
-        text = fast.read_text(encoding="utf-8-sig")
-        assert '"a,b"' in text and "'=HYPERLINK(1)" in text and "'-12" in text
-    finally:
-        crypto._fernet.cache_clear()
+        # then every byte is the same, and progress was told chunk by chunk
+        assert written == expected == (32 if not selection else 31)
+        assert fast.read_bytes() == generic.read_bytes()
+        assert seen[-1] == written and len(seen) == -(-written // 7)
+    text = fast.read_text(encoding="utf-8-sig")
+    assert '"a,b"' in text and "'=HYPERLINK(1)" in text and "'-12" in text
 
 
 @pytest.mark.postgres
