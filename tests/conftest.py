@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -48,3 +50,55 @@ def on_postgres():
 
 def redis_url() -> str:
     return os.environ.get("REDIS_URL", "")
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host = db.get("HOST") or "127.0.0.1"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """A real Celery worker process on the test database (use with transaction=True)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+    }
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "couponhub",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        yield proc
+    finally:
+        celery_app.conf.task_always_eager = True
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.seek(0)
+        print(log.read()[-3000:])
+        log.close()
