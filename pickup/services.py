@@ -422,7 +422,7 @@ def _store_codes(records: list[CodeRecord]) -> int:
             )
             return cursor.rowcount
     # COPY's text format, written in one piece: codes are letters and digits and tokens are
-    # URL-safe base64, so nothing needs escaping.
+    # hex, so nothing needs escaping.
     rest = "".join(f"\t{_copy_text(v)}" for v in _NEW_CODE_DEFAULTS) + "\n"
     data = "".join([f"{s}\t{c}\t{t}\t{ct}\t{b}{rest}" for s, c, t, ct, b in records])
     with connection.cursor() as cursor:
@@ -494,7 +494,7 @@ def fill_code_batch(
     return stored - before
 
 
-def _fill_chunk(serials: range, records: list[CodeRecord], make) -> None:
+def _fill_chunk(serials: range, records: list[CodeRecord] | None, make) -> None:
     """Store codes for every serial of `serials` not stored yet (a re-run finds some stored);
     a code that collides with one stored meanwhile is made again."""
     for _attempt in range(50):
