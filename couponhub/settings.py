@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "api.middleware.ApiErrorBodyMiddleware",
 ]
 
 ROOT_URLCONF = "couponhub.urls"

@@ -146,3 +146,19 @@ def test_a_nul_character_anywhere_is_refused_before_it_reaches_the_database(pos)
     assert response.status_code == 400
     assert error_code(response) == "invalid_request"
     assert error_code(pos.get("/api/v1/coupons/X%00Y")) == "invalid_request"
+
+
+def test_a_method_an_endpoint_lacks_answers_405_in_the_api_error_body(pos):
+    response = pos.post("/api/v1/ping", {})
+    assert response.status_code == 405
+    assert error_code(response) == "method_not_allowed"
+    assert "GET" in response["Allow"]
+
+
+def test_an_unknown_api_path_answers_404_in_the_api_error_body(client):
+    response = client.get("/api/v1/no-such-endpoint")
+    assert response.status_code == 404
+    assert error_code(response) == "not_found"
+    # outside the API, Django's own page as before
+    assert client.get("/no-such-page/").status_code == 404
+    assert "json" not in client.get("/no-such-page/")["Content-Type"]
