@@ -1474,12 +1474,7 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
             raise PickupError(f"筛选条件：一次最多为{MAX_RED_PACKET_CODES:,}个提货码生成红包")
         amounts = allocate_amounts(len(serials), low, high, account.balance)
         total = to_money(sum(amounts, Decimal(0)))
-        for i in range(0, len(serials), 1000):
-            chunk = list(zip(serials[i : i + 1000], amounts[i : i + 1000], strict=True))
-            PickupCode.objects.bulk_update(
-                [PickupCode(serial=s, red_packet_amount=a) for s, a in chunk],
-                ["red_packet_amount"],
-            )
+        _set_red_packet_amounts(serials, amounts)
         account.balance -= total
         account.reserved += total
         account.save(update_fields=["balance", "reserved"])
@@ -1507,6 +1502,24 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
             note=note,
         )
     return entry
+
+
+def _set_red_packet_amounts(serials: list[int], amounts: list[Decimal]) -> None:
+    if connection.vendor == "postgresql":
+        # One statement for them all: 200,000 codes in a few seconds, not a CASE per thousand.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {PickupCode._meta.db_table} AS c SET red_packet_amount = v.amount "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v (serial, amount) "
+                "WHERE c.serial = v.serial",
+                [serials, amounts],
+            )
+        return
+    for i in range(0, len(serials), 1000):
+        chunk = zip(serials[i : i + 1000], amounts[i : i + 1000], strict=True)
+        PickupCode.objects.bulk_update(
+            [PickupCode(serial=s, red_packet_amount=a) for s, a in chunk], ["red_packet_amount"]
+        )
 
 
 def clear_red_packets(*, actor, codes) -> RedPacketEntry | None:
