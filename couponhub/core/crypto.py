@@ -217,6 +217,24 @@ def decrypt_many_bytes(tokens: list[bytes]) -> list[bytes]:
     return values  # type: ignore[return-value]
 
 
+def reencrypt_many(tokens: list[str]) -> list[str | None]:
+    """For each token, a new one under the newest key, or None where it is one already (an
+    AES-CCM token the newest key opens)."""
+    newest = AESCCM(_keyring().aes_keys[0], tag_length=_TAG)
+    stale: list[int] = []
+    for i, token in enumerate(tokens):
+        try:
+            raw = bytes.fromhex(token[len(_PREFIX) :]) if token.startswith(_PREFIX) else b""
+            newest.decrypt(raw[:_NONCE], raw[_NONCE:], None)
+        except (InvalidTag, ValueError):
+            stale.append(i)
+    fresh = encrypt_many(decrypt_many([tokens[i] for i in stale]))
+    renewed: list[str | None] = [None] * len(tokens)
+    for i, token in zip(stale, fresh, strict=True):
+        renewed[i] = token
+    return renewed
+
+
 def _by_length(items: list) -> dict[int, range | list[int]]:
     """The positions of `items` by their length (one range when all have the same length)."""
     lengths = set(map(len, items))
