@@ -271,16 +271,21 @@ def _write_csv_on_postgresql(
     from couponhub.core.spreadsheets import write_csv
 
     fields = list(dict.fromkeys(EXPORT_COLUMNS[c].raw for c in columns))
-    chunk = select_codes(selection).filter(serial__gt=_AFTER).order_by("serial")
-    inner, inner_params = chunk.values_list("serial", *fields)[:chunk_size].query.sql_with_params()
+    codes = select_codes(selection).order_by("serial").values_list("serial", *fields)
+
+    def compiled(after: int) -> tuple[str, list]:
+        inner, params = codes.filter(serial__gt=after)[:chunk_size].query.sql_with_params()
+        return inner, list(params)
+
+    # One statement for every chunk, the serial to go on from being its one changing parameter
+    # (found where two compilations differ).
+    inner, args = compiled(0)
+    after_at = next(i for i, (a, b) in enumerate(zip(args, compiled(1)[1], strict=True)) if a != b)
     values = ", ".join(f"s.{f}" for f in fields)
-    # One statement for every chunk, the serial to go on from being its one changing parameter.
     sql = (
         f"SELECT count(*), max(s.serial), convert_to(string_agg(concat_ws(',', {values}), ',' "
         f"ORDER BY s.serial), 'UTF8') FROM ({inner}) s"
     )
-    args = list(inner_params)
-    after_at = args.index(_AFTER)
 
     def fetch(after: int) -> tuple[int, int, bytes]:
         args[after_at] = after
@@ -324,7 +329,6 @@ def _write_csv_on_postgresql(
     return written
 
 
-_AFTER = 8_765_432_109_876_543  # stands for the last serial written, in the statement
 _LETTERS_AND_DIGITS = string.ascii_letters.encode() + string.digits.encode()
 
 

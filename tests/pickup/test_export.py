@@ -5,6 +5,7 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from couponhub.core.models import AuditEntry, Job
 from pickup.models import ExportRecord
@@ -148,7 +149,13 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
             "UPDATE pickup_pickupcode SET password = %s WHERE serial = 2009", [legacy.decode()]
         )
     columns = list(EXPORT_COLUMNS)
-    for selection, base_url in (({}, "https://a.example/x,y"), ({"batch": batch.pk}, "")):
+    today = timezone.localdate().isoformat()
+    selections = (
+        ({}, "https://a.example/x,y", 32),
+        ({"batch": batch.pk}, "", 31),
+        ({"serial_from": "2003", "serial_to": "2030", "date_from": today}, "", 19),
+    )
+    for selection, base_url, count in selections:
         generic, fast = tmp_path / "generic.csv", tmp_path / "fast.csv"
         headers = [EXPORT_COLUMNS[c].header for c in columns]
         rows = export_rows(selection, columns, base_url=base_url)
@@ -164,7 +171,7 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
             progress=seen.append,
         )
         # then every byte is the same, and progress was told chunk by chunk
-        assert written == expected == (32 if not selection else 31)
+        assert written == expected == count
         assert fast.read_bytes() == generic.read_bytes()
         assert seen[-1] == written and len(seen) == -(-written // 7)
     text = fast.read_text(encoding="utf-8-sig")
