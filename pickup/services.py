@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import re
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import repeat
@@ -49,6 +52,7 @@ from pickup.models import (
 ALPHABETS = {CodeFormat.DIGITS: DIGITS, CodeFormat.LETTERS: LETTERS, CodeFormat.MIXED: MIXED}
 CHUNK_SIZE = 5_000
 GENERATION_CHUNK_SIZE = 20_000
+GENERATION_WRITERS = 2  # connections storing a batch's chunks at once (PostgreSQL)
 MAX_QUANTITY = 10_000_000
 CODE_RE = re.compile(r"^[A-Z0-9]{4,40}$")
 
@@ -476,9 +480,28 @@ def fill_code_batch(
     first, end = batch.serial_start, batch.serial_start + batch.quantity
     before = PickupCode.objects.filter(batch=batch).count()
     chunks = [range(lo, min(lo + chunk_size, end)) for lo in range(first, end, chunk_size)]
-    # Making a chunk (random codes, encrypted passwords) is Python's work and storing it is the
-    # database's: a second thread makes the next chunk while this one is stored, so the two
-    # overlap. The thread never touches the database.
+    # Writers on connections of their own see only what is committed: inside a transaction
+    # (a caller's, or a test's) the chunks are stored on this one.
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        stored_chunks = _store_chunks_in_parallel(chunks, make, GENERATION_WRITERS)
+    else:
+        stored_chunks = _store_chunks_here(chunks, make)
+    done = 0
+    with closing(stored_chunks):  # stops the writers at once if progress() raises (cancelled)
+        for serials in stored_chunks:
+            done += len(serials)
+            if progress is not None:
+                progress(done, batch.quantity)
+    stored = PickupCode.objects.filter(batch=batch).count()
+    if stored != batch.quantity:
+        raise RuntimeError(f"批次{batch.pk}应有{batch.quantity}个提货码，实际{stored}个")
+    return stored - before
+
+
+def _store_chunks_here(chunks: list[range], make) -> Iterator[range]:
+    """Store the chunks on this connection, yielding each once stored. Making a chunk (random
+    codes, encrypted passwords) is Python's work and storing it the database's: a second thread
+    makes the next chunk while this one is stored. That thread never touches the database."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pickup-codes") as maker:
         upcoming = maker.submit(make, list(chunks[0])) if chunks else None
         for i, serials in enumerate(chunks):
@@ -486,12 +509,50 @@ def fill_code_batch(
             if i + 1 < len(chunks):
                 upcoming = maker.submit(make, list(chunks[i + 1]))
             _fill_chunk(serials, records, make)
-            if progress is not None:
-                progress(serials.stop - first, batch.quantity)
-    stored = PickupCode.objects.filter(batch=batch).count()
-    if stored != batch.quantity:
-        raise RuntimeError(f"批次{batch.pk}应有{batch.quantity}个提货码，实际{stored}个")
-    return stored - before
+            yield serials
+
+
+def _store_chunks_in_parallel(chunks: list[range], make, writers: int) -> Iterator[range]:
+    """Store the chunks with `writers` threads, each on its own connection, making and storing
+    one chunk at a time: the database works on two chunks at once and Python makes the next
+    while it does. Yields each chunk once stored (in any order). Stopping early (an error, a
+    cancelled job) lets each writer finish its chunk and closes their connections."""
+    todo: queue.SimpleQueue[range] = queue.SimpleQueue()
+    for serials in chunks:
+        todo.put(serials)
+    finished: queue.SimpleQueue[range | BaseException] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def writer() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    serials = todo.get_nowait()
+                except queue.Empty:
+                    return
+                _fill_chunk(serials, make(list(serials)), make)
+                finished.put(serials)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            finished.put(exc)
+        finally:
+            connection.close()  # this thread's own
+
+    threads = [
+        threading.Thread(target=writer, name=f"pickup-codes-{n}", daemon=True)
+        for n in range(min(writers, len(chunks)))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in chunks:
+            item = finished.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 def _fill_chunk(serials: range, records: list[CodeRecord] | None, make) -> None:

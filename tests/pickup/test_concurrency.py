@@ -44,3 +44,33 @@ def test_concurrent_batches_get_disjoint_serials_and_unique_codes():
     assert all(a_end < b_start for (_s, a_end), (b_start, _e) in pairwise(ranges))
     assert PickupCode.objects.count() == 4200
     assert PickupCode.objects.values("code").distinct().count() == 4200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_fill_stops_its_writers_and_a_rerun_completes_it():
+    # given a batch stored by parallel writers (no transaction around: PostgreSQL)
+    batch = create_code_batch(
+        actor=None,
+        card_type=CardTypeFactory(),
+        spec=GenerationSpec(quantity=4000),
+        background=False,
+    )
+    reports = []
+
+    def progress(done, total):
+        reports.append(done)
+        if len(reports) == 3:
+            raise KeyboardInterrupt("cancelled")
+
+    # when the progress callback stops it after three chunks
+    with pytest.raises(KeyboardInterrupt):
+        fill_code_batch(batch, chunk_size=200, progress=progress)
+    # then no writer is left running, and what is stored is whole chunks only
+    assert not [t for t in threading.enumerate() if t.name.startswith("pickup-codes")]
+    stored = PickupCode.objects.filter(batch=batch).count()
+    assert stored % 200 == 0 and 3 * 200 <= stored < 4000
+    # and a re-run ends with exactly the batch
+    fill_code_batch(batch, chunk_size=200)
+    serials = sorted(PickupCode.objects.filter(batch=batch).values_list("serial", flat=True))
+    assert serials == list(range(batch.serial_start, batch.serial_start + 4000))
