@@ -18,10 +18,11 @@ missed night is caught up by the next one.
 
 import datetime
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Count, Max, Q, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
@@ -388,6 +389,32 @@ def build_facts(
     the watermark when it would otherwise leave a gap; the state written is as of the later of
     `until` and the watermark, so a back-fill never turns facts back in time.
     """
+    with _one_build_at_a_time():
+        return _build_facts(until=until, since=since, backfill=backfill, now=now)
+
+
+# Any bigint names the lock; this one spells "reports" in ASCII.
+_BUILD_LOCK = int.from_bytes(b"reports", "big")
+
+
+@contextmanager
+def _one_build_at_a_time() -> Iterator[None]:
+    """A manual build and the nightly one never interleave: the second waits for the first,
+    then finds the watermark moved and reads only what is left (PostgreSQL; SQLite writes one
+    transaction at a time anyway)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_BUILD_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_BUILD_LOCK])
+
+
+def _build_facts(*, until, since, backfill, now) -> FactRun:
     limit = end_of_yesterday(now)
     until = min(until or limit, limit)
     mark = watermark()

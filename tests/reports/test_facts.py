@@ -238,3 +238,39 @@ def test_redemption_order_and_return_flow_into_the_facts(world):
     assert fact.status == Status.UNUSED and fact.order_no == "" and fact.used_at is None
     assert run.updated >= 1
     assert not RedemptionDailyFact.objects.filter(day=day, store_id=world.store.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_at_once_take_turns_and_write_the_facts_once():
+    import threading
+
+    from django.db import connection
+
+    # given the data of a night, and a manual build started as the nightly one starts
+    _seed(World())
+    barrier = threading.Barrier(2)
+    runs, errors = [], []
+
+    def build():
+        try:
+            barrier.wait()
+            runs.append(facts.build_facts())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then both succeed one after the other: the first writes the facts, the second finds
+    # nothing left in its window
+    assert errors == []
+    first, second = sorted(runs, key=lambda r: r.started_at)
+    assert {r.status for r in runs} == {FactRun.Status.SUCCEEDED}
+    assert first.inserted == UValueCouponFact.objects.count() > 0
+    assert (second.inserted, second.updated, second.deleted) == (0, 0, 0)
+    assert second.started_at >= first.finished_at
