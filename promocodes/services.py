@@ -303,19 +303,8 @@ def channel_department_warning(channel: Channel, department: Department) -> str:
     return ""
 
 
-@transaction.atomic
-def apply_for_promo_codes(
-    *,
-    actor,
-    org: Org,
-    data: dict,
-    stores: list[Org] | tuple = (),
-    copied_from: PromoCodeApplication | None = None,
-) -> ApplyResult:
-    """Create an application (初始) with its codes; ValidationError by field when refused."""
-    application = PromoCodeApplication(
-        org=org, created_by=actor, copied_from=copied_from, status=Status.DRAFT, **data
-    )
+def _application_errors(application: PromoCodeApplication, stores) -> dict[str, str]:
+    """What refuses an application as filled in (new, or a draft being changed)."""
     errors: dict[str, str] = {}
     channel = application.channel
     if channel.status != Channel.Status.ENABLED:
@@ -334,9 +323,10 @@ def apply_for_promo_codes(
     if application.generation == Generation.MANUAL:
         application.quantity = 1
         application.manual_code = application.manual_code.strip().upper()
+        others = PromoCode.objects.exclude(application_id=application.pk)
         if not MANUAL_CODE_RE.fullmatch(application.manual_code):
             errors["manual_code"] = "优惠码须为4到32位大写字母或数字"
-        elif PromoCode.objects.filter(code=application.manual_code).exists():
+        elif others.filter(code=application.manual_code).exists():
             errors["manual_code"] = f"优惠码{application.manual_code}已存在"
     else:
         application.manual_code = ""
@@ -346,18 +336,67 @@ def apply_for_promo_codes(
         application.discount_rate = None
     if not errors:
         errors.update(cost_errors(application))
+    return errors
+
+
+@transaction.atomic
+def apply_for_promo_codes(
+    *,
+    actor,
+    org: Org,
+    data: dict,
+    stores: list[Org] | tuple = (),
+    copied_from: PromoCodeApplication | None = None,
+) -> ApplyResult:
+    """Create an application (初始) with its codes; ValidationError by field when refused."""
+    application = PromoCodeApplication(
+        org=org, created_by=actor, copied_from=copied_from, status=Status.DRAFT, **data
+    )
+    errors = _application_errors(application, stores)
     if errors:
         raise ValidationError(errors)
     application.save()
     if stores:
         application.stores.set(stores)
     _create_codes(application)
-    warning = channel_department_warning(channel, application.department)
+    warning = channel_department_warning(application.channel, application.department)
     record_audit(
         actor=actor,
         action="promocodes.apply",
         obj=application,
         org=org,
+        after=snapshot(application, APPLICATION_FIELDS),
+        note=warning,
+    )
+    return ApplyResult(application, [warning] if warning else [])
+
+
+@transaction.atomic
+def change_draft_application(
+    *, actor, application: PromoCodeApplication, data: dict, stores: list[Org] | tuple = ()
+) -> ApplyResult:
+    """修改: change an application still in 初始, under the rules of a new one. Its codes were
+    never handed out (only approved codes are), so they are made again from the new values."""
+    application = PromoCodeApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status != Status.DRAFT:
+        raise ValidationError("只有初始状态的优惠码申请可以修改；已提审的请先驳回或复制后重新申请")
+    before = snapshot(application, APPLICATION_FIELDS)
+    for name, value in data.items():
+        setattr(application, name, value)
+    errors = _application_errors(application, stores)
+    if errors:
+        raise ValidationError(errors)
+    application.save()
+    application.stores.set(stores)
+    application.codes.all().delete()
+    _create_codes(application)
+    warning = channel_department_warning(application.channel, application.department)
+    record_audit(
+        actor=actor,
+        action="promocodes.change",
+        obj=application,
+        org=application.org,
+        before=before,
         after=snapshot(application, APPLICATION_FIELDS),
         note=warning,
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("review/decide/", views.review_batch, name="review_batch"),
     path("<int:pk>/", views.application_detail, name="detail"),
     path("<int:pk>/print/", views.application_print, name="print"),
+    path("<int:pk>/change/", views.application_change, name="change"),
     path(
         "<int:pk>/<str:action>/",
         views.application_action,

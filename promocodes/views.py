@@ -273,15 +273,53 @@ def application_create(request):
                 % {"no": result.application.number, "n": result.application.codes.count()},
             )
             return redirect("promocodes:detail", pk=result.application.pk)
-    channel_departments = {
-        str(c.pk): c.department.name
-        for c in Channel.objects.filter(status=Channel.Status.ENABLED).select_related("department")
-    }
     return render(
         request,
         "promocodes/application_form.html",
-        {"form": form, "copied_from": copied_from, "channel_departments": channel_departments},
+        {
+            "form": form,
+            "copied_from": copied_from,
+            "channel_departments": _channel_departments(),
+        },
     )
+
+
+@permission_required("promocodes.apply")
+def application_change(request, pk: int):
+    application = _application(request, pk, "promocodes.apply")
+    if application.status != PromoCodeApplication.Status.DRAFT:
+        messages.error(request, _("Only an application in its initial state can be changed."))
+        return redirect("promocodes:detail", pk=application.pk)
+    form = ApplicationForm(request.POST or None, instance=application)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.change_draft_application(
+                actor=request.user,
+                application=application,
+                data=form.service_data(),
+                stores=list(form.cleaned_data["stores"]),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            messages.success(
+                request, _("Application %(no)s saved.") % {"no": result.application.number}
+            )
+            return redirect("promocodes:detail", pk=application.pk)
+    return render(
+        request,
+        "promocodes/application_form.html",
+        {"form": form, "changing": application, "channel_departments": _channel_departments()},
+    )
+
+
+def _channel_departments() -> dict[str, str]:
+    return {
+        str(c.pk): c.department.name
+        for c in Channel.objects.filter(status=Channel.Status.ENABLED).select_related("department")
+    }
 
 
 def _application(request, pk: int, perm: str = "promocodes.view") -> PromoCodeApplication:

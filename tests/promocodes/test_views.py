@@ -287,3 +287,80 @@ def test_finance_limits_page_is_finance_only(client, finance, operator):
         {"min_discount_rate": "60", "max_direct_amount": "30", "max_threshold_ratio": "0.25"},
     )
     assert FinanceLimits.current().min_discount_rate == Decimal("60")
+
+
+def _form_data(application, **changes):
+    from promocodes.forms import ApplicationForm
+
+    data = {}
+    for name, value in ApplicationForm(instance=application).initial.items():
+        if name not in ApplicationForm.Meta.fields or value is None:
+            continue
+        if isinstance(value, dt.datetime):
+            value = timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+        data[name] = [s.pk for s in value] if name == "stores" else value
+    return {**data, **changes}
+
+
+def test_a_draft_is_changed_in_its_form_and_its_codes_made_again(client, operator, group):
+    from couponhub.core.models import AuditEntry
+
+    application = ApplicationFactory(org=group, status=S.DRAFT, activity_name="初稿")
+    PromoCodeFactory(application=application, code="OLDCODE1")
+    BudgetFactory(department=application.department, amount=Decimal("100000"))
+    login(client, operator)
+    page = client.get(f"/promocodes/{application.pk}/").content.decode()
+    assert f"/promocodes/{application.pk}/change/" in page
+    form = client.get(f"/promocodes/{application.pk}/change/").content.decode()
+    assert "初稿" in form
+    response = client.post(
+        f"/promocodes/{application.pk}/change/",
+        _form_data(
+            application,
+            activity_name="改稿",
+            generation="manual",
+            manual_code="newone",
+            max_uses=5,
+        ),
+        follow=True,
+    )
+    application.refresh_from_db()
+    page = response.content.decode()
+    assert application.activity_name == "改稿", re.findall(r"field-error[^<]*", page)
+    assert application.status == S.DRAFT
+    assert list(application.codes.values_list("code", flat=True)) == ["NEWONE"]
+    entry = AuditEntry.objects.get(action="promocodes.change")
+    assert entry.before["activity_name"] == "初稿" and entry.after["activity_name"] == "改稿"
+    assert application.number in response.content.decode()
+
+
+def test_a_change_is_refused_like_a_new_application(client, operator, group):
+    application = ApplicationFactory(org=group, status=S.DRAFT, activity_name="初稿")
+    PromoCodeFactory(code="TAKEN1")
+    BudgetFactory(department=application.department, amount=Decimal("100000"))
+    login(client, operator)
+    response = client.post(
+        f"/promocodes/{application.pk}/change/",
+        _form_data(application, generation="manual", manual_code="taken1", max_uses=5),
+    )
+    assert "优惠码TAKEN1已存在" in response.content.decode()
+    application.refresh_from_db()
+    assert application.generation != "manual" or application.manual_code != "TAKEN1"
+
+
+def test_only_a_draft_can_be_changed_and_only_by_whom_may_apply(client, operator, clerk, group):
+    pending = ApplicationFactory(org=group, status=S.PENDING, activity_name="待审")
+    login(client, operator)
+    response = client.post(
+        f"/promocodes/{pending.pk}/change/", _form_data(pending, activity_name="偷改"), follow=True
+    )
+    assert "初始状态" in response.content.decode()
+    pending.refresh_from_db()
+    assert pending.activity_name == "待审"
+    draft = ApplicationFactory(org=group, status=S.DRAFT)
+    assert login(client, clerk).get(f"/promocodes/{draft.pk}/change/").status_code == 403
+    outside = outside_application()
+    region_operator = user_with_role(Role.OPERATOR, RegionFactory())
+    assert (
+        login(client, region_operator).get(f"/promocodes/{outside.pk}/change/").status_code == 404
+    )
