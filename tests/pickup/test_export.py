@@ -192,3 +192,28 @@ def test_the_csv_export_on_postgresql_keeps_chosen_columns_in_their_order(batch,
     assert rows[0] == ["密码", "流水号", "卡券"]
     assert rows[1] == ["pw0", "100", batch.card_type.name]
     assert rows[-1] == ["'=1+2", "200", batch.card_type.name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_stays_open_during_an_export_so_its_progress_is_seen(tmp_path):
+    from django.db import connection
+
+    batch = CodeBatchFactory(serial_start=500, quantity=30)
+    for i in range(30):
+        PickupCodeFactory(batch=batch, serial=500 + i)
+    seen = []
+
+    def progress(done):
+        # what a job's set_progress writes here is committed at once, for the page to poll
+        seen.append((done, connection.in_atomic_block))
+
+    for file_format in ("xlsx", "csv"):
+        seen.clear()
+        write_code_export(
+            tmp_path / f"x.{file_format}",
+            selection={"batch": str(batch.pk)},
+            columns=["serial", "password"],
+            file_format=file_format,
+            progress=progress,
+        )
+        assert seen[-1] == (30, False) and not any(open_ for _done, open_ in seen)
