@@ -22,6 +22,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import islice
 from typing import IO, Any
 
 __all__ = [
@@ -524,15 +525,34 @@ def write_csv(
     if headers:
         writer.writerow([_csv_text(h) for h in headers])
     written = 0
-
-    def cells(row: Sequence[Any]) -> list:
-        nonlocal written
-        written += 1
-        # Inline fast path for strings: this loop is the whole cost of a large export.
-        return [
-            ("'" + v if v[:1] in _TRIGGER_CHARS else v) if type(v) is str else _csv_text(v)
-            for v in row
-        ]
-
-    writer.writerows(map(cells, rows))
+    rows = iter(rows)
+    while chunk := list(islice(rows, _CSV_CHUNK)):
+        writer.writerows(_csv_cells(chunk))
+        written += len(chunk)
     return written
+
+
+_CSV_CHUNK = 5_000
+_NUMBERS = frozenset({int, float, Decimal})
+# A cell starting with a formula character, in cells joined by (and led by) NUL.
+_CELL_STARTS = re.compile("\x00[" + re.escape("".join(_FORMULA_TRIGGERS)) + "]")
+
+
+def _csv_cells(chunk: list[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+    """The rows of `chunk` as write_csv writes them (neutralised, formatted), worked out column
+    by column: a column of plain numbers, or of strings none of which starts with a formula
+    character, passes as it is, without a Python step per cell."""
+    if len(set(map(len, chunk))) != 1 or not chunk[0]:  # ragged or empty rows: one at a time
+        return ([_csv_text(v) for v in row] for row in chunk)
+    columns = list(zip(*chunk, strict=True))
+    changed = False
+    for i, column in enumerate(columns):
+        kinds = set(map(type, column))
+        if kinds == {str}:
+            if _CELL_STARTS.search("\x00" + "\x00".join(column)):
+                columns[i] = [("'" + v if v[:1] in _TRIGGER_CHARS else v) for v in column]
+                changed = True
+        elif not kinds <= _NUMBERS:
+            columns[i] = [_csv_text(v) for v in column]
+            changed = True
+    return zip(*columns, strict=True) if changed else chunk

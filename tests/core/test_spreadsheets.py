@@ -8,6 +8,9 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from couponhub.core import spreadsheets
 from couponhub.core.spreadsheets import (
@@ -430,3 +433,38 @@ def test_xml_entity_expansion_is_refused():
     with pytest.raises(SpreadsheetError) as info:
         list(read_rows(io.BytesIO(evil.getvalue()), filename="a.xlsx"))
     assert "EntitiesForbidden" in repr(info.value.__cause__.__cause__)  # defusedxml refused it
+
+
+@hypothesis_settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.text(max_size=6),
+                st.sampled_from(["=1+2", "-x", "+1", "@a", "\tt", "a,b", 'q"q', "x\ny", ""]),
+                st.integers(-5, 5),
+                st.decimals(-10, 10, places=2),
+                st.none(),
+                st.booleans(),
+                st.dates(),
+            ),
+            min_size=0,
+            max_size=4,
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([1, 3, 2_000]),
+)
+def test_write_csv_writes_each_cell_as_csv_cell_says_whatever_the_chunking(rows, chunk):
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected)
+    writer.writerow(["h"])
+    writer.writerows([[spreadsheets._csv_text(v) for v in row] for row in rows])
+    out = io.StringIO(newline="")
+    original = spreadsheets._CSV_CHUNK
+    spreadsheets._CSV_CHUNK = chunk
+    try:
+        assert write_csv(out, headers=["h"], rows=rows) == len(rows)
+    finally:
+        spreadsheets._CSV_CHUNK = original
+    assert out.getvalue() == "\ufeff" + expected.getvalue()
