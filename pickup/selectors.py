@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
+from psycopg.pq import TransactionStatus
 
 from couponhub.core.crypto import decrypt_many, decrypt_many_bytes
 from couponhub.core.models import AuditEntry
@@ -269,9 +271,13 @@ def _write_csv_on_postgresql(
         inner, params = codes.filter(serial__gt=after)[:chunk_size].query.sql_with_params()
         return inner, list(params)
 
+    headers = [EXPORT_COLUMNS[c].header for c in columns]
     # One statement for every chunk, the serial to go on from being its one changing parameter
     # (found where two compilations differ).
-    inner, args = compiled(0)
+    try:
+        inner, args = compiled(0)
+    except EmptyResultSet:  # a selection nothing can match, e.g. a serial beyond any
+        return write_csv(path, headers=headers, rows=())
     after_at = next(i for i, (a, b) in enumerate(zip(args, compiled(1)[1], strict=True)) if a != b)
     values = ", ".join(f"s.{f}" for f in fields)
     sql = (
@@ -296,7 +302,7 @@ def _write_csv_on_postgresql(
     raw.execute("SET plan_cache_mode = force_generic_plan")
     try:
         with open(path, "wb") as out, ThreadPoolExecutor(1, "pickup-export") as fetcher:
-            write_csv(out, headers=[EXPORT_COLUMNS[c].header for c in columns], rows=())
+            write_csv(out, headers=headers, rows=())
             upcoming = fetcher.submit(fetch, -1)
             while True:
                 count, last, text = upcoming.result()
@@ -308,15 +314,19 @@ def _write_csv_on_postgresql(
                 width = 2 * len(columns)
                 line = [b","] * (width * count)
                 for i, column in enumerate(columns):
-                    line[2 * i :: width] = cells.make(column, by_field[EXPORT_COLUMNS[column].raw])
+                    made = cells.make(column, by_field[EXPORT_COLUMNS[column].raw])
+                    if width == 2:  # csv quotes an empty cell that is a whole line
+                        made = [cell or b'""' for cell in made]
+                    line[2 * i :: width] = made
                 line[width - 1 :: width] = [b"\r\n"] * count
                 out.write(b"".join(line))
                 written += count
                 if progress is not None:
                     progress(written)
     finally:
-        # (a transaction that failed meanwhile takes the setting back with it when rolled back)
-        if raw.info.transaction_status != psycopg.pq.TransactionStatus.INERROR:
+        # (a transaction that failed meanwhile takes the setting back with it when rolled back;
+        # a broken connection takes it away with it)
+        if raw.info.transaction_status in (TransactionStatus.IDLE, TransactionStatus.INTRANS):
             raw.execute("RESET plan_cache_mode")
     return written
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import repeat
 
 import psycopg
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -571,11 +571,24 @@ def _fill_chunk(serials: range, records: list[CodeRecord] | None, make) -> None:
             records = make(missing)
         elif present:
             records = [r for r in records if r[0] not in present]
-        with transaction.atomic():
-            if _store_codes(records) == len(records) == len(missing):
-                return
+        try:
+            with transaction.atomic():
+                if _store_codes(records) == len(records) == len(missing):
+                    return
+        except (OperationalError, psycopg.OperationalError) as exc:
+            # Two writers each took a code of the other's chunk before either committed:
+            # PostgreSQL stops one of them, which stores its chunk again.
+            if _DEADLOCK not in (getattr(exc, "sqlstate", None), _sqlstate(exc.__cause__)):
+                raise
         records = None
     raise RuntimeError("提货码反复冲突，码空间可能已接近饱和")
+
+
+_DEADLOCK = "40P01"
+
+
+def _sqlstate(error) -> str | None:
+    return getattr(error, "sqlstate", None)
 
 
 # ---------------------------------------------------------------------------

@@ -187,11 +187,14 @@ def decrypt_many_bytes(tokens: list[bytes]) -> list[bytes]:
         if width % 2 or not 1 <= length <= 16:
             continue
         joined = b"".join(_pick(tokens, indexes))
+        count, size = len(indexes), _OVERHEAD + length
         try:
             raw = bytes.fromhex(joined.decode("ascii"))
         except ValueError:
             continue  # not this format (or damaged): one by one below
-        count, size = len(indexes), _OVERHEAD + length
+        # lower-case hex only, as written (fromhex would also take capitals and spaces)
+        if not joined.islower() or len(raw) != size * count:
+            continue
         if raw[0::size] != bytes((VERSION,)) * count:
             continue
         chunk = _Chunk(raw, 1, size, count, length)
@@ -217,9 +220,10 @@ def decrypt_many_bytes(tokens: list[bytes]) -> list[bytes]:
     return values  # type: ignore[return-value]
 
 
-def reencrypt_many(tokens: list[str]) -> list[str | None]:
+def reencrypt_many(tokens: list[str]) -> tuple[list[str | None], list[int]]:
     """For each token, a new one under the newest key, or None where it is one already (an
-    AES-CCM token the newest key opens)."""
+    AES-CCM token the newest key opens); and the positions of the tokens no key opens (damaged,
+    or of a key no longer configured), which are left as they are."""
     newest = AESCCM(_keyring().aes_keys[0], tag_length=_TAG)
     stale: list[int] = []
     for i, token in enumerate(tokens):
@@ -228,11 +232,22 @@ def reencrypt_many(tokens: list[str]) -> list[str | None]:
             newest.decrypt(raw[:_NONCE], raw[_NONCE:], None)
         except (InvalidTag, ValueError):
             stale.append(i)
-    fresh = encrypt_many(decrypt_many([tokens[i] for i in stale]))
+    try:
+        plaintexts: list[str | None] = list(decrypt_many([tokens[i] for i in stale]))
+    except ValueError:  # one of them is unreadable: find it, keep the others
+        plaintexts = []
+        for i in stale:
+            try:
+                plaintexts.append(decrypt(tokens[i]))
+            except ValueError:
+                plaintexts.append(None)
+    readable = [(i, p) for i, p in zip(stale, plaintexts, strict=True) if p is not None]
+    unreadable = [i for i, p in zip(stale, plaintexts, strict=True) if p is None]
+    fresh = encrypt_many([p for _i, p in readable])
     renewed: list[str | None] = [None] * len(tokens)
-    for i, token in zip(stale, fresh, strict=True):
+    for (i, _p), token in zip(readable, fresh, strict=True):
         renewed[i] = token
-    return renewed
+    return renewed, unreadable
 
 
 def _by_length(items: list) -> dict[int, range | list[int]]:

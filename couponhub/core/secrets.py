@@ -24,18 +24,21 @@ def reencrypt_secrets(
     dry_run: bool = False,
     chunk_size: int = 5_000,
     progress: Callable[[str, int, int], None] | None = None,
-) -> dict[str, int]:
-    """Rewrite each encrypted value not yet under the newest key; return how many per column
-    ("app.Model.field"). Each chunk is its own transaction, so a run stopped midway leaves every
-    value readable and a second run finishes the rest; one audit entry per column."""
+) -> dict[str, dict[str, int]]:
+    """Rewrite each encrypted value not yet under the newest key; return, per column
+    ("app.Model.field"), how many were rewritten and how many no configured key opens (left as
+    they are). Each chunk is its own transaction, so a run stopped midway leaves every value
+    readable and a second run finishes the rest; one audit entry per column."""
+    quote = connection.ops.quote_name
     counts = {}
     for model, field in encrypted_fields():
         label = f"{model._meta.label}.{field.name}"
-        table, column, pk = model._meta.db_table, field.column, model._meta.pk
+        table, column = quote(model._meta.db_table), quote(field.column)
+        pk = quote(model._meta.pk.column)
         rows = model._base_manager.order_by("pk").annotate(
             stored_token=Cast(field.attname, models.TextField())
         )
-        changed = seen = 0
+        changed = seen = unreadable = 0
         after = None
         while True:
             chunk = rows if after is None else rows.filter(pk__gt=after)
@@ -43,26 +46,31 @@ def reencrypt_secrets(
             if not pairs:
                 break
             after = pairs[-1][0]
-            renewed = reencrypt_many([token for _pk, token in pairs])
+            renewed, damaged = reencrypt_many([token for _pk, token in pairs])
             updates = [
-                (token, key) for (key, _old), token in zip(pairs, renewed, strict=True) if token
+                (token, key, old)
+                for (key, old), token in zip(pairs, renewed, strict=True)
+                if token is not None
             ]
             if updates and not dry_run:
                 with transaction.atomic(), connection.cursor() as cursor:
-                    # raw SQL: the tokens are written as they are, not encrypted again
+                    # Raw SQL: the tokens are written as they are, not encrypted again; a value
+                    # changed since it was read keeps its change (it is under the newest key).
                     cursor.executemany(
-                        f"UPDATE {table} SET {column} = %s WHERE {pk.column} = %s", updates
+                        f"UPDATE {table} SET {column} = %s WHERE {pk} = %s AND {column} = %s",
+                        updates,
                     )
             changed += len(updates)
+            unreadable += len(damaged)
             seen += len(pairs)
             if progress is not None:
                 progress(label, seen, changed)
-        counts[label] = changed
+        counts[label] = {"rewritten": changed, "unreadable": unreadable}
         if changed and not dry_run:
             record_audit(
                 actor=actor,
                 action="core.secrets.reencrypt",
                 object_type=label,
-                after={"rows": seen, "rewritten": changed},
+                after={"rows": seen, "rewritten": changed, "unreadable": unreadable},
             )
     return counts

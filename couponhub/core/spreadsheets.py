@@ -480,8 +480,9 @@ def csv_cell(value: Any) -> str:
     """One cell exactly as :func:`write_csv` writes it in a row of several: neutralised, and
     quoted where it holds a comma, a quote or a line break."""
     sink = _LineBuffer()
-    csv.writer(sink, lineterminator="").writerow([_csv_text(value), ""])
-    return sink.value[:-1]  # the empty second cell keeps an empty value unquoted
+    # write_csv's own line terminator: it is what makes the writer quote a line break
+    csv.writer(sink).writerow([_csv_text(value), ""])
+    return sink.value[: -len(",\r\n")]  # the empty second cell keeps an empty value unquoted
 
 
 def csv_chunks(*, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:

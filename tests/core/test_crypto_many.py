@@ -65,3 +65,15 @@ def test_tokens_of_a_retired_key_and_fernet_tokens_still_read(settings):
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(ValueError, match="FIELD_ENCRYPTION_KEY"):
         decrypt_many(new_tokens)
+
+
+def test_the_bulk_path_reads_exactly_what_decrypt_reads():
+    six, five = encrypt_many(["123456"])[0], encrypt_many(["12345"])[0]
+    spaced = five[:2] + "  " + five[2:]
+    # fromhex would skip the spaces: the bulk path must not lose step, and agree with decrypt
+    assert decrypt_many([six, spaced]) == ["123456", decrypt(spaced)] == ["123456", "12345"]
+    for shouted in ([six.upper()], [six, six.upper()]):
+        with pytest.raises(ValueError):
+            decrypt(shouted[-1])
+        with pytest.raises(ValueError):
+            decrypt_many(shouted)

@@ -134,7 +134,7 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
         card_type=CardTypeFactory(name="=HYPERLINK(1)"), serial_start=2_000, quantity=40
     )
     passwords = ["a,b", 'say "hi"', "-12", "+1", "@x", "二维码密码", "p" * 15, "q" * 16]
-    passwords += ["z" * 40, "12345678", "1"]
+    passwords += ["z" * 40, "12345678", "1", ""]
     for i, password in enumerate(passwords):
         PickupCodeFactory(batch=batch, serial=2_000 + i, code=f"HARD{i:08d}", password=password)
     for i in range(20):
@@ -143,19 +143,23 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
         status="used", shipped=True, red_packet_amount="12.50"
     )
     PickupCode.objects.filter(serial=2_004).update(status="used", picked_up=True, enabled=False)
+    # a card type named with a line break only (no comma to force the quotes)
+    PickupCode.objects.filter(serial__gte=2_030).update(card_type=CardTypeFactory(name="礼盒\n装"))
     with connection.cursor() as cursor:  # a password stored before tokens were AES-CCM
         legacy = Fernet(settings.FIELD_ENCRYPTION_KEYS[1].encode()).encrypt(b"12345678")
         cursor.execute(
             "UPDATE pickup_pickupcode SET password = %s WHERE serial = 2009", [legacy.decode()]
         )
-    columns = list(EXPORT_COLUMNS)
     today = timezone.localdate().isoformat()
+    columns = list(EXPORT_COLUMNS)
     selections = (
-        ({"serial_from": "2003", "serial_to": "2030", "date_from": today}, "", 19),
-        ({}, "https://a.example/x,y", 32),
-        ({"batch": batch.pk}, "", 31),
+        ({"serial_from": "2003", "serial_to": "2030", "date_from": today}, "", columns, 20),
+        ({"serial_from": "99999999999999999999"}, "", columns, 0),  # beyond any serial
+        ({"batch": batch.pk}, "", ["password"], 32),  # one column: an empty cell is ""
+        ({}, "https://a.example/x,y", columns, 33),
+        ({"batch": batch.pk}, "", columns, 32),
     )
-    for selection, base_url, count in selections:
+    for selection, base_url, columns, count in selections:
         generic, fast = tmp_path / "generic.csv", tmp_path / "fast.csv"
         headers = [EXPORT_COLUMNS[c].header for c in columns]
         rows = export_rows(selection, columns, base_url=base_url)
@@ -173,9 +177,10 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
         # then every byte is the same, and progress was told chunk by chunk
         assert written == expected == count
         assert fast.read_bytes() == generic.read_bytes()
-        assert seen[-1] == written and len(seen) == -(-written // 7)
+        assert seen == list(range(7, written, 7)) + ([written] if written else [])
     text = fast.read_text(encoding="utf-8-sig")
     assert '"a,b"' in text and "'=HYPERLINK(1)" in text and "'-12" in text
+    assert '"礼盒\n装"' in text
 
 
 @pytest.mark.postgres

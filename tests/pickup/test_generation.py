@@ -147,3 +147,35 @@ def test_the_password_column_holds_no_plaintext():
     with connection.cursor() as cursor:
         cursor.execute("SELECT password FROM pickup_pickupcode WHERE serial = %s", [code.pk])
         assert code.password not in cursor.fetchone()[0]
+
+
+def test_a_chunk_stopped_by_a_deadlock_is_stored_again(monkeypatch):
+    import psycopg
+
+    # given a store that PostgreSQL stops once as the loser of a deadlock between writers
+    batch = create_code_batch(
+        actor=None, card_type=CardTypeFactory(), spec=GenerationSpec(quantity=300), background=False
+    )
+    real_store = services._store_codes
+    calls = {"n": 0}
+
+    def deadlocked_once(records):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return real_store(records)
+
+    monkeypatch.setattr(services, "_store_codes", deadlocked_once)
+    fill_code_batch(batch, chunk_size=100)
+    # then the batch is complete all the same; another error is not swallowed
+    assert PickupCode.objects.filter(batch=batch).count() == 300
+
+    def broken(records):
+        raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(services, "_store_codes", broken)
+    other = create_code_batch(
+        actor=None, card_type=CardTypeFactory(), spec=GenerationSpec(quantity=10), background=False
+    )
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        fill_code_batch(other)

@@ -19,7 +19,11 @@ class Command(BaseCommand):
 
         counts = reencrypt_secrets(dry_run=dry_run, progress=progress)
         self.stdout.write("")
-        for label, changed in counts.items():
+        for label, count in counts.items():
             verb = "to rewrite" if dry_run else "rewritten"
-            self.stdout.write(f"{label}: {changed:,} {verb}")
+            self.stdout.write(f"{label}: {count['rewritten']:,} {verb}")
+            if count["unreadable"]:
+                self.stderr.write(
+                    f"{label}: {count['unreadable']:,} no configured key opens (left as they are)"
+                )
         self.stdout.write(self.style.SUCCESS("dry run: nothing changed" if dry_run else "done"))
