@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_code_list_filters_by_serial_range_batch_card_type_and_status(op_client):
     batch = CodeBatchFactory(serial_start=10, quantity=2)
     other = CodeBatchFactory(serial_start=12, quantity=1)
-    a = PickupCodeFactory(batch=batch, serial=10, code="AAAA00000010")
+    a = PickupCodeFactory(batch=batch, serial=10, code="AAAA00000010", password="73519246")
     PickupCodeFactory(batch=batch, serial=11, code="AAAA00000011", status="used")
     PickupCodeFactory(batch=other, serial=12, code="BBBB00000012")
     url = reverse("pickup:code_list")
