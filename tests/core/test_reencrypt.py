@@ -5,7 +5,7 @@ from django.db import connection
 
 from api.models import ApiClient
 from couponhub.core.models import AuditEntry
-from couponhub.core.secrets import reencrypt_secrets
+from couponhub.core.reencryption import reencrypt_secrets
 from pickup.models import PickupCode
 from tests.api.factories import ApiClientFactory
 from tests.pickup.factories import PickupCodeFactory

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from couponhub.core.secrets import reencrypt_secrets
+from couponhub.core.reencryption import reencrypt_secrets
 
 
 class Command(BaseCommand):
