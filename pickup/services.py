@@ -578,7 +578,7 @@ def _fill_chunk(serials: range, records: list[CodeRecord] | None, make) -> None:
         except (OperationalError, psycopg.OperationalError) as exc:
             # Two writers each took a code of the other's chunk before either committed:
             # PostgreSQL stops one of them, which stores its chunk again.
-            if _DEADLOCK not in (getattr(exc, "sqlstate", None), _sqlstate(exc.__cause__)):
+            if _DEADLOCK not in (_sqlstate(exc), _sqlstate(exc.__cause__)):
                 raise
         records = None
     raise RuntimeError("提货码反复冲突，码空间可能已接近饱和")
