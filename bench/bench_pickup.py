@@ -64,7 +64,7 @@ def run(report, *, quick: bool) -> None:
 
     call_command("migrate", verbosity=0)
     from couponhub.core.codes import DIGITS, MIXED, random_strings
-    from couponhub.core.crypto import encrypt_many
+    from couponhub.core.crypto import encrypt
     from pickup.models import CardType, CodeBatch, PickupCode
     from tests.pickup.factories import CardTypeFactory
 
@@ -90,7 +90,7 @@ def run(report, *, quick: bool) -> None:
         zip(
             range(1, n + 1),
             ("BY" + s for s in random_strings(n, 12, MIXED)),
-            encrypt_many(random_strings(n, 8, DIGITS)),
+            [encrypt(p) for p in random_strings(n, 8, DIGITS)],
             strict=True,
         )
     )

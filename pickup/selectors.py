@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from psycopg.pq import TransactionStatus
 
-from couponhub.core.crypto import decrypt_many, decrypt_many_bytes
+from couponhub.core.crypto import decrypt
 from couponhub.core.models import AuditEntry
 from pickup.models import (
     CardType,
@@ -207,7 +207,7 @@ def export_rows(
     rows = qs.iterator(chunk_size=chunk_size)
     while chunk := list(islice(rows, chunk_size)):
         if pw is not None:
-            passwords = decrypt_many([r[pw] for r in chunk])
+            passwords = [decrypt(r[pw]) for r in chunk]
             chunk = [(*r[:pw], p, *r[pw + 1 :]) for r, p in zip(chunk, passwords, strict=True)]
         for record in chunk:
             yield [conv(v) for conv, v in zip(converters, record, strict=True)]
@@ -354,7 +354,7 @@ class _ChunkCells:
         if column == "url":
             return [self.url_lead + code + self.url_trail for code in texts]
         if column == "password":
-            passwords = decrypt_many_bytes(texts)
+            passwords = [decrypt(t.decode()).encode() for t in texts]
             # Generated passwords are letters and digits; only an imported one may need quoting.
             if b"".join(passwords).translate(None, _LETTERS_AND_DIGITS):
                 passwords = [self.csv_cell(p.decode()).encode() for p in passwords]

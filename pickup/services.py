@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.codes import DIGITS, LETTERS, MIXED, ensure_code_space, random_strings
-from couponhub.core.crypto import encrypt_many
+from couponhub.core.crypto import encrypt
 from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Job
 from couponhub.core.money import to_money
@@ -406,7 +406,7 @@ def code_records(
     serials: Iterable[int], codes: Iterable[str], passwords: list[str], card_type_id, batch_id
 ) -> list[CodeRecord]:
     """New codes as rows to store, their passwords encrypted together (the costly part)."""
-    tokens = encrypt_many(passwords)
+    tokens = [encrypt(p) for p in passwords]
     return list(zip(serials, codes, tokens, repeat(card_type_id), repeat(batch_id), strict=False))
 
 

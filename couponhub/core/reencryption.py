@@ -8,7 +8,7 @@ from django.db import connection, models, transaction
 from django.db.models.functions import Cast
 
 from couponhub.core.audit import record_audit
-from couponhub.core.crypto import EncryptedTextField, reencrypt_many
+from couponhub.core.crypto import EncryptedTextField, UnreadableSecret, reencrypt
 
 
 def encrypted_fields() -> Iterator[tuple[type[models.Model], EncryptedTextField]]:
@@ -46,12 +46,15 @@ def reencrypt_secrets(
             if not pairs:
                 break
             after = pairs[-1][0]
-            renewed, damaged = reencrypt_many([token for _pk, token in pairs])
-            updates = [
-                (token, key, old)
-                for (key, old), token in zip(pairs, renewed, strict=True)
-                if token is not None
-            ]
+            updates = []
+            for key, old in pairs:
+                try:
+                    token = reencrypt(old)
+                except UnreadableSecret:
+                    unreadable += 1
+                    continue
+                if token is not None:
+                    updates.append((token, key, old))
             if updates and not dry_run:
                 with transaction.atomic(), connection.cursor() as cursor:
                     # Raw SQL: the tokens are written as they are, not encrypted again; a value
@@ -61,7 +64,6 @@ def reencrypt_secrets(
                         updates,
                     )
             changed += len(updates)
-            unreadable += len(damaged)
             seen += len(pairs)
             if progress is not None:
                 progress(label, seen, changed)
