@@ -26,6 +26,12 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    from couponhub.local_postgres import database_url
+
+    # Benches start servers and commands in child processes: they use the same database.
+    os.environ.setdefault("DATABASE_URL", database_url(settings.DATABASES["default"]))
     rows: list[dict] = []
     here = Path(__file__).parent
     names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))

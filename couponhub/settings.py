@@ -3,7 +3,7 @@
 DJANGO_ENV      development (default) | test | production
 SECRET_KEY      required in production
 FIELD_ENCRYPTION_KEY  Fernet key(s), comma separated, newest first; required in prod.
-DATABASE_URL    default: SQLite file var/db.sqlite3
+DATABASE_URL    PostgreSQL; default: the checkout's own server in var/postgres
 REDIS_URL       when set: Celery broker and cache; else Celery over kombu's filesystem transport
 ALLOWED_HOSTS   comma separated; required in production
 """
@@ -109,19 +109,17 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A long busy timeout lets the web process and the worker share the SQLite file.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file (not in-memory) test database, so a real worker process can share it in tests.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+# PostgreSQL only. Without DATABASE_URL, the checkout's own server (couponhub.local_postgres), so
+# `make run` and `make test` run on what production runs.
+if os.environ.get("DATABASE_URL") or PRODUCTION:
+    DATABASES = {"default": dj_database_url.parse(_required("DATABASE_URL", ""))}
+else:
+    from couponhub.local_postgres import local_database
+
+    DATABASES = {"default": local_database(VAR_DIR)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…)")
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -196,10 +194,11 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
     _broker_dir = VAR_DIR / "celery"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "control_folder": str(_broker_dir / "control"),
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),

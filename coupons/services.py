@@ -285,7 +285,7 @@ def gift_coupons(
             )
             for i, member_id in enumerate(member_ids)
         ]
-        if connection.vendor == "postgresql" and rule.code_mode == CouponRule.CodeMode.SEQUENTIAL:
+        if rule.code_mode == CouponRule.CodeMode.SEQUENTIAL:
             _copy_coupons(coupons)
         else:
             _insert_coupons(rule, coupons)

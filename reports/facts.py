@@ -400,11 +400,7 @@ _BUILD_LOCK = int.from_bytes(b"reports", "big")
 @contextmanager
 def _one_build_at_a_time() -> Iterator[None]:
     """A manual build and the nightly one never interleave: the second waits for the first,
-    then finds the watermark moved and reads only what is left (PostgreSQL; SQLite writes one
-    transaction at a time anyway)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
+    then finds the watermark moved and reads only what is left."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [_BUILD_LOCK])
     try:

@@ -8,8 +8,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from couponhub.celery import app as celery_app
-
-PG_ONLY = "needs PostgreSQL (set DATABASE_URL; .ci/run does): triggers, row locks, threads"
+from couponhub.local_postgres import database_url
 
 
 def pytest_configure(config):
@@ -18,13 +17,6 @@ def pytest_configure(config):
     django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # A shared Redis outlives test runs: keep each run's cache keys (e.g. API nonces) apart.
     django_settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
-
-
-def pytest_collection_modifyitems(config, items):
-    on_pg = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-    for item in items:
-        if "postgres" in item.keywords and not on_pg:
-            item.add_marker(pytest.mark.skip(reason=PG_ONLY))
 
 
 @pytest.fixture(autouse=True)
@@ -43,22 +35,8 @@ def sms_outbox():
     return MemoryBackend.outbox
 
 
-@pytest.fixture
-def on_postgres():
-    return connection.vendor == "postgresql"
-
-
 def redis_url() -> str:
     return os.environ.get("REDIS_URL", "")
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    host = db.get("HOST") or "127.0.0.1"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -66,7 +44,7 @@ def worker(tmp_path):
     """A real Celery worker process on the test database (use with transaction=True)."""
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
     }
     log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115

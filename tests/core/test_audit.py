@@ -33,7 +33,6 @@ def test_the_orm_refuses_to_change_or_delete_entries():
         AuditEntry.objects.all().delete()
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize(
     "sql", ["UPDATE core_auditentry SET action = 'tampered'", "DELETE FROM core_auditentry"]
 )

@@ -14,7 +14,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "p" * 20 + "-Zq8#kL0vX2!mN4@rT6$yU1%wE3^aS5&dF7*gH9",
     "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "ALLOWED_HOSTS": "coupons.example.com",
-    "DATABASE_URL": "sqlite:///:memory:",
+    "DATABASE_URL": "postgres://couponhub@db.example.com:5432/couponhub",
 }
 
 
@@ -37,7 +37,9 @@ def test_production_settings_pass_the_deploy_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS", "DATABASE_URL"]
+)
 def test_production_refuses_to_start_without_its_secrets(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _manage("check", env=env)

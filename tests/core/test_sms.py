@@ -67,7 +67,6 @@ def test_the_sms_page_is_forbidden_to_clerks(client):
     assert client.get(reverse("core:sms_account")).status_code == 403
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_sends_never_overdraw_the_account():
     from concurrent.futures import ThreadPoolExecutor

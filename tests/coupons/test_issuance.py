@@ -169,7 +169,6 @@ def _run_in_threads(n, target):
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_claims_of_the_last_coupon_give_exactly_one():
     rule = CouponRuleFactory(total=5)
@@ -186,7 +185,6 @@ def test_parallel_claims_of_the_last_coupon_give_exactly_one():
     assert rule.issued_count == 5 and Coupon.objects.filter(rule=rule).count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_claims_by_one_member_respect_the_limit():
     rule = CouponRuleFactory(total=100, per_member_limit=2)

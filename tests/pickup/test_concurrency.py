@@ -9,7 +9,6 @@ from pickup.services import GenerationSpec, create_code_batch, fill_code_batch
 from tests.pickup.factories import CardTypeFactory
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_get_disjoint_serials_and_unique_codes():
     # given one card type and six operators generating at the same moment
@@ -46,7 +45,6 @@ def test_concurrent_batches_get_disjoint_serials_and_unique_codes():
     assert PickupCode.objects.values("code").distinct().count() == 4200
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_cancelled_fill_stops_its_writers_and_a_rerun_completes_it():
     # given a batch stored by parallel writers (no transaction around: PostgreSQL)

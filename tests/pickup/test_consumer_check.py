@@ -93,7 +93,6 @@ def test_locked_tries_do_not_prolong_the_lock():
     assert PasswordAttempt.objects.filter(code=code.code, outcome="failed").count() == 5
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_guesses_on_one_code_gets_five_tries_at_most():
     code = PickupCodeFactory(password="12345678")

@@ -108,7 +108,6 @@ def test_export_refused_to_a_clerk(client, clerk):
     assert client.get(reverse("pickup:export")).status_code == 403
 
 
-@pytest.mark.postgres
 def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_writer(
     tmp_path, settings
 ):
@@ -183,7 +182,6 @@ def test_the_csv_export_on_postgresql_writes_the_same_bytes_as_the_generic_write
     assert '"礼盒\n装"' in text
 
 
-@pytest.mark.postgres
 def test_the_csv_export_on_postgresql_keeps_chosen_columns_in_their_order(batch, tmp_path):
     path = tmp_path / "some.csv"
     written = write_code_export(

@@ -10,7 +10,6 @@ from pickup.models import PickupCode, PickupOrder
 from tests.pickup.factories import PickupCodeFactory
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submits_of_one_code_give_one_order():
     code = PickupCodeFactory()

@@ -174,7 +174,6 @@ def test_no_claim_on_a_code_without_red_packet_or_a_cancelled_order():
         )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_generations_and_clears_keep_the_account_exact(operator):
     services.top_up_red_packets(actor=operator, amount="100.00")
@@ -218,7 +217,6 @@ def test_concurrent_generations_and_clears_keep_the_account_exact(operator):
     assert all("余额" in e for e in errors)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_of_one_code_pay_once(operator):
     services.top_up_red_packets(actor=operator, amount="10")
@@ -242,3 +240,18 @@ def test_concurrent_claims_of_one_code_pay_once(operator):
         t.join()
     assert results.count("ok") == 1 and RedPacketPayout.objects.count() == 1
     assert adds_up().spent_total == Decimal("3.00")
+
+
+def test_many_claims_of_random_amounts_add_up_to_the_fen(operator):
+    rng = random.Random(20261126)
+    services.top_up_red_packets(actor=operator, amount="1000.07")
+    amounts = [Decimal(rng.randint(1, 999)) / 100 for _ in range(40)]
+    claimed = []
+    for i, amount in enumerate(amounts):
+        order = order_with_packet(str(amount), f"139{i:08d}")
+        claimed.append(services.claim_red_packet(order=order).amount)
+    account = adds_up()
+    assert claimed == amounts
+    assert account.spent_total == sum(amounts)
+    assert account.balance == Decimal("1000.07") - sum(amounts)
+    assert account.reserved == 0

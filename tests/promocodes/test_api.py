@@ -261,7 +261,6 @@ def _parallel_uses(api_client, bodies):
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_uses_of_a_code_with_one_use_left_give_exactly_one_success():
     code = promo(max_uses=3)
@@ -276,7 +275,6 @@ def test_parallel_uses_of_a_code_with_one_use_left_give_exactly_one_success():
     assert DepartmentBudget.objects.get().spent == Decimal("11.11")
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_uses_by_one_user_hold_the_per_user_limit():
     code = promo(per_user_limit=2)
@@ -287,7 +285,6 @@ def test_parallel_uses_by_one_user_hold_the_per_user_limit():
     assert PromoCodeUse.objects.filter(code=code, user_id="same-user").count() == 2
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_uses_never_overspend_the_budget():
     promo(budget_amount="50")  # room for 4 uses of 11.11

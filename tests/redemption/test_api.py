@@ -277,7 +277,6 @@ def test_issue_coupons_to_a_member_by_rule_or_campaign(pos, store, member):
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_many_tills_redeeming_one_code_at_once_exactly_one_succeeds(store, rule, member):
     api_client = ApiClientFactory(store=store)

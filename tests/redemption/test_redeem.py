@@ -212,7 +212,6 @@ def test_redeeming_against_an_order_uses_its_items(store, rule, member, clerk_us
     assert exc.value.code == "below_threshold"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_clerks_redeeming_one_coupon_at_once_exactly_one_succeeds(
     store, rule, member, clerk_user

@@ -240,7 +240,6 @@ def test_redemption_order_and_return_flow_into_the_facts(world):
     assert not RedemptionDailyFact.objects.filter(day=day, store_id=world.store.pk).exists()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_builds_at_once_take_turns_and_write_the_facts_once():
     import threading
