@@ -19,13 +19,15 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 
-# Web server and Celery worker (+ beat) together; Ctrl-C stops all of them.
+# Web server and Celery worker (+ beat) together; Ctrl-C stops all of them and the database.
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runall --host $(HOST) --port $(PORT)
 
+# Without DATABASE_URL the suite runs on the checkout's own PostgreSQL in var/test, stopped after.
 test: $(STAMP)
-	DJANGO_ENV=test COUPONHUB_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DJANGO_ENV=test COUPONHUB_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	status=$$?; $(BIN)/python -m couponhub.local_postgres stop $(CURDIR)/var/test; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

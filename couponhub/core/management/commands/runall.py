@@ -7,9 +7,14 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from couponhub import local_postgres
+
 
 class Command(BaseCommand):
-    help = "Run the web server and a Celery worker (with beat) together; Ctrl-C stops both."
+    help = (
+        "Run the web server and a Celery worker (with beat) together; Ctrl-C stops both, and "
+        "the checkout's own PostgreSQL server when no DATABASE_URL is set."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -57,3 +62,6 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+            if not os.environ.get("DATABASE_URL"):
+                local_postgres.stop(var)
+                self.stdout.write("Stopped the checkout's PostgreSQL server.")
