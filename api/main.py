@@ -4,9 +4,9 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from api.errors import ApiError
 from api.security import SignedRequest
 from couponhub.core.discovery import app_modules
+from couponhub.core.errors import Refused
 
 API_APPS = ["members", "coupons", "redemption", "pickup", "promocodes"]
 
@@ -34,8 +34,8 @@ def _error(request, code: str, message: str, status: int):
     )
 
 
-@api.exception_handler(ApiError)
-def on_api_error(request, exc: ApiError):
+@api.exception_handler(Refused)
+def on_api_error(request, exc: Refused):
     return _error(request, exc.code, exc.message, exc.status)
 
 

@@ -44,22 +44,3 @@ class ApiNonce(models.Model):
 
     def __str__(self):
         return self.nonce
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a write, replayed for a retry with the same Idempotency-Key."""
-
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(default=0)  # 0 while the first call runs
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["client", "key"], name="unique_client_idempotency_key")
-        ]
-
-    def __str__(self):
-        return self.key

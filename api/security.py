@@ -14,17 +14,17 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from ninja.security import APIKeyHeader
 
-from api.errors import ApiError
 from api.models import ApiClient, ApiNonce
-from api.signing import sign
+from couponhub.core.errors import Refused
 from couponhub.core.models import Org
+from couponhub.core.signing import sign
 
 CLOCK_WINDOW_SECONDS = 300
 NONCE_TTL = timedelta(minutes=10)
 
 
-def _unauthorized(code: str, message: str) -> ApiError:
-    return ApiError(code, message, status=401)
+def _unauthorized(code: str, message: str) -> Refused:
+    return Refused(code, message, status=401)
 
 
 def verify_request(request) -> ApiClient:
@@ -73,7 +73,7 @@ def verify_request(request) -> ApiClient:
         or b"\\u0000" in request.body
         or b"\x00" in request.body
     ):
-        raise ApiError("invalid_request", "请求中不能包含空字符（NUL）", 400)
+        raise Refused("invalid_request", "请求中不能包含空字符（NUL）", 400)
     return client
 
 

@@ -116,7 +116,7 @@ def signed_request(
     *, client_id: str, secret: str, method: str, path: str, body: bytes = b"", idempotent=False
 ) -> bytes:
     """The raw bytes of one signed HTTP/1.1 request (SPEC.md §10), ready to send."""
-    from api.signing import sign
+    from couponhub.core.signing import sign
 
     ts = str(int(time.time()))
     nonce = uuid.uuid4().hex

@@ -3,10 +3,10 @@
 import datetime
 from typing import Literal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
-from api.errors import ApiError
-from api.idempotency import idempotent
+from couponhub.core.errors import Refused
+from couponhub.core.idempotency import idempotent
 from coupons import services
 from coupons.models import Campaign, CouponRule
 from members.models import Member
@@ -43,50 +43,50 @@ class IssueOut(Schema):
 def issue_to_member(request, card_no: str, payload: IssueIn):
     member = Member.objects.filter(card_no=card_no).first()
     if member is None:
-        raise ApiError("member_not_found", f"会员卡号{card_no}不存在", 404)
+        raise Refused("member_not_found", f"会员卡号{card_no}不存在", 404)
     if bool(payload.rule_code) == bool(payload.campaign_code):
-        raise ApiError("invalid_request", "rule_code 与 campaign_code 必须且只能填写一个", 422)
+        raise Refused("invalid_request", "rule_code 与 campaign_code 必须且只能填写一个", 422)
     campaign, rule = None, None
     if payload.campaign_code:
         campaign = (
             Campaign.objects.select_related("rule").filter(code=payload.campaign_code).first()
         )
         if campaign is None:
-            raise ApiError("campaign_not_found", f"活动编码{payload.campaign_code}不存在", 404)
+            raise Refused("campaign_not_found", f"活动编码{payload.campaign_code}不存在", 404)
         rule = campaign.rule
     else:
         rule = CouponRule.objects.filter(code=payload.rule_code).first()
         if rule is None:
-            raise ApiError("rule_not_found", f"规则编码{payload.rule_code}不存在", 404)
+            raise Refused("rule_not_found", f"规则编码{payload.rule_code}不存在", 404)
     actor = f"api:{request.auth.name}"
-    try:
-        if payload.action == "claim":
-            coupon = services.claim_coupon(actor=actor, rule=rule, member=member, campaign=campaign)
-        elif payload.action == "purchase":
-            if not payload.payment_method:
-                raise ApiError("invalid_request", "购买时必须填写 payment_method（支付方式）", 422)
-            coupon = services.purchase_coupon(
-                actor=actor,
-                rule=rule,
-                member=member,
-                campaign=campaign,
-                payment_method=payload.payment_method,
-            )
-        else:
-            coupon = services.exchange_coupon(
-                actor=actor, member=member, campaign=campaign, rule=None if campaign else rule
-            )
-    except services.CouponError as exc:
-        raise ApiError("issue_refused", str(exc), 409) from None
+    if payload.action == "claim":
+        coupon = services.claim_coupon(actor=actor, rule=rule, member=member, campaign=campaign)
+    elif payload.action == "purchase":
+        if not payload.payment_method:
+            raise Refused("invalid_request", "购买时必须填写 payment_method（支付方式）", 422)
+        coupon = services.purchase_coupon(
+            actor=actor,
+            rule=rule,
+            member=member,
+            campaign=campaign,
+            payment_method=payload.payment_method,
+        )
+    else:
+        coupon = services.exchange_coupon(
+            actor=actor, member=member, campaign=campaign, rule=None if campaign else rule
+        )
     member.refresh_from_db(fields=["u_value"])
-    return 201, {
-        "code": coupon.code,
-        "name": rule.name,
-        "channel": coupon.channel,
-        "status": coupon.status,
-        "valid_from": coupon.valid_from,
-        "valid_to": coupon.valid_to,
-        "price_paid": str(coupon.price_paid) if coupon.price_paid is not None else None,
-        "u_value_paid": coupon.u_value_paid,
-        "u_value_balance": member.u_value,
-    }
+    return Status(
+        201,
+        {
+            "code": coupon.code,
+            "name": rule.name,
+            "channel": coupon.channel,
+            "status": coupon.status,
+            "valid_from": coupon.valid_from,
+            "valid_to": coupon.valid_to,
+            "price_paid": str(coupon.price_paid) if coupon.price_paid is not None else None,
+            "u_value_paid": coupon.u_value_paid,
+            "u_value_balance": member.u_value,
+        },
+    )

@@ -3,6 +3,7 @@
 from django.core.files.storage import default_storage
 from django.db.models import Q
 
+from couponhub.core.errors import Refused
 from couponhub.core.jobs import job_runner, set_progress
 from couponhub.core.models import Job
 from couponhub.core.spreadsheets import SpreadsheetError, read_rows
@@ -64,10 +65,12 @@ def gift(job: Job) -> None:
         with default_storage.open(job.params["file"], "rb") as fh:
             ids, errors = resolve_gift_rows(read_rows(fh, filename=job.params["file"]))
     except SpreadsheetError as exc:
-        raise services.CouponError(exc.message) from exc
+        raise Refused("coupon_refused", exc.message, status=409) from exc
     if errors:
         Job.objects.filter(pk=job.pk).update(result={"errors": errors[:1000]})
-        raise services.CouponError(f"名单中有{len(errors)}行无法识别会员，未发放任何券")
+        raise Refused(
+            "coupon_refused", f"名单中有{len(errors)}行无法识别会员，未发放任何券", status=409
+        )
     set_progress(job, 0, len(ids))
     count = services.gift_coupons(
         actor=job.owner, rule=rule, member_ids=ids, campaign=campaign, job=job

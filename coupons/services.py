@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from couponhub.core import codes
 from couponhub.core.audit import record_audit, snapshot
+from couponhub.core.errors import Refused
 from couponhub.core.models import Job, Org
 from coupons.models import Campaign, Coupon, CouponRule
 from members import services as member_services
@@ -26,10 +27,6 @@ from members.models import Member
 
 Status = Coupon.Status
 Channel = Coupon.Channel
-
-
-class CouponError(ValueError):
-    """A refused coupon action; str() is the Chinese reason."""
 
 
 # --- validity -------------------------------------------------------------------------------------
@@ -89,7 +86,7 @@ def _insert_coupons(rule: CouponRule, coupons: list[Coupon]) -> None:
             for c in coupons:
                 if c.code in taken:
                     c.code = _random_code(rule)
-    raise CouponError("券码生成冲突过多，请加长券码长度")
+    raise Refused("coupon_refused", "券码生成冲突过多，请加长券码长度", status=409)
 
 
 def _lock_rule(rule: CouponRule) -> CouponRule:
@@ -100,9 +97,9 @@ def _check_campaign(campaign: Campaign | None, rule: CouponRule, today) -> None:
     if campaign is None:
         return
     if campaign.rule_id != rule.pk:
-        raise CouponError("活动与券规则不符")
+        raise Refused("coupon_refused", "活动与券规则不符", status=409)
     if not campaign.is_active or not campaign.starts_on <= today <= campaign.ends_on:
-        raise CouponError(f"活动【{campaign.name}】不在活动期内")
+        raise Refused("coupon_refused", f"活动【{campaign.name}】不在活动期内", status=409)
 
 
 # --- electronic issuance --------------------------------------------------------------------------
@@ -127,27 +124,29 @@ def _issue_one(
         rule = _lock_rule(rule)
         refusal = rule.issuance_refusal(today)
         if refusal:
-            raise CouponError(refusal)
+            raise Refused("coupon_refused", refusal, status=409)
         if not rule.is_electronic:
-            raise CouponError("实物券不能在线领取，请通过领用、发放获得")
+            raise Refused("coupon_refused", "实物券不能在线领取，请通过领用、发放获得", status=409)
         if channel == Channel.CLAIM and rule.sale_price is not None:
-            raise CouponError("该券需购买获得，不能免费领取")
+            raise Refused("coupon_refused", "该券需购买获得，不能免费领取", status=409)
         if channel == Channel.PURCHASE and rule.sale_price is None:
-            raise CouponError("该券没有券售价，不能购买")
+            raise Refused("coupon_refused", "该券没有券售价，不能购买", status=409)
         if channel == Channel.U_VALUE_EXCHANGE and rule.kind != CouponRule.Kind.U_VALUE_EXCHANGE:
-            raise CouponError("该券不是积分兑换券，不能用U享值兑换")
+            raise Refused("coupon_refused", "该券不是积分兑换券，不能用U享值兑换", status=409)
         deadline = rule.claim_deadline
         if channel in (Channel.CLAIM, Channel.PURCHASE) and deadline and today > deadline:
-            raise CouponError(f"已过最迟领取日期{deadline:%Y-%m-%d}")
+            raise Refused("coupon_refused", f"已过最迟领取日期{deadline:%Y-%m-%d}", status=409)
         _check_campaign(campaign, rule, today)
         if rule.issued_count >= rule.total:
-            raise CouponError("券已领完")
+            raise Refused("coupon_refused", "券已领完", status=409)
         if rule.per_member_limit:
             held = Coupon.objects.filter(
                 rule=rule, member=member, channel__in=LIMITED_CHANNELS
             ).count()
             if held >= rule.per_member_limit:
-                raise CouponError(f"每人限领{rule.per_member_limit}张，已达上限")
+                raise Refused(
+                    "coupon_refused", f"每人限领{rule.per_member_limit}张，已达上限", status=409
+                )
         number = rule.start_value + rule.issued_count
         valid_from, valid_to = validity_window(rule, now)
         coupon = _new_coupon(
@@ -178,7 +177,11 @@ def _issue_one(
                     ref_id=coupon.code,
                 )
             except member_services.InsufficientBalance as exc:
-                raise CouponError(f"U享值不足：需要{u_value_price}，当前{member.u_value}") from exc
+                raise Refused(
+                    "coupon_refused",
+                    f"U享值不足：需要{u_value_price}，当前{member.u_value}",
+                    status=409,
+                ) from exc
         record_audit(
             actor=actor,
             action=f"coupons.{channel}",
@@ -224,7 +227,7 @@ def exchange_coupon(
     rule = rule or campaign.rule
     price = campaign.effective_u_value_price() if campaign else rule.u_value_price
     if not price:
-        raise CouponError("未设置U享值价格，不能兑换")
+        raise Refused("coupon_refused", "未设置U享值价格，不能兑换", status=409)
     return _issue_one(
         actor=actor,
         rule=rule,
@@ -259,12 +262,16 @@ def gift_coupons(
         rule = _lock_rule(rule)
         refusal = rule.issuance_refusal(today)
         if refusal:
-            raise CouponError(refusal)
+            raise Refused("coupon_refused", refusal, status=409)
         if not rule.is_electronic:
-            raise CouponError("实物券不能赠送，请通过领用、发放获得")
+            raise Refused("coupon_refused", "实物券不能赠送，请通过领用、发放获得", status=409)
         _check_campaign(campaign, rule, today)
         if rule.issued_count + count > rule.total:
-            raise CouponError(f"剩余可发{rule.total - rule.issued_count}张，不足{count}张")
+            raise Refused(
+                "coupon_refused",
+                f"剩余可发{rule.total - rule.issued_count}张，不足{count}张",
+                status=409,
+            )
         valid_from, valid_to = validity_window(rule, now)
         first = rule.start_value + rule.issued_count
         campaign_id = campaign.pk if campaign else None
@@ -351,17 +358,17 @@ def _copy_coupons(coupons: Iterable[Coupon]) -> None:
 def transfer_coupon(*, actor, coupon: Coupon, from_member: Member, to_member: Member) -> Coupon:
     """Give an unused, unexpired, transferable electronic coupon to another member."""
     if from_member.pk == to_member.pk:
-        raise CouponError("不能转赠给自己")
+        raise Refused("coupon_refused", "不能转赠给自己", status=409)
     now = timezone.now()
     with transaction.atomic():
         if not coupon.rule.transferable or not coupon.rule.is_electronic:
-            raise CouponError("该券不可转赠")
+            raise Refused("coupon_refused", "该券不可转赠", status=409)
         updated = Coupon.objects.filter(
             pk=coupon.pk, member=from_member, status=Status.UNUSED, valid_to__gte=now
         ).update(member=to_member, transferred_from=from_member, channel=Channel.TRANSFER)
         if not updated:
             coupon.refresh_from_db()
-            raise CouponError(f"券{coupon.code}当前状态不能转赠")
+            raise Refused("coupon_refused", f"券{coupon.code}当前状态不能转赠", status=409)
         record_audit(
             actor=actor,
             action="coupons.transfer",
@@ -415,8 +422,10 @@ def generate_physical_chunk(*, rule: CouponRule, numbers: Sequence[int], job: Jo
                     )
                 )
                 if taken_codes and rule.code_mode == CouponRule.CodeMode.SEQUENTIAL:
-                    raise CouponError(
-                        f"券码{sorted(taken_codes)[0]}已被其他规则占用，请修改前置/后置字符"
+                    raise Refused(
+                        "coupon_refused",
+                        f"券码{sorted(taken_codes)[0]}已被其他规则占用，请修改前置/后置字符",
+                        status=409,
                     ) from None
                 taken_nos = set(
                     Coupon.objects.filter(
@@ -429,7 +438,7 @@ def generate_physical_chunk(*, rule: CouponRule, numbers: Sequence[int], job: Jo
                     if c.recharge_no in taken_nos:
                         c.recharge_no = codes.random_digits_number(length, length)
         else:
-            raise CouponError("券码生成冲突过多")
+            raise Refused("coupon_refused", "券码生成冲突过多", status=409)
         CouponRule.objects.filter(pk=rule.pk).update(
             generated_count=F("generated_count") + len(new)
         )
@@ -443,13 +452,13 @@ def start_generation(*, actor, rule: CouponRule) -> Job | int:
     with transaction.atomic():
         rule = _lock_rule(rule)
         if not rule.is_physical:
-            raise CouponError("只有实物券需要生成")
+            raise Refused("coupon_refused", "只有实物券需要生成", status=409)
         if rule.status != CouponRule.Status.APPROVED:
-            raise CouponError("券规则审核通过后才能生成")
+            raise Refused("coupon_refused", "券规则审核通过后才能生成", status=409)
         if rule.is_disabled or rule.is_invalidated:
-            raise CouponError("券规则已禁用或已失效，不能生成")
+            raise Refused("coupon_refused", "券规则已禁用或已失效，不能生成", status=409)
         if rule.generated_count >= rule.total:
-            raise CouponError("该规则的券已全部生成")
+            raise Refused("coupon_refused", "该规则的券已全部生成", status=409)
         record_audit(actor=actor, action="coupons.generate", obj=rule, after={"total": rule.total})
         if rule.total > 1000:
             return enqueue_job(
@@ -480,24 +489,24 @@ def _parse_range(rule: CouponRule, code_from: str, code_to: str) -> tuple[int, i
         c = Coupon.objects.filter(rule=rule, code=code.strip()).values_list("number", flat=True)
         number = c.first()
         if number is None:
-            raise CouponError(f"{label}{code}不属于该券规则")
+            raise Refused("coupon_refused", f"{label}{code}不属于该券规则", status=409)
         numbers.append(number)
     if numbers[0] > numbers[1]:
-        raise CouponError("起始券码不能大于截止券码")
+        raise Refused("coupon_refused", "起始券码不能大于截止券码", status=409)
     return numbers[0], numbers[1]
 
 
 def receive_physical(*, actor, rule: CouponRule, code_from: str, code_to: str, store: Org) -> int:
     """领用: every generated coupon in the code range goes to `store`. Returns the count."""
     if not store.is_store:
-        raise CouponError("领用门店必须是门店")
+        raise Refused("coupon_refused", "领用门店必须是门店", status=409)
     lo, hi = _parse_range(rule, code_from, code_to)
     with transaction.atomic():
         n = Coupon.objects.filter(
             rule=rule, number__gte=lo, number__lte=hi, status=Status.GENERATED
         ).update(status=Status.RECEIVED, store=store)
         if not n:
-            raise CouponError("该券码范围内没有待领用的券")
+            raise Refused("coupon_refused", "该券码范围内没有待领用的券", status=409)
         record_audit(
             actor=actor,
             action="coupons.receive",
@@ -534,7 +543,7 @@ def distribute_physical(
             valid_to=valid_to,
         )
         if not n:
-            raise CouponError("该券码范围内没有已领用待发放的券")
+            raise Refused("coupon_refused", "该券码范围内没有已领用待发放的券", status=409)
         record_audit(
             actor=actor,
             action="coupons.distribute",
@@ -559,7 +568,11 @@ def _change_status(*, actor, coupon: Coupon, action: str, allowed, updates: dict
         n = Coupon.objects.filter(pk=coupon.pk, status__in=allowed).update(**updates)
         if not n:
             coupon.refresh_from_db()
-            raise CouponError(error.format(code=coupon.code, status=coupon.get_status_display()))
+            raise Refused(
+                "coupon_refused",
+                error.format(code=coupon.code, status=coupon.get_status_display()),
+                status=409,
+            )
         coupon.refresh_from_db()
         record_audit(
             actor=actor,
@@ -652,14 +665,14 @@ def save_rule(*, actor, rule: CouponRule, usable_orgs, confirm: bool = False) ->
     usable_orgs = list(usable_orgs)
     errors = rule_errors(rule, usable_org_count=len(usable_orgs))
     if errors:
-        raise CouponError("；".join(errors.values()))
+        raise Refused("coupon_refused", "；".join(errors.values()), status=409)
     now = timezone.now()
     with transaction.atomic():
         creating = rule.pk is None
         if not creating:
             current = CouponRule.objects.select_for_update().get(pk=rule.pk)
             if current.status not in EDITABLE:
-                raise CouponError("只有暂存或创建状态的券规则可以修改")
+                raise Refused("coupon_refused", "只有暂存或创建状态的券规则可以修改", status=409)
             before = snapshot(current, RULE_AUDIT_FIELDS)
             rule.modified_by, rule.modified_at = actor, now
         else:
@@ -688,7 +701,7 @@ def _transition(
     with transaction.atomic():
         current = CouponRule.objects.select_for_update().get(pk=rule.pk)
         if not allowed(current):
-            raise CouponError(error)
+            raise Refused("coupon_refused", error, status=409)
         before = snapshot(current, RULE_AUDIT_FIELDS)
         CouponRule.objects.filter(pk=rule.pk).update(**updates)
         rule.refresh_from_db()
@@ -736,7 +749,7 @@ def reject_rule(*, actor, rule: CouponRule, reason: str) -> CouponRule:
     """驳回 (finance): in review → draft, with a reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise CouponError("驳回原因：必须填写")
+        raise Refused("coupon_refused", "驳回原因：必须填写", status=409)
     return _transition(
         actor=actor,
         rule=rule,
@@ -816,7 +829,7 @@ def copy_rule(*, actor, rule: CouponRule) -> CouponRule:
 def save_campaign(*, actor, campaign: Campaign) -> Campaign:
     """Create or update a campaign; a marketing rule referenced by it gets its reference type."""
     if campaign.ends_on < campaign.starts_on:
-        raise CouponError("结束日期：不得早于开始日期")
+        raise Refused("coupon_refused", "结束日期：不得早于开始日期", status=409)
     with transaction.atomic():
         creating = campaign.pk is None
         if creating:
@@ -847,7 +860,7 @@ def start_gift_job(*, actor, rule: CouponRule, campaign: Campaign | None, upload
 
     refusal = rule.issuance_refusal()
     if refusal:
-        raise CouponError(refusal)
+        raise Refused("coupon_refused", refusal, status=409)
     with transaction.atomic():
         name = default_storage.save(f"imports/gifts/{upload.name}", upload)
         job = enqueue_job(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry, Job
 from couponhub.core.permissions import (
     get_scoped_or_404,
@@ -66,7 +67,7 @@ def _save_rule_form(request, form, confirm_default=False):
             usable_orgs=form.cleaned_data["usable_orgs"],
             confirm=request.POST.get("action") == "create" or confirm_default,
         )
-    except services.CouponError as exc:
+    except Refused as exc:
         form.add_error(None, str(exc))
         return None
     return rule
@@ -161,7 +162,7 @@ def rule_action(request, pk: int, action: str):
     try:
         do(request.user, rule, request)
         messages.success(request, _("Done."))
-    except services.CouponError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     return redirect("coupons:rule_detail", pk=rule.pk)
 
@@ -172,7 +173,7 @@ def rule_copy(request, pk: int):
     rule = _rule(request, pk, "coupons.edit_rules")
     try:
         copy = services.copy_rule(actor=request.user, rule=rule)
-    except services.CouponError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("coupons:rule_detail", pk=rule.pk)
     messages.success(request, _("Copied as draft %(code)s.") % {"code": copy.code})
@@ -188,7 +189,7 @@ def rule_generate(request, pk: int):
     rule = _rule(request, pk, "coupons.manage_physical")
     try:
         result = services.start_generation(actor=request.user, rule=rule)
-    except services.CouponError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("coupons:rule_detail", pk=rule.pk)
     if isinstance(result, Job):
@@ -236,7 +237,7 @@ def rule_coupons(request, pk: int):
                     )
                     messages.success(request, _("%(n)s coupons distributed.") % {"n": n})
                     return redirect("coupons:rule_coupons", pk=rule.pk)
-        except services.CouponError as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
     filterset = CouponFilter(request.GET, queryset=selectors.coupons_of_rule(rule))
     table = _paginate(request, CouponTable(filterset.qs, request=request))
@@ -266,7 +267,7 @@ def rule_gift(request, pk: int):
                 campaign=form.cleaned_data["campaign"],
                 upload=form.cleaned_data["file"],
             )
-        except services.CouponError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             return redirect("core:job_detail", pk=job.pk)
@@ -302,7 +303,7 @@ def coupon_action(request, pk: int, action: str):
     try:
         COUPON_ACTIONS[action](actor=request.user, coupon=coupon)
         messages.success(request, _("Coupon %(code)s updated.") % {"code": coupon.code})
-    except services.CouponError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and not next_url.startswith("//"):
@@ -337,7 +338,7 @@ def _campaign_form(request, campaign: Campaign | None):
         )
         try:
             saved = services.save_campaign(actor=request.user, campaign=form.save(commit=False))
-        except services.CouponError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Campaign %(code)s saved.") % {"code": saved.code})

@@ -2,15 +2,12 @@
 
 from django.db import transaction
 
+from couponhub.core.errors import Refused
 from couponhub.core.jobs import job_runner, set_progress
 from couponhub.core.models import Job
 from couponhub.core.spreadsheets import SpreadsheetError, read_rows
 from members import services
 from members.models import MemberImport
-
-
-class ImportRefused(Exception):
-    pass
 
 
 @job_runner("members.import")
@@ -24,16 +21,17 @@ def import_members(job: Job) -> None:
             rows = list(read_rows(fh, filename=imp.original_name))
     except SpreadsheetError as exc:
         MemberImport.objects.filter(pk=imp.pk).update(errors=[{"row": 0, "error": exc.message}])
-        raise ImportRefused(exc.message) from exc
+        raise Refused("import_refused", exc.message) from exc
     clean, errors = services.parse_member_rows(rows)
     total = len(clean) + len(errors)
     set_progress(job, 0, total)
     if errors:
         MemberImport.objects.filter(pk=imp.pk).update(total_rows=total, errors=errors[:5000])
         Job.objects.filter(pk=job.pk).update(result={"errors": errors[:200]})
-        raise ImportRefused(
+        raise Refused(
+            "import_refused",
             f"{len(errors)}行有错误，未导入任何会员："
-            + "；".join(f"第{e['row']}行：{e['error']}" for e in errors[:5])
+            + "；".join(f"第{e['row']}行：{e['error']}" for e in errors[:5]),
         )
     with transaction.atomic():
         count = services.import_members(actor=job.owner, rows=clean)

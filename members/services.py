@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
+from couponhub.core.errors import Refused
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
 from members.models import (
@@ -25,8 +26,11 @@ from members.models import (
 )
 
 
-class InsufficientBalance(ValueError):
-    """A debit larger than the balance; the message is Chinese and names the balance."""
+class InsufficientBalance(Refused):
+    """A debit larger than the balance (callers that pay with a ledger name the price)."""
+
+    def __init__(self, label: str):
+        super().__init__("insufficient_balance", f"{label}不足", 409)
 
 
 _LEDGERS = {
@@ -49,7 +53,7 @@ def _change_balance(
 ):
     entry_model, label = _LEDGERS[field]
     if not delta:
-        raise ValueError(f"{label}变动不能为0")
+        raise Refused("invalid_amount", f"{label}变动不能为0")
     with transaction.atomic():
         qs = Member.objects.filter(pk=member.pk)
         if delta < 0:
@@ -57,7 +61,7 @@ def _change_balance(
         if not qs.update(**{field: F(field) + delta}):
             if not Member.objects.filter(pk=member.pk).exists():
                 raise Member.DoesNotExist
-            raise InsufficientBalance(f"{label}不足")
+            raise InsufficientBalance(label)
         balance = Member.objects.filter(pk=member.pk).values_list(field, flat=True).get()
         setattr(member, field, balance)
         return entry_model.objects.create(

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from couponhub.core.errors import Refused
 from pickup import forms, selectors, services
 from pickup.models import PickupCode, PickupSettings, RedPacketClaim, RedPacketSettings
 
@@ -97,7 +98,7 @@ def consumer_card(request):
                 delivery=delivery,
                 client_ip=client_ip(request),
             )
-        except services.PickupError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             request.session.pop(SESSION_CODE, None)
@@ -150,7 +151,7 @@ def consumer_lookup(request):
                 phone=form.cleaned_data["phone"],
                 client_ip=client_ip(request),
             )
-        except services.PickupError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             _remember_order(request, order.order_no)
@@ -169,7 +170,7 @@ def consumer_claim(request, order_no: str):
             client_ip=client_ip(request),
             location=request.POST.get("location", "").replace("\x00", "")[:120],
         )
-    except services.PickupError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"领取成功：¥{claim.amount}，将发放到您的账户")

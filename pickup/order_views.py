@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from couponhub.core.errors import Refused
 from couponhub.core.permissions import has_perm, permission_required, scope_q
 from couponhub.core.views import paginate
 from pickup import filters, forms, selectors, services, tables
@@ -134,7 +135,7 @@ def order_action(request, pk: int, action: str):
             )
         else:
             raise Http404
-    except services.PickupError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     return redirect("pickup:order_detail", pk=order.pk)
 
@@ -150,7 +151,7 @@ def orders_batch(request, kind: str):
         query = {k: v for k, v in request.GET.items() if k != "page" and v}
         try:
             job = services.start_order_export(actor=request.user, kind=kind, query=query)
-        except services.PickupError as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
             return _back(request, default)
         messages.success(
@@ -257,7 +258,7 @@ def store_order_verify(request):
         services.verify_store_order(
             actor=request.user, order=order, phone=form.cleaned_data["phone"]
         )
-    except services.PickupError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -316,7 +317,7 @@ def red_packet_account(request):
                 amount=form.cleaned_data["amount"],
                 note=form.cleaned_data["note"],
             )
-        except services.PickupError as exc:
+        except Refused as exc:
             form.add_error("amount", str(exc))
         else:
             messages.success(request, _("Topped up."))
@@ -350,7 +351,7 @@ def red_packet_generate(request):
                 entry = services.generate_red_packets(
                     actor=request.user, selection=selection, low=d["low"], high=d["high"]
                 )
-            except services.PickupError as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(

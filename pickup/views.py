@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from couponhub.core import sms
+from couponhub.core.errors import Refused
 from couponhub.core.models import SmsMessage
 from couponhub.core.permissions import (
     get_scoped_or_404,
@@ -211,7 +212,7 @@ def entity_edit(request, entity: str, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         try:
             obj = _save_entity(request, e, form)
-        except services.PickupError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Saved: %(obj)s") % {"obj": obj})
@@ -226,7 +227,7 @@ def entity_delete(request, entity: str, pk: int):
     obj = _get(request, e, pk, MANAGE)
     try:
         services.delete_record(actor=request.user, instance=obj)
-    except services.PickupError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Deleted: %(obj)s") % {"obj": obj})
@@ -358,7 +359,7 @@ def generate(request):
             batch = services.create_code_batch(
                 actor=request.user, card_type=d["card_type"], spec=spec
             )
-        except services.PickupError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
@@ -393,7 +394,7 @@ def batch_action(request):
                     action=action_form.cleaned_data["action"],
                     card_type=action_form.cleaned_data.get("new_card_type"),
                 )
-            except services.PickupError as exc:
+            except Refused as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(
@@ -460,7 +461,7 @@ def export_codes(request):
                 file_format=form.cleaned_data["file_format"],
                 base_url=request.build_absolute_uri("/"),
             )
-        except services.PickupError as exc:
+        except Refused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(

@@ -1,15 +1,13 @@
 """Promo-code endpoints of the signed API (SPEC.md §10): validate, use, cancel."""
 
 from decimal import Decimal
-from functools import wraps
 from typing import Literal
 
 from ninja import Field, Router, Schema
 
-from api.errors import ApiError
-from api.idempotency import idempotent
+from couponhub.core.idempotency import idempotent
 from promocodes import services
-from promocodes.services import Checkout, Item, PromoCodeRefused
+from promocodes.services import Checkout, Item
 
 router = Router(tags=["promocodes"])
 
@@ -102,17 +100,6 @@ def _quote_body(promo_code, discount, eligible) -> dict:
     }
 
 
-def refusals_as_api_errors(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except PromoCodeRefused as exc:
-            raise ApiError(exc.code, exc.message, exc.status) from None
-
-    return wrapper
-
-
 ERRORS = {400: dict, 404: dict, 409: dict}
 
 
@@ -121,7 +108,6 @@ ERRORS = {400: dict, 404: dict, 409: dict}
     response={200: QuoteOut, **ERRORS},
     summary="Check a promo code against an order: the discount and eligible amount, or why not",
 )
-@refusals_as_api_errors
 def validate(request, payload: ValidateIn):
     quote = services.validate_promo_code(checkout=_checkout(payload))
     return _quote_body(quote.promo_code, quote.discount, quote.eligible_amount)
@@ -133,7 +119,6 @@ def validate(request, payload: ValidateIn):
     summary="Record a use when the order is created (atomic; Idempotency-Key honoured)",
 )
 @idempotent
-@refusals_as_api_errors
 def use(request, payload: UseIn):
     record = services.use_promo_code(
         checkout=_checkout(payload), order_no=payload.order_no, api_client=request.auth.client_id
@@ -152,7 +137,6 @@ def use(request, payload: UseIn):
     summary="The order was cancelled: give its promo-code use back (once)",
 )
 @idempotent
-@refusals_as_api_errors
 def cancel(request, payload: CancelIn):
     uses = services.cancel_promo_use(
         order_no=payload.order_no, code=payload.code, api_client=request.auth.client_id

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.codes import random_string
+from couponhub.core.errors import Refused
 from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Org
 from couponhub.core.money import ZERO, to_money
@@ -531,14 +532,6 @@ def export_codes(*, actor, application: PromoCodeApplication):
 # --- checkout: validate, use, cancel (SPEC.md §10) ----------------------------------------
 
 
-class PromoCodeRefused(Exception):
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-
-
 @dataclass(frozen=True)
 class Item:
     sku: str
@@ -570,7 +563,7 @@ class Quote:
 
 
 def _refuse(code: str, message: str, status: int = 400):
-    raise PromoCodeRefused(code, message, status)
+    raise Refused(code, message, status)
 
 
 def _check_window(application: PromoCodeApplication, now) -> None:

@@ -3,14 +3,13 @@ lookup, outside coupons. Thin: each calls one service and maps its refusal to an
 
 import datetime
 from decimal import Decimal
-from functools import wraps
 
 from django.db.models import Q
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
-from api.errors import ApiError
-from api.idempotency import idempotent
+from couponhub.core.errors import Refused
+from couponhub.core.idempotency import idempotent
 from couponhub.core.models import Org
 from couponhub.core.permissions import mask_phone
 from coupons.models import Coupon
@@ -18,23 +17,10 @@ from members import services as member_services
 from members.models import Member, MemberOrder
 from redemption import outside, services
 from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
-from redemption.services import Item, RedemptionRefused
+from redemption.services import Item
 
 router = Router(tags=["redemption"])
 ERRORS = {400: dict, 403: dict, 404: dict, 409: dict}
-NOT_FOUND_CODES = {"coupon_not_found", "order_not_found", "redemption_not_found"}
-
-
-def refusals_as_api_errors(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except RedemptionRefused as exc:
-            status = 404 if exc.code in NOT_FOUND_CODES else exc.status
-            raise ApiError(exc.code, exc.message, status) from None
-
-    return wrapper
 
 
 def order_source(client) -> str:
@@ -44,7 +30,7 @@ def order_source(client) -> str:
 
 def _client_store(client, store_code: str) -> Org:
     if store_code and store_code != client.store.code:
-        raise ApiError(
+        raise Refused(
             "store_mismatch", f"门店编码{store_code}与客户端绑定的门店不一致，不能操作", 403
         )
     return client.store
@@ -231,14 +217,13 @@ def _items(items) -> list[Item] | None:
     summary="Push a POS order (idempotent on order_no)",
 )
 @idempotent
-@refusals_as_api_errors
 def push_order(request, payload: OrderIn):
     client = request.auth
     store = _client_store(client, payload.store_code)
     member = _find_member(payload.member_phone, payload.card_no)
     if (payload.member_phone or payload.card_no) and member is None:
-        raise ApiError("member_not_found", "会员不存在：请检查手机号或会员卡号", 404)
-    order, created = member_services.record_order(
+        raise Refused("member_not_found", "会员不存在：请检查手机号或会员卡号", 404)
+    order, created = services.receive_order(
         actor=f"api:{client.name}",
         order_no=payload.order_no,
         store=store,
@@ -253,8 +238,6 @@ def push_order(request, payload: OrderIn):
         member=member,
         source=order_source(client),
     )
-    if created:
-        services.link_pending_redemptions(order=order)
     body = {
         "order_no": order.order_no,
         "store_code": store.code,
@@ -265,7 +248,7 @@ def push_order(request, payload: OrderIn):
         "total": str(order.total),
         "linked_redemptions": list(order.redemptions.values_list("redemption_no", flat=True)),
     }
-    return (201 if created else 200), body
+    return Status(201 if created else 200, body)
 
 
 @router.post(
@@ -274,18 +257,17 @@ def push_order(request, payload: OrderIn):
     summary="Mark an order refunded; an auto-return client's coupons on it come back",
 )
 @idempotent
-@refusals_as_api_errors
 def refund_order(request, order_no: str):
     client = request.auth
     order = MemberOrder.objects.filter(source=order_source(client), order_no=order_no).first()
     if order is None:
-        raise ApiError("order_not_found", f"订单{order_no}不存在", 404)
-    member_services.mark_order_refunded(actor=f"api:{client.name}", order=order)
-    returned = []
-    if client.auto_return:
-        lines = services.auto_return_order(order=order, api_client=client)
-        returned = [line.coupon.code for line in lines]
-    return {"order_no": order.order_no, "status": order.status, "returned_codes": returned}
+        raise Refused("order_not_found", f"订单{order_no}不存在", 404)
+    lines = services.refund_order(actor=f"api:{client.name}", order=order, api_client=client)
+    return {
+        "order_no": order.order_no,
+        "status": order.status,
+        "returned_codes": [line.coupon.code for line in lines],
+    }
 
 
 # --- coupons -------------------------------------------------------------------------------------
@@ -302,13 +284,12 @@ def refund_order(request, order_no: str):
     ),
 )
 @idempotent
-@refusals_as_api_errors
 def redeem(request, payload: RedeemIn):
     client = request.auth
     store = _client_store(client, payload.store_code)
     codes = [c.strip() for c in payload.codes if c.strip()]
     if len(set(codes)) > MAX_COUPONS:
-        raise ApiError(
+        raise Refused(
             "too_many_coupons", f"一次最多核销{MAX_COUPONS}张优惠券，已传{len(set(codes))}张"
         )
     order = None
@@ -341,7 +322,6 @@ def redeem(request, payload: RedeemIn):
     summary="Return coupons (退券) by redemption_no or by codes, all or nothing",
 )
 @idempotent
-@refusals_as_api_errors
 def return_coupons(request, payload: ReturnIn):
     client = request.auth
     lines = RedemptionLine.objects.filter(
@@ -351,10 +331,10 @@ def return_coupons(request, payload: ReturnIn):
         if not Redemption.objects.filter(
             redemption_no=payload.redemption_no, store=client.store
         ).exists():
-            raise ApiError("redemption_not_found", f"核销单{payload.redemption_no}不存在", 404)
+            raise Refused("redemption_not_found", f"核销单{payload.redemption_no}不存在", 404)
         chosen = list(lines.filter(redemption__redemption_no=payload.redemption_no))
         if not chosen:
-            raise ApiError("already_returned", "该核销单的券已全部退回", 409)
+            raise Refused("already_returned", "该核销单的券已全部退回", 409)
     elif payload.codes:
         codes = list(dict.fromkeys(payload.codes))
         chosen = list(lines.filter(coupon__code__in=codes))
@@ -362,10 +342,10 @@ def return_coupons(request, payload: ReturnIn):
         for code in codes:
             if code not in found:
                 if not Coupon.objects.filter(code=code).exists():
-                    raise ApiError("coupon_not_found", f"券{code}：券码不存在", 404)
-                raise ApiError("coupon_not_redeemed", f"券{code}：本店没有该券的核销记录", 409)
+                    raise Refused("coupon_not_found", f"券{code}：券码不存在", 404)
+                raise Refused("coupon_not_redeemed", f"券{code}：本店没有该券的核销记录", 409)
     else:
-        raise ApiError("invalid_request", "请提供 redemption_no 或 codes", 422)
+        raise Refused("invalid_request", "请提供 redemption_no 或 codes", 422)
     returned = services.return_lines(lines=chosen, api_client=client)
     return {"returned": [line.coupon.code for line in returned]}
 
@@ -383,7 +363,7 @@ def coupon_detail(request, code: str):
         .first()
     )
     if coupon is None:
-        raise ApiError("coupon_not_found", f"券{code}：券码不存在", 404)
+        raise Refused("coupon_not_found", f"券{code}：券码不存在", 404)
     now = timezone.now()
     rule = coupon.rule
     reason = coupon.unusable_reason(request.auth.store, now)
@@ -416,7 +396,6 @@ def coupon_detail(request, code: str):
     summary="An outside shop pushes the outside coupons it sold",
 )
 @idempotent
-@refusals_as_api_errors
 def push_outside_coupons(request, payload: OutsidePushIn):
     created, duplicates = outside.receive_outside_coupons(
         shop_id=payload.shop_id,
@@ -438,7 +417,6 @@ def push_outside_coupons(request, payload: OutsidePushIn):
     ),
 )
 @idempotent
-@refusals_as_api_errors
 def redeem_outside(request, payload: OutsideRedeemIn):
     client = request.auth
     store = _client_store(client, payload.store_code)

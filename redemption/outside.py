@@ -7,12 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
+from couponhub.core.errors import Refused
 from couponhub.core.models import Org
 from couponhub.core.sms import send_sms
 from coupons.models import store_ancestor_ids
 from members.models import Member
 from redemption.models import OutsideActivity, OutsideCoupon, OutsideProductMapping, OutsideShop
-from redemption.services import Item, RedemptionRefused
+from redemption.services import Item
 
 NOT_FOUND = "票券不存在"
 NO_DISH = "订单中没有此券相关菜品,不能使用"
@@ -55,7 +56,7 @@ def unbind_shop(*, actor, shop: OutsideShop) -> OutsideShop:
 
 def save_activity(*, actor, activity: OutsideActivity, stores: Sequence[Org]) -> OutsideActivity:
     if activity.coupon_type == OutsideActivity.Type.ITEM and not activity.sku:
-        raise RedemptionRefused("sku_required", "菜品/商品编号：实物券必须填写对应菜品编号")
+        raise Refused("sku_required", "菜品/商品编号：实物券必须填写对应菜品编号", status=409)
     with transaction.atomic():
         created = activity.pk is None
         activity.save()
@@ -98,7 +99,7 @@ def receive_outside_coupons(
     """The shop pushes coupons it sold: all or nothing; codes already here are duplicates."""
     shop = OutsideShop.objects.filter(shop_id=shop_id, is_bound=True).first()
     if shop is None:
-        raise RedemptionRefused("outside_shop_not_bound", f"外部店铺{shop_id}未绑定", status=404)
+        raise Refused("outside_shop_not_bound", f"外部店铺{shop_id}未绑定", status=404)
     mappings = {
         m.product_id: m
         for m in OutsideProductMapping.objects.filter(shop=shop).select_related("activity")
@@ -109,8 +110,8 @@ def receive_outside_coupons(
         for data in coupons:
             mapping = mappings.get(data["product_id"])
             if mapping is None:
-                raise RedemptionRefused(
-                    "product_not_mapped", f"外部商品{data['product_id']}未关联本地票券"
+                raise Refused(
+                    "product_not_mapped", f"外部商品{data['product_id']}未关联本地票券", status=409
                 )
             code = normalise_code(data["code"], shop.code_prefix)
             if OutsideCoupon.objects.filter(code=code).exists() or code in created:
@@ -139,31 +140,31 @@ def receive_outside_coupons(
 
 def outside_refusal(
     coupon: OutsideCoupon | None, store: Org, items: Sequence[Item] | None, code: str, today=None
-) -> RedemptionRefused | None:
+) -> Refused | None:
     today = today or timezone.localdate()
     if coupon is None or not coupon.shop.is_bound:
-        return RedemptionRefused("outside_coupon_not_found", NOT_FOUND, status=404)
+        return Refused("outside_coupon_not_found", NOT_FOUND, status=404)
     activity = coupon.activity
     if coupon.status == OutsideCoupon.Status.USED:
-        return RedemptionRefused("outside_coupon_used", f"票券【消费号{coupon.code}】已使用")
+        return Refused("outside_coupon_used", f"票券【消费号{coupon.code}】已使用", status=409)
     if coupon.status == OutsideCoupon.Status.VOIDED or not activity.is_active:
-        return RedemptionRefused("outside_coupon_voided", f"票券【消费号{coupon.code}】已作废")
+        return Refused("outside_coupon_voided", f"票券【消费号{coupon.code}】已作废", status=409)
     if activity.valid_to < today or activity.valid_from > today:
-        return RedemptionRefused(
-            "outside_coupon_expired", f"票券【消费号{coupon.code}】不在有效期内"
+        return Refused(
+            "outside_coupon_expired", f"票券【消费号{coupon.code}】不在有效期内", status=409
         )
     allowed = {o.pk for o in activity.stores.all()}
     if not allowed & set(store_ancestor_ids(store)):
-        return RedemptionRefused("store_not_allowed", store_refusal(store, coupon.code))
+        return Refused("store_not_allowed", store_refusal(store, coupon.code), status=409)
     if activity.coupon_type == OutsideActivity.Type.ITEM:
         skus = {i.sku for i in items or ()}
         if activity.sku not in skus:
-            return RedemptionRefused("product_not_in_order", NO_DISH)
+            return Refused("product_not_in_order", NO_DISH, status=409)
     if activity.min_order_amount and items is not None:
         total = sum((i.amount for i in items), 0)
         if total < activity.min_order_amount:
-            return RedemptionRefused(
-                "below_threshold", f"消费金额未满{activity.min_order_amount}元,不能使用"
+            return Refused(
+                "below_threshold", f"消费金额未满{activity.min_order_amount}元,不能使用", status=409
             )
     return None
 
@@ -204,9 +205,10 @@ def redeem_outside_coupon(
                 status=OutsideCoupon.Status.USED,
             ).count()
             if used >= activity.per_order_limit:
-                raise RedemptionRefused(
+                raise Refused(
                     "per_order_limit_reached",
                     f"每单限用{activity.per_order_limit}张本活动票券,订单{order_no}已用{used}张",
+                    status=409,
                 )
         updated = OutsideCoupon.objects.filter(
             pk=coupon.pk, status=OutsideCoupon.Status.UNUSED
@@ -218,7 +220,7 @@ def redeem_outside_coupon(
             used_by=operator[:150],
         )
         if not updated:
-            raise RedemptionRefused("outside_coupon_used", f"票券【消费号{coupon.code}】已使用")
+            raise Refused("outside_coupon_used", f"票券【消费号{coupon.code}】已使用", status=409)
         record_audit(
             actor=actor or operator,
             action="redemption.outside_redeem",

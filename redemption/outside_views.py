@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from couponhub.core.errors import Refused
 from couponhub.core.permissions import get_scoped_or_404, permission_required, scoped
 from couponhub.core.stores import current_store
 from members.models import MemberOrder
 from redemption import outside
 from redemption.forms import PERM, ActivityForm, BindShopForm, MappingForm, OutsideRedeemForm
 from redemption.models import OutsideActivity, OutsideCoupon, OutsideProductMapping, OutsideShop
-from redemption.services import Item, RedemptionRefused
+from redemption.services import Item
 
 
 @permission_required(PERM)
@@ -88,7 +89,7 @@ def till(request):
                     operator=request.user.get_username(),
                     actor=request.user,
                 )
-            except RedemptionRefused as exc:
+            except Refused as exc:
                 error = exc.message
             else:
                 messages.success(

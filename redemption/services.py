@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from couponhub.core.audit import record_audit
+from couponhub.core.errors import Refused
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
 from couponhub.core.permissions import mask_phone
@@ -37,17 +38,6 @@ from redemption.models import (
 
 Status = Coupon.Status
 Method = Redemption.Method
-
-
-class RedemptionRefused(ValueError):
-    """A refused redemption action: `code` for the API, `message` (Chinese) for people."""
-
-    def __init__(self, code: str, message: str, *, coupon_code: str = "", status: int = 409):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.coupon_code = coupon_code
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -70,7 +60,7 @@ STATUS_CODES = {
 }
 
 
-def refusal_for(coupon: Coupon, store: Org, now=None) -> RedemptionRefused | None:
+def refusal_for(coupon: Coupon, store: Org, now=None) -> Refused | None:
     """Why `coupon` cannot be redeemed at `store` now, as a refusal naming the coupon."""
     now = now or timezone.now()
     reason = coupon.unusable_reason(store, now)
@@ -83,7 +73,7 @@ def refusal_for(coupon: Coupon, store: Org, now=None) -> RedemptionRefused | Non
         code = "coupon_not_active"
     else:
         code = "store_not_allowed"
-    return RedemptionRefused(code, f"券{coupon.code}：{reason}", coupon_code=coupon.code)
+    return Refused(code, f"券{coupon.code}：{reason}", coupon_code=coupon.code, status=409)
 
 
 def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
@@ -94,20 +84,22 @@ def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
         sku = rule.exchange_product_sku
         if rule.benefit == CouponRule.Benefit.PRODUCT and sku and sku not in skus:
             name = rule.exchange_product_name or sku
-            raise RedemptionRefused(
+            raise Refused(
                 "product_not_in_order",
                 f"券{coupon.code}：订单中没有券对应的商品【{name}】，不能使用",
                 coupon_code=coupon.code,
+                status=409,
             )
         if rule.min_order_amount and rule.min_order_amount > 0:
             excluded = set(rule.excluded_categories or [])
             eligible = sum((i.amount for i in items if i.category not in excluded), Decimal("0"))
             if eligible < rule.min_order_amount:
-                raise RedemptionRefused(
+                raise Refused(
                     "below_threshold",
                     f"券{coupon.code}：订单可用金额{to_money(eligible)}元未满"
                     f"{to_money(rule.min_order_amount)}元，不能使用",
                     coupon_code=coupon.code,
+                    status=409,
                 )
 
 
@@ -141,9 +133,9 @@ def redeem_coupons(
     """
     selection = list(dict.fromkeys(codes or coupon_ids))
     if not selection:
-        raise RedemptionRefused("no_coupons", "请选择要核销的优惠券", status=400)
+        raise Refused("no_coupons", "请选择要核销的优惠券", status=400)
     if len(selection) > MAX_COUPONS:
-        raise RedemptionRefused(
+        raise Refused(
             "too_many_coupons",
             f"一次最多核销{MAX_COUPONS}张优惠券，已选{len(selection)}张",
             status=400,
@@ -162,16 +154,20 @@ def redeem_coupons(
         found = {c.code if codes else c.pk for c in coupons}
         missing = [s for s in selection if s not in found]
         if missing:
-            raise RedemptionRefused(
-                "coupon_not_found", f"券{missing[0]}：券码不存在", coupon_code=str(missing[0])
+            raise Refused(
+                "coupon_not_found",
+                f"券{missing[0]}：券码不存在",
+                coupon_code=str(missing[0]),
+                status=404,
             )
         if member is not None:
             for coupon in coupons:
                 if coupon.member_id != member.pk:
-                    raise RedemptionRefused(
+                    raise Refused(
                         "coupon_not_members",
                         f"券{coupon.code}：不属于会员{member.name or member.member_no}",
                         coupon_code=coupon.code,
+                        status=409,
                     )
         for coupon in coupons:
             refusal = refusal_for(coupon, store, now)
@@ -193,8 +189,8 @@ def redeem_coupons(
             )
             if not updated:
                 coupon.refresh_from_db()
-                raise refusal_for(coupon, store, now) or RedemptionRefused(
-                    "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code
+                raise refusal_for(coupon, store, now) or Refused(
+                    "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code, status=409
                 )
             coupon.status, coupon.used_at, coupon.used_store = Status.USED, now, store
         holders = {c.member_id for c in coupons}
@@ -217,7 +213,7 @@ def redeem_coupons(
                 RedemptionLine(redemption=redemption, coupon=c) for c in coupons
             )
         except IntegrityError:  # a live line already holds one of these coupons
-            raise RedemptionRefused("coupon_used", "券已被核销，请刷新后重试") from None
+            raise Refused("coupon_used", "券已被核销，请刷新后重试", status=409) from None
         for coupon in coupons:
             if coupon.rule.benefit == CouponRule.Benefit.RECHARGE:
                 _top_up(coupon, member, store, actor, redemption)
@@ -245,10 +241,11 @@ def _client_label(api_client) -> str:
 def _top_up(coupon: Coupon, member, store, actor, redemption) -> None:
     holder = coupon.member or member
     if holder is None:
-        raise RedemptionRefused(
+        raise Refused(
             "member_required",
             f"券{coupon.code}：充值券未绑定会员，请在会员查询中核销",
             coupon_code=coupon.code,
+            status=409,
         )
     member_services.credit_stored_value(
         member=holder,
@@ -276,15 +273,17 @@ def return_redemption_line(
             returned_via=(api_client.name if api_client else "")[:100],
         )
         if not updated:
-            raise RedemptionRefused(
-                "already_returned", f"券{line.coupon.code}：已退券，不能重复退券"
+            raise Refused(
+                "already_returned", f"券{line.coupon.code}：已退券，不能重复退券", status=409
             )
         coupon = line.coupon
         back = Coupon.objects.filter(pk=coupon.pk, status=Status.USED).update(
             status=Status.UNUSED, used_at=None, used_store=None
         )
         if not back:
-            raise RedemptionRefused("coupon_not_used", f"券{coupon.code}：不是已核销状态，不能退券")
+            raise Refused(
+                "coupon_not_used", f"券{coupon.code}：不是已核销状态，不能退券", status=409
+            )
         redemption = line.redemption
         if coupon.rule.benefit == CouponRule.Benefit.RECHARGE:
             holder = coupon.member or redemption.member
@@ -299,9 +298,10 @@ def return_redemption_line(
                     ref_id=redemption.redemption_no,
                 )
             except member_services.InsufficientBalance:
-                raise RedemptionRefused(
+                raise Refused(
                     "stored_value_insufficient",
                     f"券{coupon.code}：会员储值余额不足，不能退回充值券",
+                    status=409,
                 ) from None
         record_audit(
             actor=actor or _client_label(api_client),
@@ -336,21 +336,32 @@ def auto_return_order(*, order: MemberOrder, api_client) -> list[RedemptionLine]
     return return_lines(lines=lines, api_client=api_client, note=note)
 
 
+def refund_order(*, actor, order: MemberOrder, api_client=None) -> list[RedemptionLine]:
+    """The POS reports an order refunded: mark it, and for a client that asked for it
+    (auto_return) return the coupons redeemed against it, all in one transaction; the lines
+    returned now (none when the order was already refunded and its coupons already back)."""
+    with transaction.atomic():
+        member_services.mark_order_refunded(actor=actor, order=order)
+        if api_client is None or not api_client.auto_return:
+            return []
+        return auto_return_order(order=order, api_client=api_client)
+
+
 # --- order linking --------------------------------------------------------------------------------
 
 
 def link_order(*, redemption: Redemption, order: MemberOrder, actor=None) -> Redemption:
     """关联订单: attach a redemption to a POS order of the same store, once."""
     if order.store_id != redemption.store_id:
-        raise RedemptionRefused("order_other_store", "订单不是本门店的订单，不能关联")
+        raise Refused("order_other_store", "订单不是本门店的订单，不能关联", status=409)
     if redemption.member_id and order.member_id and order.member_id != redemption.member_id:
-        raise RedemptionRefused("order_other_member", "订单不属于该会员，不能关联")
+        raise Refused("order_other_member", "订单不属于该会员，不能关联", status=409)
     with transaction.atomic():
         updated = Redemption.objects.filter(pk=redemption.pk, order__isnull=True).update(
             order=order, order_no=order.order_no
         )
         if not updated:
-            raise RedemptionRefused("already_linked", "该核销记录已关联订单")
+            raise Refused("already_linked", "该核销记录已关联订单", status=409)
         record_audit(
             actor=actor,
             action="redemption.link_order",
@@ -360,6 +371,16 @@ def link_order(*, redemption: Redemption, order: MemberOrder, actor=None) -> Red
         )
     redemption.refresh_from_db()
     return redemption
+
+
+def receive_order(*, actor, source: str, **order) -> tuple[MemberOrder, bool]:
+    """A POS order arrives: stored once per source and number, and the redemptions the till
+    made against its number before it arrived are linked to it, in one transaction."""
+    with transaction.atomic():
+        stored, created = member_services.record_order(actor=actor, source=source, **order)
+        if created:
+            link_pending_redemptions(order=stored)
+    return stored, created
 
 
 def link_pending_redemptions(*, order: MemberOrder) -> int:
@@ -389,8 +410,10 @@ def _send_code(challenge: SmsChallenge, store: Org) -> str:
     Member.objects.select_for_update().filter(pk=challenge.member_id).first()
     sent_today = SmsCodeSend.objects.filter(phone=challenge.phone, day=today).count()
     if sent_today >= DAILY_LIMIT:
-        raise RedemptionRefused(
-            "daily_limit", f"该手机号今日已发送{DAILY_LIMIT}次验证码，已达上限，请明天再试"
+        raise Refused(
+            "daily_limit",
+            f"该手机号今日已发送{DAILY_LIMIT}次验证码，已达上限，请明天再试",
+            status=409,
         )
     code = f"{secrets.randbelow(10**6):06d}"
     challenge.code_hash = _hash(str(challenge.pk), code)
@@ -406,8 +429,10 @@ def _send_code(challenge: SmsChallenge, store: Org) -> str:
         params={"code": code},
     )
     if message.status not in ("sent", "pending"):
-        raise RedemptionRefused(
-            "sms_failed", f"验证码短信未发出：{message.error or message.get_status_display()}"
+        raise Refused(
+            "sms_failed",
+            f"验证码短信未发出：{message.error or message.get_status_display()}",
+            status=409,
         )
     return code
 
@@ -418,9 +443,9 @@ def start_sms_challenge(
     """核销优惠券: check the selection (1–20, the member's, usable here) and text the code."""
     ids = sorted(set(int(i) for i in coupon_ids))
     if not ids:
-        raise RedemptionRefused("no_coupons", "请选择要核销的优惠券", status=400)
+        raise Refused("no_coupons", "请选择要核销的优惠券", status=400)
     if len(ids) > MAX_COUPONS:
-        raise RedemptionRefused(
+        raise Refused(
             "too_many_coupons", f"一次最多核销{MAX_COUPONS}张优惠券，已选{len(ids)}张", status=400
         )
     now = timezone.now()
@@ -428,7 +453,7 @@ def start_sms_challenge(
         Coupon.objects.filter(pk__in=ids, member=member).prefetch_related("rule__usable_orgs")
     )
     if len(coupons) != len(ids):
-        raise RedemptionRefused("coupon_not_found", "所选优惠券不属于该会员，请刷新后重选")
+        raise Refused("coupon_not_found", "所选优惠券不属于该会员，请刷新后重选", status=404)
     for coupon in coupons:
         refusal = refusal_for(coupon, store, now)
         if refusal:
@@ -461,11 +486,13 @@ def resend_sms_code(*, challenge: SmsChallenge, actor) -> SmsChallenge:
     with transaction.atomic():
         challenge = SmsChallenge.objects.select_for_update().get(pk=challenge.pk)
         if challenge.status != SmsChallenge.Status.PENDING:
-            raise RedemptionRefused("challenge_closed", "验证码已失效，请重新点击核销优惠券")
+            raise Refused("challenge_closed", "验证码已失效，请重新点击核销优惠券", status=409)
         wait = RESEND_AFTER - (now - challenge.last_sent_at)
         if wait.total_seconds() > 0:
-            raise RedemptionRefused(
-                "resend_too_soon", f"验证码发送过于频繁，请{int(wait.total_seconds()) + 1}秒后再试"
+            raise Refused(
+                "resend_too_soon",
+                f"验证码发送过于频繁，请{int(wait.total_seconds()) + 1}秒后再试",
+                status=409,
             )
         _send_code(challenge, challenge.store)
         record_audit(
@@ -480,22 +507,22 @@ def check_sms_code(
     """Check a typed code in its own transaction, so a wrong try stays counted."""
     code = (code or "").strip()
     if not (len(code) == 6 and code.isdigit()):
-        raise RedemptionRefused("invalid_code", "请输入6位数字验证码", status=400)
+        raise Refused("invalid_code", "请输入6位数字验证码", status=400)
     now = timezone.now()
     with transaction.atomic():
         challenge = SmsChallenge.objects.select_for_update().get(pk=challenge.pk)
         if challenge.store_id != store.pk:
-            raise RedemptionRefused("store_changed", "当前门店已切换，请重新核销")
+            raise Refused("store_changed", "当前门店已切换，请重新核销", status=409)
         if challenge.status == SmsChallenge.Status.USED:
-            raise RedemptionRefused("challenge_used", "该验证码已使用，请重新点击核销优惠券")
+            raise Refused("challenge_used", "该验证码已使用，请重新点击核销优惠券", status=409)
         if challenge.status == SmsChallenge.Status.DEAD or challenge.attempts >= MAX_ATTEMPTS:
-            raise RedemptionRefused(
-                "too_many_attempts", f"验证码已输错{MAX_ATTEMPTS}次，已失效，请重新获取"
+            raise Refused(
+                "too_many_attempts", f"验证码已输错{MAX_ATTEMPTS}次，已失效，请重新获取", status=409
             )
         if sorted({int(i) for i in coupon_ids}) != challenge.coupon_ids:
-            raise RedemptionRefused("selection_changed", "所选优惠券已变更，请重新获取验证码")
+            raise Refused("selection_changed", "所选优惠券已变更，请重新获取验证码", status=409)
         if challenge.expires_at < now:
-            raise RedemptionRefused("code_expired", "验证码已过期（5分钟内有效），请重新获取")
+            raise Refused("code_expired", "验证码已过期（5分钟内有效），请重新获取", status=409)
         expected = _hash(str(challenge.pk), code)
         if hmac.compare_digest(expected, challenge.code_hash):
             return
@@ -505,14 +532,12 @@ def check_sms_code(
         challenge.status = SmsChallenge.Status.DEAD if dead else SmsChallenge.Status.PENDING
         challenge.save(update_fields=["attempts", "status"])
     if dead:
-        raise RedemptionRefused(
+        raise Refused(
             "too_many_attempts",
             f"验证码错误，已输错{MAX_ATTEMPTS}次，验证码已失效，请重新获取",
             status=400,
         )
-    raise RedemptionRefused(
-        "wrong_code", f"验证码错误，还可以再试{MAX_ATTEMPTS - attempts}次", status=400
-    )
+    raise Refused("wrong_code", f"验证码错误，还可以再试{MAX_ATTEMPTS - attempts}次", status=400)
 
 
 def verify_and_redeem(
@@ -525,7 +550,7 @@ def verify_and_redeem(
             pk=challenge.pk, status=SmsChallenge.Status.PENDING
         ).update(status=SmsChallenge.Status.USED)
         if not used:
-            raise RedemptionRefused("challenge_used", "该验证码已使用，请重新点击核销优惠券")
+            raise Refused("challenge_used", "该验证码已使用，请重新点击核销优惠券", status=409)
         return redeem_coupons(
             store=store,
             coupon_ids=challenge.coupon_ids,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from couponhub.core.errors import Refused
 from couponhub.core.permissions import (
     get_scoped_or_404,
     has_perm,
@@ -25,7 +26,6 @@ from members.models import Member, MemberOrder
 from redemption import selectors, services
 from redemption.filters import RecordFilter
 from redemption.models import Redemption, RedemptionLine, SmsChallenge
-from redemption.services import RedemptionRefused
 from redemption.tables import RecordTable
 
 COUNTER_APP = "门店后台"
@@ -54,15 +54,13 @@ def start(request):
         member = Member.objects.get(pk=request.POST.get("member"))
     except (Member.DoesNotExist, ValueError):
         raise Http404 from None
-    ids = request.POST.getlist("coupon")
+    ids = [int(i) for i in request.POST.getlist("coupon") if i.isdigit()]
     try:
-        ids = [int(i) for i in ids]
         challenge = services.start_sms_challenge(
             member=member, store=store, coupon_ids=ids, actor=request.user
         )
-    except ValueError as exc:
-        message = exc.message if isinstance(exc, RedemptionRefused) else "所选优惠券不正确"
-        messages.error(request, message)
+    except Refused as exc:
+        messages.error(request, exc.message)
         return redirect(_lookup_url(q, selected=",".join(str(i) for i in ids)))
     return redirect(f"{reverse('redemption:verify', args=[challenge.pk])}?{urlencode({'q': q})}")
 
@@ -89,7 +87,7 @@ def verify(request, pk):
                 services.resend_sms_code(challenge=challenge, actor=request.user)
                 messages.success(request, "验证码已重新发送")
                 return redirect(f"{request.path}?{urlencode({'q': q})}")
-            except RedemptionRefused as exc:
+            except Refused as exc:
                 error, status = exc.message, 400
         else:
             try:
@@ -101,7 +99,7 @@ def verify(request, pk):
                     actor=request.user,
                     app=COUNTER_APP,
                 )
-            except RedemptionRefused as exc:
+            except Refused as exc:
                 error, status = exc.message, 400
             else:
                 url = reverse("redemption:link", args=[redemption.pk])
@@ -148,7 +146,7 @@ def link(request, pk):
         else:
             try:
                 services.link_order(redemption=redemption, order=order, actor=request.user)
-            except RedemptionRefused as exc:
+            except Refused as exc:
                 error = exc.message
             else:
                 messages.success(request, f"已关联订单{order.order_no}")
@@ -215,7 +213,7 @@ def return_line(request, pk):
     )
     try:
         services.return_redemption_line(line=line, actor=request.user)
-    except RedemptionRefused as exc:
+    except Refused as exc:
         messages.error(request, exc.message)
     else:
         line.coupon.refresh_from_db()

@@ -10,6 +10,8 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from couponhub.core.errors import Refused
+
 __all__ = [
     "DIGITS",
     "LETTERS",
@@ -220,11 +222,11 @@ class CodeSpaceVerdict:
     reason: str
 
 
-class CodeSpaceTooSmall(ValueError):
+class CodeSpaceTooSmall(Refused):
     """Raised by :func:`ensure_code_space`; ``str(exc)`` / ``exc.reason`` is Chinese."""
 
     def __init__(self, reason: str, verdict: CodeSpaceVerdict | None = None):
-        super().__init__(reason)
+        super().__init__("code_space_too_small", reason)
         self.reason = reason
         self.verdict = verdict
 

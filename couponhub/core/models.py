@@ -292,3 +292,27 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.phone} {self.purpose} {self.status}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an API write, replayed for a retry with the same Idempotency-Key.
+
+    Keyed by the calling client's public id (not a foreign key), so that the building blocks of
+    the API live here and the `api` app, which holds the clients, is only imported by the URLs."""
+
+    client_key = models.CharField(max_length=40)
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(default=0)  # 0 while the first call runs
+    response = models.TextField(default="")  # the JSON exactly as first sent
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_key", "key"], name="core_idempotency_client_key"
+            )
+        ]
+
+    def __str__(self):
+        return self.key

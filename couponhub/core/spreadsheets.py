@@ -25,6 +25,8 @@ from decimal import Decimal
 from itertools import islice
 from typing import IO, Any
 
+from couponhub.core.errors import Refused
+
 __all__ = [
     "MAX_COMPRESSION_RATIO",
     "MAX_ROWS",
@@ -73,12 +75,11 @@ BINARY_SIGNATURES = (
 MSG_MISMATCH = "文件内容与扩展名不符"
 
 
-class SpreadsheetError(ValueError):
+class SpreadsheetError(Refused):
     """A user-facing problem with an uploaded or generated spreadsheet."""
 
     def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+        super().__init__("spreadsheet_refused", message)
 
 
 # ---------------------------------------------------------------------------

@@ -3,11 +3,6 @@ from celery import shared_task
 from couponhub.core import jobs
 
 
-@shared_task(name="couponhub.core.tasks.run_job_task")
-def run_job_task(job_id: int) -> None:
-    jobs.run_job(job_id)
-
-
 @shared_task(name="couponhub.core.tasks.mark_stalled_jobs_task")
 def mark_stalled_jobs_task() -> int:
     return jobs.mark_stalled_jobs()

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from couponhub.core import exports, jobs, selectors, sms
+from couponhub.core.errors import Refused
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
 from couponhub.core.models import Job, RoleAssignment
@@ -117,7 +118,7 @@ def job_rerun(request, pk: int):
     job = _own_job(request, pk)
     try:
         jobs.rerun_job(job=job, actor=request.user)
-    except ValueError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     return redirect("core:job_detail", pk=job.pk)
 
@@ -128,7 +129,7 @@ def job_cancel(request, pk: int):
     job = _own_job(request, pk)
     try:
         jobs.cancel_job(job=job, actor=request.user)
-    except ValueError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     return redirect("core:job_detail", pk=job.pk)
 

@@ -4,7 +4,7 @@ import json
 import time
 import uuid
 
-from api.signing import sign
+from couponhub.core.signing import sign
 from tests.api.factories import SECRET
 
 

@@ -3,10 +3,8 @@ import time
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import RequestFactory
 
-from api.idempotency import idempotent
-from api.models import ApiClient, IdempotencyRecord
+from api.models import ApiClient
 from tests.api.factories import ApiClientFactory
 from tests.api.signed import SignedClient
 from tests.factories import StoreFactory
@@ -97,48 +95,6 @@ def test_create_api_client_prints_the_secret_once_and_stores_it_encrypted(capsys
         cursor.execute("SELECT secret FROM api_apiclient")
         (raw,) = cursor.fetchone()
     assert secret not in raw
-
-
-@pytest.fixture
-def idempotent_echo():
-    calls = []
-
-    @idempotent
-    def echo(request):
-        calls.append(request.body)
-        return 201, {"n": len(calls)}
-
-    return echo, calls
-
-
-def _write_request(api_client, body: bytes, key: str):
-    request = RequestFactory().post(
-        "/x", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
-    )
-    request.auth = api_client
-    return request
-
-
-def test_the_same_key_and_body_get_the_first_answer(idempotent_echo):
-    echo, calls = idempotent_echo
-    api_client = ApiClientFactory()
-    first = echo(_write_request(api_client, b'{"a": 1}', "k1"))
-    again = echo(_write_request(api_client, b'{"a": 1}', "k1"))
-    assert (first.status_code, first.content) == (again.status_code, again.content)
-    assert len(calls) == 1
-    assert IdempotencyRecord.objects.get().status_code == 201
-
-
-def test_the_same_key_with_another_body_is_a_conflict(idempotent_echo):
-    echo, calls = idempotent_echo
-    api_client = ApiClientFactory()
-    echo(_write_request(api_client, b'{"a": 1}', "k1"))
-    from api.errors import ApiError
-
-    with pytest.raises(ApiError) as exc:
-        echo(_write_request(api_client, b'{"a": 2}', "k1"))
-    assert exc.value.status == 409
-    assert len(calls) == 1
 
 
 def test_a_nul_character_anywhere_is_refused_before_it_reaches_the_database(pos):

@@ -21,6 +21,7 @@ from couponhub.core.codes import (
     sequential_code,
     sequential_codes,
 )
+from couponhub.core.errors import Refused
 
 P = len(UNAMBIGUOUS_ALPHABET)
 
@@ -223,7 +224,7 @@ def test_ensure_code_space():
     assert ensure_code_space(alphabet_size=31, length=12, quantity=1_000_000).ok
     with pytest.raises(CodeSpaceTooSmall) as info:
         ensure_code_space(alphabet_size=10, length=8, quantity=1000)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, Refused)
     assert info.value.reason == str(info.value)
     assert "码空间为100,000,000" in info.value.reason
 

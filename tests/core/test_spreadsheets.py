@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from couponhub.core import spreadsheets
+from couponhub.core.errors import Refused
 from couponhub.core.spreadsheets import (
     MAX_COMPRESSION_RATIO,
     MAX_ROWS,
@@ -343,8 +344,8 @@ def test_unsupported_extension():
         read(b"a,b", "a.numbers")
 
 
-def test_errors_are_raised_eagerly_and_are_value_errors():
-    with pytest.raises(ValueError):
+def test_errors_are_raised_eagerly_and_are_refusals():
+    with pytest.raises(Refused):
         read_rows(io.BytesIO(PNG), filename="a.csv")  # no iteration needed
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from couponhub.core.errors import Refused
 from coupons import jobs as coupon_jobs
 from coupons import services
 from coupons.models import Coupon, CouponRule
@@ -33,10 +34,10 @@ def test_claim_refused_when_all_are_out_and_per_member_limit():
     rule = CouponRuleFactory(total=2, per_member_limit=1)
     a, b, c = MemberFactory.create_batch(3)
     services.claim_coupon(actor=None, rule=rule, member=a)
-    with pytest.raises(services.CouponError, match="每人限领1张"):
+    with pytest.raises(Refused, match="每人限领1张"):
         services.claim_coupon(actor=None, rule=rule, member=a)
     services.claim_coupon(actor=None, rule=rule, member=b)
-    with pytest.raises(services.CouponError, match="券已领完"):
+    with pytest.raises(Refused, match="券已领完"):
         services.claim_coupon(actor=None, rule=rule, member=c)
     rule.refresh_from_db()
     assert rule.issued_count == 2 == Coupon.objects.filter(rule=rule).count()
@@ -55,7 +56,7 @@ def test_claim_refused_when_all_are_out_and_per_member_limit():
 )
 def test_claim_refusals(changes, message):
     rule = CouponRuleFactory(**changes)
-    with pytest.raises(services.CouponError, match=message):
+    with pytest.raises(Refused, match=message):
         services.claim_coupon(actor=None, rule=rule, member=MemberFactory())
     assert not Coupon.objects.exists()
 
@@ -89,7 +90,7 @@ def test_u_value_exchange_deducts_in_the_same_transaction():
     assert member.u_value == 500 and coupon.u_value_paid == 1500
     assert coupon.campaign == campaign
     # short of U-value: refused, and no coupon, no issued count, no ledger entry
-    with pytest.raises(services.CouponError, match="U享值不足"):
+    with pytest.raises(Refused, match="U享值不足"):
         services.exchange_coupon(actor=None, member=member, campaign=campaign)
     campaign.rule.refresh_from_db()
     assert campaign.rule.issued_count == 1 == Coupon.objects.count()
@@ -99,7 +100,7 @@ def test_u_value_exchange_deducts_in_the_same_transaction():
 def test_transfer_only_when_transferable():
     a, b = MemberFactory.create_batch(2)
     plain = services.claim_coupon(actor=None, rule=CouponRuleFactory(), member=a)
-    with pytest.raises(services.CouponError, match="不可转赠"):
+    with pytest.raises(Refused, match="不可转赠"):
         services.transfer_coupon(actor=None, coupon=plain, from_member=a, to_member=b)
     gift = services.claim_coupon(actor=None, rule=CouponRuleFactory(transferable=True), member=a)
     services.transfer_coupon(actor=None, coupon=gift, from_member=a, to_member=b)
@@ -109,7 +110,7 @@ def test_transfer_only_when_transferable():
 def test_gift_to_members_is_all_or_nothing_on_total():
     rule = CouponRuleFactory(total=3)
     members = MemberFactory.create_batch(4)
-    with pytest.raises(services.CouponError, match="剩余可发3张"):
+    with pytest.raises(Refused, match="剩余可发3张"):
         services.gift_coupons(actor=None, rule=rule, member_ids=[m.pk for m in members])
     assert not Coupon.objects.exists()
     assert services.gift_coupons(actor=None, rule=rule, member_ids=[m.pk for m in members[:3]]) == 3
@@ -156,7 +157,7 @@ def _run_in_threads(n, target):
         try:
             barrier.wait()
             results.append(target(i))
-        except services.CouponError as exc:
+        except Refused as exc:
             results.append(exc)
         finally:
             connection.close()

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from couponhub.core.errors import Refused
 from couponhub.core.jobs import run_job
 from couponhub.core.models import Job, RoleAssignment
 from coupons import services
@@ -61,7 +62,7 @@ def test_generate_receive_distribute_then_usable(client, operator, group):
     assert coupon.is_usable_at(store)
     assert Coupon.objects.get(code="SW00002").status == Status.RECEIVED
     # generating again is refused: everything exists
-    with pytest.raises(services.CouponError, match="已全部生成"):
+    with pytest.raises(Refused, match="已全部生成"):
         services.start_generation(actor=operator, rule=rule)
 
 
@@ -94,7 +95,7 @@ def test_recharge_coupons_get_unique_random_numbers(group, operator):
 def test_receive_range_outside_rule_refused(client, operator, group):
     rule = physical_rule(group, total=3)
     services.start_generation(actor=operator, rule=rule)
-    with pytest.raises(services.CouponError, match="不属于该券规则"):
+    with pytest.raises(Refused, match="不属于该券规则"):
         services.receive_physical(
             actor=operator, rule=rule, code_from="SW00000", code_to="XX1", store=StoreFactory()
         )

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry, RoleAssignment
 from coupons import services
 from coupons.models import CouponRule
@@ -242,14 +243,14 @@ def test_disable_stops_issuance_and_enable_restores_it(client, operator, group):
     rule = CouponRuleFactory(creating_org=group)
     member = MemberFactory()
     client.post(reverse("coupons:rule_action", args=[rule.pk, "disable"]))
-    with pytest.raises(services.CouponError, match="已禁用"):
+    with pytest.raises(Refused, match="已禁用"):
         services.claim_coupon(actor=None, rule=rule, member=member)
     client.post(reverse("coupons:rule_action", args=[rule.pk, "enable"]))
     services.claim_coupon(actor=None, rule=rule, member=member)
     client.post(reverse("coupons:rule_action", args=[rule.pk, "invalidate"]))
     rule.refresh_from_db()
     assert rule.is_invalidated and rule.invalidated_by == operator
-    with pytest.raises(services.CouponError, match="已失效"):
+    with pytest.raises(Refused, match="已失效"):
         services.claim_coupon(actor=None, rule=rule, member=member)
     client.post(reverse("coupons:rule_action", args=[rule.pk, "revalidate"]))
     services.claim_coupon(actor=None, rule=rule, member=MemberFactory())

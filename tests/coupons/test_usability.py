@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from couponhub.core.errors import Refused
 from coupons import selectors, services
 from coupons.models import Coupon
 from tests.coupons.factories import CouponFactory, CouponRuleFactory
@@ -93,11 +94,11 @@ def test_freeze_unfreeze_and_void(tree):
     assert coupon.status == Status.UNUSED and coupon.is_usable_at(here)
     services.void_coupon(actor=None, coupon=coupon)
     assert coupon.status == Status.VOIDED
-    with pytest.raises(services.CouponError, match="不能冻结"):
+    with pytest.raises(Refused, match="不能冻结"):
         services.freeze_coupon(actor=None, coupon=coupon)
 
 
 def test_used_coupon_cannot_be_voided(tree):
     coupon = CouponFactory(status=Status.USED, used_at=timezone.now())
-    with pytest.raises(services.CouponError, match="不能作废"):
+    with pytest.raises(Refused, match="不能作废"):
         services.void_coupon(actor=None, coupon=coupon)

@@ -4,10 +4,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry, Job
 from pickup import services
 from pickup.models import CodeBatch, PickupCode
-from pickup.services import GenerationSpec, PickupError, create_code_batch, fill_code_batch
+from pickup.services import GenerationSpec, create_code_batch, fill_code_batch
 from tests.pickup.factories import CardTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_a_second_batch_takes_the_next_serials():
 
 def test_it_refuses_a_code_space_too_small_to_stay_hard_to_guess():
     card = CardTypeFactory()
-    with pytest.raises(PickupError, match="码空间"):
+    with pytest.raises(Refused, match="码空间"):
         create_code_batch(
             actor=None,
             card_type=card,

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
+from couponhub.core.errors import Refused
 from pickup import services
 from pickup.models import PickupCode, PickupOrder
 from tests.pickup.factories import PickupCodeFactory
@@ -31,7 +32,7 @@ def test_concurrent_submits_of_one_code_give_one_order():
                 serial=code.serial, product_ids=[], delivery=delivery, client_ip=None
             )
             results.append("ok")
-        except services.PickupError as exc:
+        except Refused as exc:
             results.append(str(exc))
         finally:
             connection.close()

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry, RoleAssignment, SmsMessage
 from couponhub.core.sms import top_up_sms_account
 from pickup import services
@@ -71,7 +72,7 @@ def test_placing_an_online_order_uses_the_code_and_notifies_admins(
 def test_a_used_code_cannot_order_again():
     code = PickupCodeFactory()
     services.place_order(serial=code.serial, product_ids=[], delivery=SHIP, client_ip=None)
-    with pytest.raises(services.PickupError, match="已使用"):
+    with pytest.raises(Refused, match="已使用"):
         services.place_order(serial=code.serial, product_ids=[], delivery=SHIP, client_ip=None)
     assert PickupOrder.objects.count() == 1
 
@@ -84,7 +85,7 @@ def test_choice_card_needs_exactly_n_products_of_its_list():
     code = PickupCodeFactory(batch__card_type=card)
     other = ProductFactory()
     for wrong in ([products[0].pk], [products[0].pk, other.pk], [p.pk for p in products]):
-        with pytest.raises(services.PickupError, match="选择2件"):
+        with pytest.raises(Refused, match="选择2件"):
             services.place_order(
                 serial=code.serial, product_ids=wrong, delivery=SHIP, client_ip=None
             )
@@ -105,14 +106,14 @@ def test_delivery_rules_name_the_field():
     allowed, other = PickupStoreFactory(), PickupStoreFactory()
     card.stores.set([allowed])
     code = PickupCodeFactory(batch__card_type=card)
-    with pytest.raises(services.PickupError, match="不支持快递"):
+    with pytest.raises(Refused, match="不支持快递"):
         services.place_order(serial=code.serial, product_ids=[], delivery=SHIP, client_ip=None)
-    with pytest.raises(services.PickupError, match="提货门店"):
+    with pytest.raises(Refused, match="提货门店"):
         services.place_order(
             serial=code.serial, product_ids=[], delivery=store_delivery(other), client_ip=None
         )
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    with pytest.raises(services.PickupError, match="提货日期"):
+    with pytest.raises(Refused, match="提货日期"):
         services.place_order(
             serial=code.serial,
             product_ids=[],
@@ -128,7 +129,7 @@ def test_delivery_rules_name_the_field():
             "phone": "123",
         }
     )
-    with pytest.raises(services.PickupError, match="手机号"):
+    with pytest.raises(Refused, match="手机号"):
         services.place_order(serial=code.serial, product_ids=[], delivery=bad_phone, client_ip=None)
     assert PickupCode.objects.get(pk=code.pk).status == PickupCode.Status.UNUSED
     order = services.place_order(
@@ -169,7 +170,7 @@ def test_ship_then_complete_and_the_consumer_gets_courier_and_tracking(
     top_up_sms_account(actor=None, amount="1.00")
     order = PickupOrderFactory(consumer_phone="13911112222")
     courier = CourierFactory(name="顺丰速运")
-    with pytest.raises(services.PickupError, match="快递单号"):
+    with pytest.raises(Refused, match="快递单号"):
         services.ship_order(actor=operator, order=order, courier=courier, tracking_no="x")
     with django_capture_on_commit_callbacks(execute=True):
         order = services.ship_order(
@@ -179,7 +180,7 @@ def test_ship_then_complete_and_the_consumer_gets_courier_and_tracking(
     assert PickupCode.objects.get(pk=order.code_id).shipped
     assert sms_outbox[-1]["phone"] == "13911112222"
     assert "顺丰速运" in sms_outbox[-1]["text"] and "SF1234567890" in sms_outbox[-1]["text"]
-    with pytest.raises(services.PickupError, match="不能发货"):
+    with pytest.raises(Refused, match="不能发货"):
         services.ship_order(actor=operator, order=order, courier=courier, tracking_no="SF999999")
     order = services.complete_order(actor=operator, order=order)
     assert order.status == "completed" and order.completed_at
@@ -210,18 +211,18 @@ def test_cancel_gives_the_code_back_and_it_can_be_used_again(operator):
     again = services.place_order(serial=code.serial, product_ids=[], delivery=SHIP, client_ip=None)
     assert again.pk != order.pk
     shipped = PickupOrderFactory(status="shipped")
-    with pytest.raises(services.PickupError, match="不能取消"):
+    with pytest.raises(Refused, match="不能取消"):
         services.cancel_order(actor=operator, order=shipped)
 
 
 def test_verify_store_order_needs_its_phone(operator):
     order = StoreOrderFactory(consumer_phone="13700001111")
-    with pytest.raises(services.PickupError, match="手机号"):
+    with pytest.raises(Refused, match="手机号"):
         services.verify_store_order(actor=operator, order=order, phone="13700001112")
     order = services.verify_store_order(actor=operator, order=order, phone="13700001111")
     assert order.status == "completed" and order.handled_by == operator
     assert PickupCode.objects.get(pk=order.code_id).picked_up
-    with pytest.raises(services.PickupError, match="不能核销"):
+    with pytest.raises(Refused, match="不能核销"):
         services.verify_store_order(actor=operator, order=order, phone="13700001111")
 
 

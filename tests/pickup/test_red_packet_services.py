@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from couponhub.core.errors import Refused
 from pickup import payouts, services
 from pickup.models import (
     PickupCode,
@@ -58,7 +59,7 @@ def test_allocation_stays_in_range_and_never_beyond_the_budget():
         assert all(
             Decimal(low) <= a <= Decimal(high) and a == a.quantize(Decimal("0.01")) for a in amounts
         )
-    with pytest.raises(services.PickupError, match="至少需要¥10.00"):
+    with pytest.raises(Refused, match="至少需要¥10.00"):
         services.allocate_amounts(10, Decimal("1"), Decimal("5"), Decimal("9.99"))
 
 
@@ -72,7 +73,7 @@ def test_generation_reserves_the_total_and_clearing_returns_it(operator, batch):
     amounts = list(PickupCode.objects.values_list("red_packet_amount", flat=True))
     assert all(Decimal("1") <= a <= Decimal("5") for a in amounts) and sum(amounts) == entry.amount
     # a second generation over the same codes finds none without a red packet
-    with pytest.raises(services.PickupError, match="没有可分配"):
+    with pytest.raises(Refused, match="没有可分配"):
         services.generate_red_packets(
             actor=operator, selection={"batch": str(batch.pk)}, low="1", high="5"
         )
@@ -88,7 +89,7 @@ def test_generation_reserves_the_total_and_clearing_returns_it(operator, batch):
 
 def test_generation_refuses_more_than_the_balance(operator, batch):
     services.top_up_red_packets(actor=operator, amount="9.99")
-    with pytest.raises(services.PickupError, match="余额"):
+    with pytest.raises(Refused, match="余额"):
         services.generate_red_packets(
             actor=operator, selection={"batch": str(batch.pk)}, low="1", high="5"
         )
@@ -138,11 +139,11 @@ def test_claim_once_within_limits_and_payout_pending(operator):
     assert payout.status == "pending" and payout.backend == payouts.DEFAULT_BACKEND
     account = adds_up()
     assert account.spent_total == Decimal("2.00") and account.balance == Decimal("98.00")
-    with pytest.raises(services.PickupError, match="已领取"):
+    with pytest.raises(Refused, match="已领取"):
         services.claim_red_packet(order=order)
     # a second code of the same card type, same user, same day: daily limit
     second = order_with_packet("1.50", "13900000001", card_type=order.card_type)
-    with pytest.raises(services.PickupError, match="每日领取上限"):
+    with pytest.raises(Refused, match="每日领取上限"):
         services.claim_red_packet(order=second)
     # another user is not limited by the first one's claims
     other = order_with_packet("1.00", "13900000002", card_type=order.card_type)
@@ -160,15 +161,15 @@ def test_claim_once_within_limits_and_payout_pending(operator):
         claimed_at=claim.claimed_at.replace(year=2020)
     )
     fourth = order_with_packet("1.00", "13900000001", card_type=order.card_type)
-    with pytest.raises(services.PickupError, match="终身领取上限"):
+    with pytest.raises(Refused, match="终身领取上限"):
         services.claim_red_packet(order=fourth)
     adds_up()
 
 
 def test_no_claim_on_a_code_without_red_packet_or_a_cancelled_order():
-    with pytest.raises(services.PickupError, match="没有红包"):
+    with pytest.raises(Refused, match="没有红包"):
         services.claim_red_packet(order=PickupOrderFactory())
-    with pytest.raises(services.PickupError, match="已取消"):
+    with pytest.raises(Refused, match="已取消"):
         services.claim_red_packet(
             order=PickupOrderFactory(status="cancelled", code__red_packet_amount="1")
         )
@@ -192,7 +193,7 @@ def test_concurrent_generations_and_clears_keep_the_account_exact(operator):
             services.generate_red_packets(
                 actor=None, selection={"card_type": str(b.card_type_id)}, low="1", high="3"
             )
-        except services.PickupError as exc:
+        except Refused as exc:
             errors.append(str(exc))
         finally:
             connection.close()
@@ -228,7 +229,7 @@ def test_concurrent_claims_of_one_code_pay_once(operator):
             barrier.wait()
             services.claim_red_packet(order=order)
             results.append("ok")
-        except services.PickupError:
+        except Refused:
             results.append("refused")
         finally:
             connection.close()

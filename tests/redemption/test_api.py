@@ -259,7 +259,7 @@ def test_issue_coupons_to_a_member_by_rule_or_campaign(pos, store, member):
     exchange_rule = CouponRuleFactory(kind=CouponRule.Kind.U_VALUE_EXCHANGE, u_value_price=500)
     campaign = CampaignFactory(rule=exchange_rule, u_value_price=300)
     poor = pos.post(url, {"action": "exchange", "campaign_code": campaign.code})
-    assert poor.status_code == 409 and error_code(poor) == "issue_refused"
+    assert poor.status_code == 409 and error_code(poor) == "coupon_refused"
     member.u_value = 1000
     member.save()
     rich = pos.post(url, {"action": "exchange", "campaign_code": campaign.code})

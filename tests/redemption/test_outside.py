@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from couponhub.core.errors import Refused
 from couponhub.core.models import RoleAssignment
 from redemption.models import OutsideActivity, OutsideCoupon, OutsideShop
 from tests.api.factories import ApiClientFactory
@@ -188,7 +189,6 @@ def test_the_clerk_redeems_at_the_counter_page(client, store, sms_balance):
 
 def test_an_order_takes_no_more_outside_coupons_than_the_activity_allows(store):
     from redemption.outside import redeem_outside_coupon
-    from redemption.services import RedemptionRefused
     from tests.redemption.factories import OutsideActivityFactory
 
     activity = OutsideActivityFactory(per_order_limit=2, stores=[store])
@@ -198,7 +198,7 @@ def test_an_order_takes_no_more_outside_coupons_than_the_activity_allows(store):
         redeem_outside_coupon(
             code=coupon.code, store=store, items=None, order_no="POS-1", operator="till"
         )
-    with pytest.raises(RedemptionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         redeem_outside_coupon(
             code=third.code, store=store, items=None, order_no="POS-1", operator="till"
         )

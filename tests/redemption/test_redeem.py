@@ -6,11 +6,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry
 from coupons.models import Coupon, CouponRule
 from redemption import services
 from redemption.models import Redemption, RedemptionLine
-from redemption.services import Item, RedemptionRefused
+from redemption.services import Item
 from tests.coupons.factories import CouponFactory, CouponRuleFactory
 from tests.members.factories import MemberOrderFactory, MemberOrderItemFactory
 
@@ -42,7 +43,7 @@ def test_redeem_marks_every_coupon_used_and_writes_lines_and_audit(store, rule, 
 
 def test_a_21st_coupon_is_refused_and_nothing_is_redeemed(store, rule, member, clerk_user):
     coupons = [CouponFactory(rule=rule, member=member) for _ in range(21)]
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, coupons)
     assert exc.value.code == "too_many_coupons" and "20" in exc.value.message
     assert not Coupon.objects.filter(status=Status.USED).exists()
@@ -65,7 +66,7 @@ def test_all_or_nothing_names_the_coupon_that_stopped_being_usable(
     good = CouponFactory(rule=rule, member=member)
     bad = CouponFactory(rule=rule, member=member)
     Coupon.objects.filter(pk=bad.pk).update(**change)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, [good, bad])
     assert exc.value.code == code
     assert bad.code in exc.value.message and reason in exc.value.message
@@ -79,7 +80,7 @@ def test_all_or_nothing_names_the_coupon_that_stopped_being_usable(
 def test_a_store_outside_the_rules_usable_orgs_is_refused(store, member, clerk_user):
     rule = CouponRuleFactory()  # usable only in its own creating org
     coupon = CouponFactory(rule=rule, member=member)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, [coupon])
     assert exc.value.code == "store_not_allowed"
     assert f"{store.name}不能使用该券" in exc.value.message
@@ -87,13 +88,13 @@ def test_a_store_outside_the_rules_usable_orgs_is_refused(store, member, clerk_u
 
 def test_another_members_coupon_is_refused(store, rule, member, clerk_user):
     coupon = CouponFactory(rule=rule)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, [coupon], member=member)
     assert exc.value.code == "coupon_not_members"
 
 
 def test_codes_that_do_not_exist_are_refused(store, clerk_user):
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         services.redeem_coupons(
             store=store, codes=["NOPE1"], actor=clerk_user, app="x", method="api"
         )
@@ -102,7 +103,7 @@ def test_codes_that_do_not_exist_are_refused(store, clerk_user):
 
 def test_threshold_and_product_are_checked_against_the_items(store, rule, member, clerk_user):
     coupon = CouponFactory(rule=rule, member=member)  # 满300
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, [coupon], items=[Item(sku="A", amount=Decimal("299.99"))])
     assert exc.value.code == "below_threshold"
     product_rule = CouponRuleFactory(
@@ -114,7 +115,7 @@ def test_threshold_and_product_are_checked_against_the_items(store, rule, member
         exchange_product_name="煎药费",
     )
     product = CouponFactory(rule=product_rule, member=member)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, [product], items=[Item(sku="X", amount=Decimal("5"))])
     assert exc.value.code == "product_not_in_order" and "煎药费" in exc.value.message
     r = redeem(
@@ -138,7 +139,7 @@ def test_excluded_categories_do_not_count_toward_the_threshold(store, member, cl
         Item(sku="A", amount=Decimal("60")),
         Item(sku="B", amount=Decimal("60"), category="服务"),
     ]
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, [coupon], items=items)
     assert exc.value.code == "below_threshold"
 
@@ -169,7 +170,7 @@ def test_return_puts_the_coupon_back_once(store, rule, member, clerk_user):
     coupon.refresh_from_db()
     assert coupon.status == Status.UNUSED and coupon.used_at is None
     assert line.returned_at and line.returned_by == clerk_user
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         services.return_redemption_line(line=line, actor=clerk_user)
     assert exc.value.code == "already_returned"
     assert AuditEntry.objects.filter(action="redemption.return").count() == 1
@@ -193,13 +194,13 @@ def test_link_order_once_and_only_to_this_stores_orders(
 ):
     redemption = redeem(store, clerk_user, [CouponFactory(rule=rule, member=member)])
     foreign = MemberOrderFactory(store=other_store, member=member)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         services.link_order(redemption=redemption, order=foreign, actor=clerk_user)
     assert exc.value.code == "order_other_store"
     order = MemberOrderFactory(store=store, member=member)
     services.link_order(redemption=redemption, order=order, actor=clerk_user)
     assert redemption.order == order and redemption.order_no == order.order_no
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         services.link_order(redemption=redemption, order=order, actor=clerk_user)
     assert exc.value.code == "already_linked"
 
@@ -207,7 +208,7 @@ def test_link_order_once_and_only_to_this_stores_orders(
 def test_redeeming_against_an_order_uses_its_items(store, rule, member, clerk_user):
     order = MemberOrderFactory(store=store, member=member)
     MemberOrderItemFactory(order=order, amount=Decimal("100"))
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         redeem(store, clerk_user, [CouponFactory(rule=rule, member=member)], order=order)
     assert exc.value.code == "below_threshold"
 
@@ -225,7 +226,7 @@ def test_fifty_clerks_redeeming_one_coupon_at_once_exactly_one_succeeds(
             barrier.wait()
             redeem(store, clerk_user, [coupon], member=member)
             results.append("ok")
-        except RedemptionRefused as exc:
+        except Refused as exc:
             results.append(exc.code)
         finally:
             connection.close()

@@ -4,10 +4,10 @@ import re
 import pytest
 from django.utils import timezone
 
+from couponhub.core.errors import Refused
 from coupons.models import Coupon
 from redemption import services
 from redemption.models import SmsChallenge, SmsCodeSend
-from redemption.services import RedemptionRefused
 from tests.coupons.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_the_code_goes_to_the_members_phone_hashed_and_redeems(
     redemption = verify(challenge, code, coupons, store, clerk_user)
     assert redemption.method == "sms" and redemption.lines.count() == 2
     assert set(Coupon.objects.values_list("status", flat=True)) == {"used"}
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         verify(challenge, code, coupons, store, clerk_user)
     assert exc.value.code == "challenge_used"
 
@@ -63,13 +63,13 @@ def test_a_wrong_code_counts_and_the_fifth_kills_it(
     code = last_code(sms_outbox)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for left in (4, 3, 2, 1):
-        with pytest.raises(RedemptionRefused) as exc:
+        with pytest.raises(Refused) as exc:
             verify(challenge, wrong, coupons, store, clerk_user)
         assert exc.value.code == "wrong_code" and f"还可以再试{left}次" in exc.value.message
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         verify(challenge, wrong, coupons, store, clerk_user)
     assert exc.value.code == "too_many_attempts"
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         verify(challenge, code, coupons, store, clerk_user)
     assert exc.value.code == "too_many_attempts"
     challenge.refresh_from_db()
@@ -82,7 +82,7 @@ def test_an_expired_code_is_refused(sms_balance, sms_outbox, store, member, coup
     SmsChallenge.objects.filter(pk=challenge.pk).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         verify(challenge, last_code(sms_outbox), coupons, store, clerk_user)
     assert exc.value.code == "code_expired" and "过期" in exc.value.message
 
@@ -91,7 +91,7 @@ def test_the_code_is_bound_to_the_selection(
     sms_balance, sms_outbox, store, member, coupons, clerk_user
 ):
     challenge = start(member, store, coupons, clerk_user)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         verify(challenge, last_code(sms_outbox), coupons[:1], store, clerk_user)
     assert exc.value.code == "selection_changed"
 
@@ -100,14 +100,14 @@ def test_the_code_is_bound_to_the_store(
     sms_balance, sms_outbox, store, other_store, member, coupons, clerk_user
 ):
     challenge = start(member, store, coupons, clerk_user)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         verify(challenge, last_code(sms_outbox), coupons, other_store, clerk_user)
     assert exc.value.code == "store_changed"
 
 
 def test_resend_waits_sixty_seconds(sms_balance, sms_outbox, store, member, coupons, clerk_user):
     challenge = start(member, store, coupons, clerk_user)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         services.resend_sms_code(challenge=challenge, actor=clerk_user)
     assert exc.value.code == "resend_too_soon" and "秒后再试" in exc.value.message
     first = last_code(sms_outbox)
@@ -118,7 +118,7 @@ def test_resend_waits_sixty_seconds(sms_balance, sms_outbox, store, member, coup
     assert len(sms_outbox) == 2
     second = last_code(sms_outbox)
     if first != second:
-        with pytest.raises(RedemptionRefused):
+        with pytest.raises(Refused):
             verify(challenge, first, coupons, store, clerk_user)
     verify(challenge, second, coupons, store, clerk_user)
 
@@ -126,7 +126,7 @@ def test_resend_waits_sixty_seconds(sms_balance, sms_outbox, store, member, coup
 def test_ten_codes_a_day_per_phone(sms_balance, sms_outbox, store, member, coupons, clerk_user):
     for _ in range(10):
         start(member, store, coupons, clerk_user)
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         start(member, store, coupons, clerk_user)
     assert exc.value.code == "daily_limit" and "10" in exc.value.message
     assert SmsCodeSend.objects.filter(phone=member.phone).count() == 10
@@ -137,17 +137,17 @@ def test_the_selection_is_checked_before_any_sms(
     sms_balance, sms_outbox, store, rule, member, clerk_user
 ):
     coupons = [CouponFactory(rule=rule, member=member) for _ in range(21)]
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         start(member, store, coupons, clerk_user)
     assert exc.value.code == "too_many_coupons"
     frozen = CouponFactory(rule=rule, member=member, status="frozen")
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         start(member, store, [frozen], clerk_user)
     assert exc.value.code == "coupon_frozen" and frozen.code in exc.value.message
     assert sms_outbox == []
 
 
 def test_an_empty_sms_balance_says_so(sms_outbox, store, member, coupons, clerk_user):
-    with pytest.raises(RedemptionRefused) as exc:
+    with pytest.raises(Refused) as exc:
         start(member, store, coupons, clerk_user)
     assert exc.value.code == "sms_failed" and "余额不足" in exc.value.message

@@ -2,8 +2,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from couponhub.core.errors import Refused
 from pickup.models import CardType, CodeBatch, CodeFormat
-from pickup.services import GenerationSpec, PickupError, create_code_batch, fill_code_batch
+from pickup.services import GenerationSpec, create_code_batch, fill_code_batch
 
 FORMATS = [c.value for c in CodeFormat]
 
@@ -50,7 +51,7 @@ class Command(BaseCommand):
                     spec=spec,
                     background=False,
                 )
-            except PickupError as exc:
+            except Refused as exc:
                 raise CommandError(str(exc)) from exc
         self.stdout.write(f"batch {batch.pk}: {batch.quantity} codes")
         last = [0.0]

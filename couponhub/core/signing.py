@@ -1,4 +1,4 @@
-"""The request signature of SPEC.md §10 (shared by the server and by test clients)."""
+"""The request signature of the signed API (product.md §10), shared by the server and by clients."""
 
 import hashlib
 import hmac

@@ -1,0 +1,78 @@
+"""Idempotency-Key on API writes: the same key and body get the first answer; another body, 409.
+
+Put `@idempotent` below the router decorator. The handler returns a body or `(status, body)`
+as any handler does, so django-ninja validates it against the operation's response models; the
+answer is stored after ninja has rendered it (a refusal's error body included), so a retry gets
+exactly what the first call got. A handler that fails on a bug leaves no record: the retry runs.
+"""
+
+import hashlib
+from functools import wraps
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from ninja.decorators import decorate_view
+
+from couponhub.core.errors import Refused
+from couponhub.core.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 100
+JSON = "application/json; charset=utf-8"
+
+
+def idempotent(handler):
+    @wraps(handler)
+    def claim_then_handle(request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key", "")
+        if not key:
+            return handler(request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise Refused(
+                "invalid_idempotency_key", f"Idempotency-Key 长度不能超过{MAX_KEY_LENGTH}个字符"
+            )
+        body_hash = hashlib.sha256(request.body).hexdigest()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    client_key=request.auth.client_id, key=key, request_hash=body_hash
+                )
+        except IntegrityError:
+            return _replay(request.auth.client_id, key, body_hash)
+        request.idempotency_record = record
+        try:
+            return handler(request, *args, **kwargs)
+        except Refused:
+            raise  # rendered by the API's handler, then stored by _store_answer
+        except Exception:
+            record.delete()
+            raise
+
+    return decorate_view(_store_answer)(claim_then_handle)
+
+
+def _replay(client_key: str, key: str, body_hash: str) -> HttpResponse:
+    first = IdempotencyRecord.objects.get(client_key=client_key, key=key)
+    if first.request_hash != body_hash:
+        raise Refused("idempotency_key_conflict", "同一 Idempotency-Key 已用于不同的请求内容", 409)
+    if first.status_code == 0:
+        raise Refused("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理中", 409)
+    return HttpResponse(first.response, status=first.status_code, content_type=JSON)
+
+
+def _store_answer(run):
+    """Wraps ninja's whole operation: sees the rendered, schema-validated response."""
+
+    @wraps(run)
+    def run_and_store(request, *args, **kwargs):
+        response = run(request, *args, **kwargs)
+        record = getattr(request, "idempotency_record", None)
+        if record is not None:
+            if response.status_code >= 500:
+                record.delete()
+            else:
+                record.status_code = response.status_code
+                record.response = response.content.decode()
+                record.save(update_fields=["status_code", "response"])
+        return response
+
+    return run_and_store
