@@ -20,8 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.audit import record_audit, snapshot
-from couponhub.core.codes import DIGITS, LETTERS, MIXED, ensure_code_space, random_strings
+from couponhub.core.codes import (
+    DIGITS,
+    LETTERS,
+    MIXED,
+    CodeSpaceTooSmall,
+    ensure_code_space,
+    random_strings,
+)
 from couponhub.core.crypto import encrypt
+from couponhub.core.errors import Refused
 from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Job
 from couponhub.core.money import to_money
@@ -55,10 +63,6 @@ GENERATION_CHUNK_SIZE = 20_000
 GENERATION_WRITERS = 2  # connections storing a batch's chunks at once (PostgreSQL)
 MAX_QUANTITY = 10_000_000
 CODE_RE = re.compile(r"^[A-Z0-9]{4,40}$")
-
-
-class PickupError(ValueError):
-    """A refused pickup action; the message is Chinese and names what is wrong."""
 
 
 def _action(obj: models.Model, verb: str) -> str:
@@ -116,7 +120,7 @@ def delete_record(*, actor, instance: models.Model) -> None:
     name = instance._meta.model_name
     if name == "pickupstore" and instance.card_types.exists():
         users = "、".join(str(c) for c in instance.card_types.all()[:5])
-        raise PickupError(_IN_USE[name].format(users=users))
+        raise Refused("pickup_refused", _IN_USE[name].format(users=users))
     try:
         with transaction.atomic():
             before = snapshot(instance)
@@ -132,7 +136,7 @@ def delete_record(*, actor, instance: models.Model) -> None:
             )
     except ProtectedError as exc:
         message = _IN_USE.get(name, "该记录正被使用，不能删除：{users}。")
-        raise PickupError(message.format(users=_users_of(exc))) from exc
+        raise Refused("pickup_refused", message.format(users=_users_of(exc))) from exc
 
 
 def _copy_name(model, name: str, max_length: int) -> str:
@@ -141,7 +145,7 @@ def _copy_name(model, name: str, max_length: int) -> str:
         candidate = name[: max_length - len(suffix)] + suffix
         if not model.objects.filter(name=candidate).exists():
             return candidate
-    raise PickupError("复制的名称已全部被占用，请先重命名现有的副本")
+    raise Refused("pickup_refused", "复制的名称已全部被占用，请先重命名现有的副本")
 
 
 def copy_product(*, actor, product: Product) -> Product:
@@ -169,10 +173,11 @@ def save_card_type(
 ) -> CardType:
     """Save a card type with its products (product, quantity) and allowed stores."""
     if not items:
-        raise PickupError("卡券至少需要一个产品")
+        raise Refused("pickup_refused", "卡券至少需要一个产品")
     if card_type.selection == CardType.Selection.CHOOSE and card_type.choose_count > len(items):
-        raise PickupError(
-            f"可选产品数量：需选{card_type.choose_count}件，但列表中只有{len(items)}件产品"
+        raise Refused(
+            "pickup_refused",
+            f"可选产品数量：需选{card_type.choose_count}件，但列表中只有{len(items)}件产品",
         )
     with transaction.atomic():
         creating = card_type.pk is None
@@ -311,15 +316,15 @@ class GenerationSpec:
 def check_generation(spec: GenerationSpec) -> str:
     """Refuse a request that cannot be served safely; return the code-space verdict."""
     if not 1 <= spec.quantity <= MAX_QUANTITY:
-        raise PickupError(f"生成数量：须在1～{MAX_QUANTITY:,}之间")
+        raise Refused("pickup_refused", f"生成数量：须在1～{MAX_QUANTITY:,}之间")
     if spec.prefix and not re.fullmatch(r"[A-Z0-9]{1,10}", spec.prefix):
-        raise PickupError("提货码前缀：只能是1～10位大写字母或数字")
+        raise Refused("pickup_refused", "提货码前缀：只能是1～10位大写字母或数字")
     if spec.code_format not in ALPHABETS or spec.password_format not in ALPHABETS:
-        raise PickupError("格式：只能是纯数字、纯字母或数字字母混合")
+        raise Refused("pickup_refused", "格式：只能是纯数字、纯字母或数字字母混合")
     if not 6 <= spec.code_length <= 30:
-        raise PickupError("提货码长度：随机部分须为6～30位")
+        raise Refused("pickup_refused", "提货码长度：随机部分须为6～30位")
     if not 4 <= spec.password_length <= 20:
-        raise PickupError("密码长度：须为4～20位")
+        raise Refused("pickup_refused", "密码长度：须为4～20位")
     existing = sum(
         CodeBatch.objects.filter(
             prefix=spec.prefix,
@@ -335,8 +340,8 @@ def check_generation(spec: GenerationSpec) -> str:
             quantity=spec.quantity,
             existing=existing,
         )
-    except ValueError as exc:
-        raise PickupError(f"提货码长度：{exc}") from exc
+    except CodeSpaceTooSmall as exc:
+        raise Refused("pickup_refused", f"提货码长度：{exc}") from exc
     return verdict.reason
 
 
@@ -612,9 +617,11 @@ def batch_modify_codes(
     from pickup.selectors import describe_selection, select_codes
 
     if not any(v not in (None, "") for v in selection.values()):
-        raise PickupError("筛选条件：批量操作至少需要一个条件（流水号段、批次、卡券或生成日期）")
+        raise Refused(
+            "pickup_refused", "筛选条件：批量操作至少需要一个条件（流水号段、批次、卡券或生成日期）"
+        )
     if action == BatchAction.CHANGE_CARD_TYPE and card_type is None:
-        raise PickupError("新卡券：切换所属卡券时必须选择新的卡券")
+        raise Refused("pickup_refused", "新卡券：切换所属卡券时必须选择新的卡券")
     with transaction.atomic():
         codes = select_codes(selection)
         matched = codes.count()
@@ -641,7 +648,7 @@ def batch_modify_codes(
             )
             skipped = matched - changed
         else:
-            raise PickupError("操作：未知的批量操作")
+            raise Refused("pickup_refused", "操作：未知的批量操作")
         counts = {"matched": matched, "changed": changed, "skipped_used": skipped}
         record_audit(
             actor=actor,
@@ -700,10 +707,12 @@ def _parse_import(rows) -> tuple[list[tuple[int, str, str]], list[tuple[int, str
             first = row[0].strip().lower()
             if first in HEADER_WORDS:
                 if len(row) < 2:
-                    raise PickupError("列不正确：第一列应为提货码，第二列应为密码")
+                    raise Refused("pickup_refused", "列不正确：第一列应为提货码，第二列应为密码")
                 continue
             if not (first.isascii() and first.isalnum()):
-                raise PickupError("列不正确：第一列应为提货码，第二列应为密码（第1行无法识别）")
+                raise Refused(
+                    "pickup_refused", "列不正确：第一列应为提货码，第二列应为密码（第1行无法识别）"
+                )
         if not row:
             continue
         total += 1
@@ -735,15 +744,15 @@ def run_code_import(record: ImportRecord) -> ImportRecord:
         with record.original_file.open("rb") as fh:
             valid, errors, total = _parse_import(read_rows(fh, filename=record.original_name))
         if total == 0:
-            raise PickupError("文件中没有提货码")
-    except (SpreadsheetError, PickupError) as exc:
+            raise Refused("pickup_refused", "文件中没有提货码")
+    except (SpreadsheetError, Refused) as exc:
         record.status = ImportRecord.Status.FAILED
         record.error = str(exc)[:500]
         record.save(update_fields=["status", "error"])
         return record
     try:
         return _store_import(record, valid, errors, total)
-    except PickupError as exc:
+    except Refused as exc:
         record.status = ImportRecord.Status.FAILED
         record.error = str(exc)[:500]
         record.save(update_fields=["status", "error"])
@@ -787,7 +796,7 @@ def _store_import(record, valid, errors, total) -> ImportRecord:
             stored = PickupCode.objects.filter(batch=batch).count()
             if stored != next_serial - batch.serial_start:
                 # Another import stored one of these codes meanwhile: take nothing.
-                raise PickupError("导入期间有相同的提货码被同时写入，请重新导入")
+                raise Refused("pickup_refused", "导入期间有相同的提货码被同时写入，请重新导入")
         if batch is not None:
             if stored == 0:
                 batch.delete()
@@ -848,12 +857,12 @@ def start_code_export(
 
     columns = [c for c in columns if c in EXPORT_COLUMNS]
     if not columns:
-        raise PickupError("导出内容：至少选择一列")
+        raise Refused("pickup_refused", "导出内容：至少选择一列")
     if file_format not in ExportRecord.Format.values:
-        raise PickupError("导出格式：只能是xlsx或csv")
+        raise Refused("pickup_refused", "导出格式：只能是xlsx或csv")
     total = select_codes(selection).count()
     if total == 0:
-        raise PickupError("筛选条件：没有符合条件的提货码")
+        raise Refused("pickup_refused", "筛选条件：没有符合条件的提货码")
     with transaction.atomic():
         record = ExportRecord.objects.create(
             selection=selection,
@@ -998,14 +1007,14 @@ def find_consumer_order(*, order_no: str, phone: str, client_ip: str) -> PickupO
     order_no = normalise_code(order_no)
     phone = (phone or "").strip()
     if not order_no or not phone:
-        raise PickupError("请输入订单号和手机号")
+        raise Refused("pickup_refused", "请输入订单号和手机号")
     attempt = _begin_attempt(f"#{order_no}"[:40], client_ip)
     if attempt is None:
-        raise PickupError(LOCKED_MESSAGE)
+        raise Refused("pickup_refused", LOCKED_MESSAGE)
     order = consumer_order(order_no, phone)
     _finish_attempt(attempt, order is not None)
     if order is None:
-        raise PickupError("订单号或手机号不正确，请核对后重新输入")
+        raise Refused("pickup_refused", "订单号或手机号不正确，请核对后重新输入")
     return order
 
 
@@ -1052,21 +1061,21 @@ def chosen_products(card_type: CardType, product_ids: Iterable[int]) -> list[Car
     wanted = {int(p) for p in product_ids}
     chosen = [i for i in items if i.product_id in wanted]
     if len(chosen) != len(wanted) or len(chosen) != card_type.choose_count:
-        raise PickupError(f"选择商品：请从列表中选择{card_type.choose_count}件商品")
+        raise Refused("pickup_refused", f"选择商品：请从列表中选择{card_type.choose_count}件商品")
     return chosen
 
 
 def _check_delivery(card_type: CardType, d: Delivery) -> None:
     if d.kind == PickupOrder.Kind.ONLINE and not card_type.allow_ship:
-        raise PickupError("提货方式：该卡券不支持快递配送")
+        raise Refused("pickup_refused", "提货方式：该卡券不支持快递配送")
     if d.kind == PickupOrder.Kind.STORE and not card_type.allow_store_pickup:
-        raise PickupError("提货方式：该卡券不支持门店自提")
+        raise Refused("pickup_refused", "提货方式：该卡券不支持门店自提")
     if d.kind not in PickupOrder.Kind.values:
-        raise PickupError("提货方式：请选择快递配送或门店自提")
+        raise Refused("pickup_refused", "提货方式：请选择快递配送或门店自提")
     if not d.name.strip() or len(d.name) > 30:
-        raise PickupError("姓名：请填写收货人/提货人姓名（30字以内）")
+        raise Refused("pickup_refused", "姓名：请填写收货人/提货人姓名（30字以内）")
     if not PHONE_RE.match(d.phone):
-        raise PickupError("手机号：请填写11位手机号码")
+        raise Refused("pickup_refused", "手机号：请填写11位手机号码")
     if d.kind == PickupOrder.Kind.ONLINE:
         for label, value, size in [
             ("省份", d.province, 20),
@@ -1075,15 +1084,17 @@ def _check_delivery(card_type: CardType, d: Delivery) -> None:
             ("详细地址", d.address, 200),
         ]:
             if not value.strip() or len(value) > size:
-                raise PickupError(f"{label}：请填写（{size}字以内）")
+                raise Refused("pickup_refused", f"{label}：请填写（{size}字以内）")
     else:
         if d.store is None or not allowed_stores(card_type).filter(pk=d.store.pk).exists():
-            raise PickupError("提货门店：请选择该卡券可提货的门店")
+            raise Refused("pickup_refused", "提货门店：请选择该卡券可提货的门店")
         today = timezone.localdate()
         if d.pickup_date is None or not (
             today <= d.pickup_date <= today + dt.timedelta(days=MAX_PICKUP_DAYS_AHEAD)
         ):
-            raise PickupError(f"提货日期：请选择今天起{MAX_PICKUP_DAYS_AHEAD}天内的日期")
+            raise Refused(
+                "pickup_refused", f"提货日期：请选择今天起{MAX_PICKUP_DAYS_AHEAD}天内的日期"
+            )
 
 
 def new_order_no() -> str:
@@ -1099,7 +1110,7 @@ def place_order(
     unused to used by a conditional UPDATE: of concurrent submits of one code exactly one wins."""
     code = PickupCode.objects.select_related("card_type").get(serial=serial)
     if problem := code_problem(code):
-        raise PickupError(problem[1])
+        raise Refused("pickup_refused", problem[1])
     card_type = code.card_type
     items = chosen_products(card_type, product_ids)
     _check_delivery(card_type, delivery)
@@ -1111,7 +1122,7 @@ def place_order(
         ).update(status=PickupCode.Status.USED, used_at=now)
         if not won:
             code.refresh_from_db()
-            raise PickupError((code_problem(code) or ("used", "该提货码已使用"))[1])
+            raise Refused("pickup_refused", (code_problem(code) or ("used", "该提货码已使用"))[1])
         for _attempt in range(5):
             order_no = new_order_no()
             if not PickupOrder.objects.filter(order_no=order_no).exists():
@@ -1226,8 +1237,9 @@ def _change_order(
         qs = qs.filter(kind=kind)
     if not qs.update(**changes):
         order.refresh_from_db()
-        raise PickupError(
-            f"订单{order.order_no}当前状态为「{order.status_label}」，不能{_VERBS[verb]}"
+        raise Refused(
+            "pickup_refused",
+            f"订单{order.order_no}当前状态为「{order.status_label}」，不能{_VERBS[verb]}",
         )
     order.refresh_from_db()
     record_audit(
@@ -1249,9 +1261,9 @@ S = PickupOrder.Status
 def ship_order(*, actor, order: PickupOrder, courier: Courier, tracking_no: str) -> PickupOrder:
     tracking_no = (tracking_no or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{6,40}", tracking_no):
-        raise PickupError("快递单号：请填写6～40位字母或数字")
+        raise Refused("pickup_refused", "快递单号：请填写6～40位字母或数字")
     if not courier.enabled:
-        raise PickupError("快递公司：该快递公司已停用")
+        raise Refused("pickup_refused", "快递公司：该快递公司已停用")
     with transaction.atomic():
         now = timezone.now()
         order = _change_order(
@@ -1304,7 +1316,7 @@ def complete_shipped_orders(*, now=None) -> int:
     for order in due.iterator():
         try:
             complete_order(actor=None, order=order, note=f"发货{days}天后自动完成")
-        except PickupError:
+        except Refused:
             continue  # changed meanwhile
         done += 1
     return done
@@ -1332,9 +1344,9 @@ def cancel_order(*, actor, order: PickupOrder, reason: str = "") -> PickupOrder:
 def verify_store_order(*, actor, order: PickupOrder, phone: str) -> PickupOrder:
     """核销: the consumer shows order number + phone at the store; the order is completed."""
     if order.kind != PickupOrder.Kind.STORE:
-        raise PickupError("订单号：这不是门店自提订单")
+        raise Refused("pickup_refused", "订单号：这不是门店自提订单")
     if (phone or "").strip() != order.consumer_phone:
-        raise PickupError("手机号：与订单的手机号不一致")
+        raise Refused("pickup_refused", "手机号：与订单的手机号不一致")
     with transaction.atomic():
         now = timezone.now()
         order = _change_order(
@@ -1414,7 +1426,7 @@ def start_order_export(*, actor, kind: str, query: dict) -> Job:
 
     total = filtered_orders(kind, query).count()
     if total == 0:
-        raise PickupError("筛选条件：没有符合条件的订单")
+        raise Refused("pickup_refused", "筛选条件：没有符合条件的订单")
     with transaction.atomic():
         job = enqueue_job(
             kind="pickup.export_orders",
@@ -1477,7 +1489,7 @@ def save_red_packet_settings(*, actor, instance: RedPacketSettings) -> RedPacket
 def top_up_red_packets(*, actor, amount, note: str = "") -> RedPacketAccount:
     amount = to_money(amount)
     if amount <= 0 or amount > Decimal("1000000"):
-        raise PickupError("充值金额：须大于0且不超过1,000,000元")
+        raise Refused("pickup_refused", "充值金额：须大于0且不超过1,000,000元")
     with transaction.atomic():
         account = _locked_account()
         before = snapshot(account)
@@ -1504,9 +1516,10 @@ def allocate_amounts(count: int, low: Decimal, high: Decimal, budget: Decimal, r
     rng = rng or random.SystemRandom()
     low_fen, high_fen, left = int(low * 100), int(high * 100), int(budget * 100)
     if count * low_fen > left:
-        raise PickupError(
+        raise Refused(
+            "pickup_refused",
             f"红包金额：余额¥{budget}不足以给{count}个提货码各分配最低¥{low}"
-            f"（至少需要¥{to_money(Decimal(count) * low)}）"
+            f"（至少需要¥{to_money(Decimal(count) * low)}）",
         )
     amounts = []
     for i in range(count):
@@ -1532,10 +1545,13 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
 
     low, high = to_money(low), to_money(high)
     if not any(v not in (None, "") for v in selection.values()):
-        raise PickupError("筛选条件：至少需要一个条件（流水号段、批次、卡券或生成日期）")
+        raise Refused(
+            "pickup_refused", "筛选条件：至少需要一个条件（流水号段、批次、卡券或生成日期）"
+        )
     if low <= 0 or high < low or high > MAX_RED_PACKET:
-        raise PickupError(
-            f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过¥{MAX_RED_PACKET}"
+        raise Refused(
+            "pickup_refused",
+            f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过¥{MAX_RED_PACKET}",
         )
     with transaction.atomic():
         account = _locked_account()
@@ -1543,9 +1559,11 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
             red_packet_candidates(selection).order_by("serial").values_list("serial", flat=True)
         )
         if not serials:
-            raise PickupError("筛选条件：没有可分配红包的提货码（未使用且尚无红包）")
+            raise Refused("pickup_refused", "筛选条件：没有可分配红包的提货码（未使用且尚无红包）")
         if len(serials) > MAX_RED_PACKET_CODES:
-            raise PickupError(f"筛选条件：一次最多为{MAX_RED_PACKET_CODES:,}个提货码生成红包")
+            raise Refused(
+                "pickup_refused", f"筛选条件：一次最多为{MAX_RED_PACKET_CODES:,}个提货码生成红包"
+            )
         amounts = allocate_amounts(len(serials), low, high, account.balance)
         total = to_money(sum(amounts, Decimal(0)))
         _set_red_packet_amounts(serials, amounts)
@@ -1650,17 +1668,17 @@ def claim_red_packet(
 
     config = RedPacketSettings.load()
     if not config.enabled:
-        raise PickupError("红包活动已结束")
+        raise Refused("pickup_refused", "红包活动已结束")
     with transaction.atomic():
         account = _locked_account()
         order = PickupOrder.objects.select_related("code").get(pk=order.pk)
         code = order.code
         if order.status == S.CANCELLED or order.deleted_at is not None:
-            raise PickupError("订单已取消，不能领取红包")
+            raise Refused("pickup_refused", "订单已取消，不能领取红包")
         if code.red_packet_amount <= 0:
-            raise PickupError("该提货码没有红包")
+            raise Refused("pickup_refused", "该提货码没有红包")
         if RedPacketClaim.objects.filter(code=code).exists():
-            raise PickupError("该提货码的红包已领取，不能重复领取")
+            raise Refused("pickup_refused", "该提货码的红包已领取，不能重复领取")
         now = timezone.localtime()
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         month = day.replace(day=1)
@@ -1670,7 +1688,9 @@ def claim_red_packet(
             ("终身", config.lifetime_limit, None),
         ]:
             if limit and _claims_since(order.consumer_phone, order.card_type_id, since) >= limit:
-                raise PickupError(f"已达到{label}领取上限（同一卡券{limit}个），不能再领取红包")
+                raise Refused(
+                    "pickup_refused", f"已达到{label}领取上限（同一卡券{limit}个），不能再领取红包"
+                )
         amount = code.red_packet_amount
         claim = RedPacketClaim.objects.create(
             code=code,
