@@ -2,7 +2,7 @@
 
 DJANGO_ENV      development (default) | test | production
 SECRET_KEY      required in production
-FIELD_ENCRYPTION_KEY  Fernet key(s), comma separated, newest first; required in prod.
+FIELD_ENCRYPTION_KEY  master key(s), comma separated, newest first; required in prod.
 DATABASE_URL    PostgreSQL; default: the checkout's own server in var/postgres
 REDIS_URL       when set: Celery broker and cache; else Celery over kombu's filesystem transport
 ALLOWED_HOSTS   comma separated; required in production
@@ -46,12 +46,14 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 
-# Secrets at rest (API client secrets, pickup passwords) are AES-CCM tokens under a key derived
-# from each of these Fernet keys (couponhub.core.crypto); the first key encrypts, all keys
-# decrypt, so a key can be rotated by prepending a new one.
-_dev_fernet = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
+# Secrets at rest (API client secrets, pickup passwords, outside-shop secrets) are sealed with
+# AES-CCM under an AES key derived (HKDF) from each of these master keys (couponhub.core.crypto);
+# the first seals, all open, so a key is rotated by prepending a new one. A master key is written
+# as url-safe base64 of 32 random bytes (`Fernet.generate_key()` makes one): values sealed before
+# AES-CCM are Fernet tokens under the same keys, and still open.
+_dev_master_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
 FIELD_ENCRYPTION_KEYS = [
-    k.strip() for k in _required("FIELD_ENCRYPTION_KEY", _dev_fernet).split(",") if k.strip()
+    k.strip() for k in _required("FIELD_ENCRYPTION_KEY", _dev_master_key).split(",") if k.strip()
 ]
 
 INSTALLED_APPS = [

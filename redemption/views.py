@@ -106,7 +106,8 @@ def verify(request, pk):
                 return redirect(f"{url}?{urlencode({'q': q, 'flow': 1})}")
         challenge.refresh_from_db()
     coupons = Coupon.objects.filter(pk__in=challenge.coupon_ids).select_related("rule")
-    wait = 60 - int((timezone.now() - challenge.last_sent_at).total_seconds())
+    resend_at = challenge.last_sent_at + services.RESEND_AFTER
+    wait = int((resend_at - timezone.now()).total_seconds())
     context = {
         "challenge": challenge,
         "coupons": coupons,
