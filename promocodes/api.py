@@ -121,7 +121,7 @@ def validate(request, payload: ValidateIn):
 @idempotent
 def use(request, payload: UseIn):
     record = services.use_promo_code(
-        checkout=_checkout(payload), order_no=payload.order_no, api_client=request.auth.client_id
+        checkout=_checkout(payload), order_no=payload.order_no, client_key=request.auth.client_id
     )
     return {
         **_quote_body(record.code, record.discount, record.eligible_amount),
@@ -139,7 +139,7 @@ def use(request, payload: UseIn):
 @idempotent
 def cancel(request, payload: CancelIn):
     uses = services.cancel_promo_use(
-        order_no=payload.order_no, code=payload.code, api_client=request.auth.client_id
+        order_no=payload.order_no, code=payload.code, client_key=request.auth.client_id
     )
     return {
         "order_no": payload.order_no,

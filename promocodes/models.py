@@ -469,7 +469,9 @@ class PromoCodeUse(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    api_client = models.CharField(_("API client"), max_length=40, blank=True)
+    # The calling API client's public id: order numbers are the client's own, so a use belongs
+    # to the client that made it (promo codes stand on the core alone, not on the api app).
+    client_key = models.CharField(_("API client"), max_length=40, blank=True)
     discount = MoneyField(_("discount"))
     eligible_amount = MoneyField(_("eligible amount"))
     charged_budget = models.ForeignKey(
@@ -496,7 +498,15 @@ class PromoCodeUse(models.Model):
         verbose_name_plural = _("promo code uses")
         ordering = ["-used_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["code", "order_no"], name="promo_use_unique_order"),
+            models.UniqueConstraint(
+                fields=["client_key", "order_no", "code"], name="promo_use_unique_order"
+            ),
+            # one promo code per order, also when two arrive at the same moment
+            models.UniqueConstraint(
+                fields=["client_key", "order_no"],
+                condition=Q(cancelled_at__isnull=True),
+                name="promo_use_one_live_per_order",
+            ),
             models.CheckConstraint(condition=Q(discount__gte=0), name="promo_use_discount_gte_0"),
             models.CheckConstraint(
                 condition=Q(discount__lte=F("eligible_amount")),

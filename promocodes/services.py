@@ -678,8 +678,9 @@ def validate_promo_code(*, checkout: Checkout) -> Quote:
 
 
 @transaction.atomic
-def use_promo_code(*, checkout: Checkout, order_no: str, api_client: str = "") -> PromoCodeUse:
-    """Record a use at order creation: counted, limited and charged in one locked transaction."""
+def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -> PromoCodeUse:
+    """Record a use at order creation: counted, limited and charged in one locked transaction.
+    Order numbers are the calling client's own; one live promo code per order."""
     if not order_no.strip():
         _refuse("invalid_request", "order_no 不能为空")
     promo_code = _find_code(checkout.code, lock=True)
@@ -687,12 +688,13 @@ def use_promo_code(*, checkout: Checkout, order_no: str, api_client: str = "") -
     if application.per_user_limit:
         # every code of the application shares the per-user count: serialise on the application
         list(PromoCodeApplication.objects.select_for_update().filter(pk=application.pk))
-    same_order = PromoCodeUse.objects.filter(order_no=order_no, cancelled_at__isnull=True)
-    if same_order.filter(code=promo_code).exists():
+    this_order = PromoCodeUse.objects.filter(client_key=client_key, order_no=order_no)
+    live = this_order.filter(cancelled_at__isnull=True)
+    if live.filter(code=promo_code).exists():
         _refuse("order_already_used", f"订单{order_no}已使用该优惠码", 409)
-    if same_order.exists():
-        _refuse("order_has_promo_code", f"订单{order_no}已使用其他优惠码，优惠码不可叠加使用", 409)
-    if PromoCodeUse.objects.filter(order_no=order_no, code=promo_code).exists():
+    if live.exists():
+        _refuse_second_code(order_no)
+    if this_order.filter(code=promo_code).exists():
         _refuse("order_cancelled", f"订单{order_no}已取消，不能再次使用该优惠码", 409)
     now = timezone.now()
     quote = _quote(promo_code, checkout, now=now, lock=True)
@@ -712,20 +714,27 @@ def use_promo_code(*, checkout: Checkout, order_no: str, api_client: str = "") -
             _refuse("budget_exhausted", "优惠码活动预算已用完，暂不能使用", 409)
     else:
         merchant = application.merchant
-    use = PromoCodeUse.objects.create(
-        code=promo_code,
-        user_id=checkout.user_id,
-        order_no=order_no,
-        store=store,
-        api_client=api_client,
-        discount=quote.discount,
-        eligible_amount=quote.eligible_amount,
-        charged_budget=quote.budget,
-        charged_merchant=merchant,
-        used_at=now,
-    )
+    try:
+        with transaction.atomic():
+            use = PromoCodeUse.objects.create(
+                code=promo_code,
+                user_id=checkout.user_id,
+                order_no=order_no,
+                store=store,
+                client_key=client_key,
+                discount=quote.discount,
+                eligible_amount=quote.eligible_amount,
+                charged_budget=quote.budget,
+                charged_merchant=merchant,
+                used_at=now,
+            )
+    except IntegrityError:
+        # another code was used on this order at the same moment and committed first (the
+        # one-live-use-per-order constraint waited for it): this one is refused, and the count
+        # and budget charged above roll back with it
+        _refuse_second_code(order_no)
     record_audit(
-        actor=f"api:{api_client}" if api_client else "api",
+        actor=f"api:{client_key}" if client_key else "api",
         action="promocodes.use",
         obj=use,
         org=store,
@@ -735,10 +744,20 @@ def use_promo_code(*, checkout: Checkout, order_no: str, api_client: str = "") -
     return use
 
 
+def _refuse_second_code(order_no: str):
+    _refuse("order_has_promo_code", f"订单{order_no}已使用其他优惠码，优惠码不可叠加使用", 409)
+
+
 @transaction.atomic
-def cancel_promo_use(*, order_no: str, code: str = "", api_client: str = "") -> list[PromoCodeUse]:
-    """Order cancelled: each of its uses is given back once (count and charged amount)."""
-    uses = PromoCodeUse.objects.select_for_update().filter(order_no=order_no).order_by("pk")
+def cancel_promo_use(*, order_no: str, code: str = "", client_key: str = "") -> list[PromoCodeUse]:
+    """Order cancelled: each of its uses is given back once (count and charged amount). Only
+    the client that used a code on its order can cancel it: another client's order number is
+    not found."""
+    uses = (
+        PromoCodeUse.objects.select_for_update()
+        .filter(client_key=client_key, order_no=order_no)
+        .order_by("pk")
+    )
     if code:
         uses = uses.filter(code__code=code.strip().upper())
     uses = list(uses)
@@ -757,7 +776,7 @@ def cancel_promo_use(*, order_no: str, code: str = "", api_client: str = "") -> 
             )
         use.cancelled_at = now
         record_audit(
-            actor=f"api:{api_client}" if api_client else "api",
+            actor=f"api:{client_key}" if client_key else "api",
             action="promocodes.cancel_use",
             obj=use,
             org=None,

@@ -238,7 +238,7 @@ def test_bad_input_is_a_chinese_invalid_request(shop):
 # --- concurrency (PostgreSQL) --------------------------------------------------------------
 
 
-def _parallel_uses(api_client, bodies):
+def _parallel_uses(api_client, bodies, *, bodies_out=None):
     barrier = threading.Barrier(len(bodies))
     results = []
     lock = threading.Lock()
@@ -250,6 +250,8 @@ def _parallel_uses(api_client, bodies):
             response = signed.post(USE, body)
             with lock:
                 results.append(response.status_code)
+                if bodies_out is not None:
+                    bodies_out.append(response.json())
         finally:
             connection.close()
 
@@ -293,3 +295,42 @@ def test_parallel_uses_never_overspend_the_budget():
     results = _parallel_uses(api_client, bodies)
     assert results.count(200) == 4
     assert DepartmentBudget.objects.get().spent == Decimal("44.44")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_different_codes_on_one_order_at_the_same_moment_one_wins():
+    codes = [promo(code=f"PAR{i}X") for i in range(6)]
+    api_client = ApiClientFactory()
+    for round_no in range(5):
+        answers = []
+        bodies = [order(code=c.code, order_no=f"SAME-{round_no}", user_id="u") for c in codes]
+        results = _parallel_uses(api_client, bodies, bodies_out=answers)
+        assert sorted(results) == [200] + [409] * 5, answers
+        refused = {a["error"]["code"] for a in answers if "error" in a}
+        assert refused == {"order_has_promo_code"}
+    assert PromoCodeUse.objects.filter(cancelled_at__isnull=True).count() == 5
+    assert sum(PromoCode.objects.values_list("uses_count", flat=True)) == 5
+    spent = sum(DepartmentBudget.objects.values_list("spent", flat=True), Decimal(0))
+    assert spent == Decimal("11.11") * 5
+
+
+def test_a_client_cannot_cancel_another_clients_use(client):
+    promo()
+    owner = SignedClient(client, ApiClientFactory(store=StoreFactory(code="501")))
+    stranger = SignedClient(client, ApiClientFactory(store=StoreFactory(code="380")))
+    assert owner.post(USE, order(order_no="B-1")).status_code == 200
+    refused = stranger.post(CANCEL, {"order_no": "B-1"})
+    assert refused.status_code == 404 and error_code(refused) == "promo_use_not_found"
+    use = PromoCodeUse.objects.get()
+    assert use.cancelled_at is None
+    assert DepartmentBudget.objects.get().spent == Decimal("11.11")
+    assert owner.post(CANCEL, {"order_no": "B-1"}).status_code == 200
+
+
+def test_order_numbers_are_each_clients_own(client):
+    promo()
+    one = SignedClient(client, ApiClientFactory())
+    other = SignedClient(client, ApiClientFactory())
+    assert one.post(USE, order(order_no="N-1", user_id="a")).status_code == 200
+    assert other.post(USE, order(order_no="N-1", user_id="b")).status_code == 200
+    assert PromoCodeUse.objects.filter(order_no="N-1").count() == 2
