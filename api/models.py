@@ -31,6 +31,11 @@ class ApiClient(models.Model):
     def __str__(self):
         return f"{self.name} ({self.client_id})"
 
+    @property
+    def client_key(self) -> str:
+        """How the signed API names this client as a caller (idempotency keys are per caller)."""
+        return self.client_id
+
 
 class ApiNonce(models.Model):
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")

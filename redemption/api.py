@@ -17,6 +17,7 @@ from members import services as member_services
 from members.models import Member, MemberOrder
 from redemption import outside, services
 from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
+from redemption.partner_auth import ShopSignedRequest
 from redemption.services import Item
 
 router = Router(tags=["redemption"])
@@ -143,7 +144,7 @@ class OutsideCouponIn(Schema):
 
 
 class OutsidePushIn(Schema):
-    shop_id: str = Field(..., min_length=1, max_length=60)
+    shop_id: str = Field("", max_length=60)
     coupons: list[OutsideCouponIn] = Field(..., min_length=1, max_length=500)
 
 
@@ -392,15 +393,21 @@ def coupon_detail(request, code: str):
 
 @router.post(
     "/outside-coupons",
+    auth=ShopSignedRequest(),
     response={200: OutsidePushOut, **ERRORS},
-    summary="An outside shop pushes the outside coupons it sold",
+    summary="A bound partner shop pushes the outside coupons it sold (signed as the shop)",
+    description=(
+        "Signed like every call, but with X-Shop-Id (the shop's store id) in place of "
+        "X-Client-Id and the shop's own secret; a till's client cannot push. shop_id in the "
+        "body, when given, must be the signing shop's."
+    ),
 )
 @idempotent
 def push_outside_coupons(request, payload: OutsidePushIn):
     created, duplicates = outside.receive_outside_coupons(
+        shop=request.auth,
         shop_id=payload.shop_id,
         coupons=[c.dict() for c in payload.coupons],
-        source=f"api:{request.auth.name}",
     )
     return {"created": created, "duplicates": duplicates}
 

@@ -59,12 +59,11 @@ def seed(out) -> None:
         ),
     )
     outside.receive_outside_coupons(
-        shop_id=shop.shop_id,
+        shop=shop,
         coupons=[
             {"code": f"88000{i}", "product_id": m1.product_id if i < 3 else "P19", "phone": ""}
             for i in range(5)
         ],
-        source="demo",
     )
     # a redemption for the records page: member 10002 at store 201
     clerk = User.objects.filter(username="clerk").first()

@@ -202,6 +202,27 @@ class OutsideShop(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def client_key(self) -> str:
+        """How the signed API names this shop as a caller (idempotency keys are per caller)."""
+        return f"shop:{self.shop_id}"
+
+
+class OutsideShopNonce(models.Model):
+    """A nonce a shop signed a push with, refused if it comes again within ten minutes."""
+
+    shop = models.ForeignKey(OutsideShop, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "nonce"], name="unique_outside_shop_nonce")
+        ]
+
+    def __str__(self):
+        return self.nonce
+
 
 class OutsideActivity(models.Model):
     """A local outside-coupon activity (聚微量票券核销): one coupon type each."""

@@ -94,12 +94,14 @@ def normalise_code(code: str, prefix: str) -> str:
 
 
 def receive_outside_coupons(
-    *, shop_id: str, coupons: Sequence[dict], source: str
+    *, shop: OutsideShop, coupons: Sequence[dict], shop_id: str = ""
 ) -> tuple[list[str], list[str]]:
-    """The shop pushes coupons it sold: all or nothing; codes already here are duplicates."""
-    shop = OutsideShop.objects.filter(shop_id=shop_id, is_bound=True).first()
-    if shop is None:
-        raise Refused("outside_shop_not_bound", f"外部店铺{shop_id}未绑定", status=404)
+    """The signing shop pushes coupons it sold: all or nothing; codes already here are
+    duplicates. `shop_id`, when the body names one, must be the shop's own."""
+    if shop_id and shop_id != shop.shop_id:
+        raise Refused(
+            "shop_mismatch", f"店铺编号{shop_id}与签名的外部店铺不一致，只能推送本店铺的票券", 403
+        )
     mappings = {
         m.product_id: m
         for m in OutsideProductMapping.objects.filter(shop=shop).select_related("activity")
@@ -129,7 +131,7 @@ def receive_outside_coupons(
             )
             created.append(code)
         record_audit(
-            actor=source,
+            actor=f"shop:{shop.shop_id}",
             action="redemption.outside_received",
             obj=shop,
             org=shop.org,

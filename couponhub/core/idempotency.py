@@ -34,10 +34,10 @@ def idempotent(handler):
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    client_key=request.auth.client_id, key=key, request_hash=body_hash
+                    client_key=request.auth.client_key, key=key, request_hash=body_hash
                 )
         except IntegrityError:
-            return _replay(request.auth.client_id, key, body_hash)
+            return _replay(request.auth.client_key, key, body_hash)
         request.idempotency_record = record
         try:
             return handler(request, *args, **kwargs)

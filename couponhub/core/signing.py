@@ -2,6 +2,10 @@
 
 import hashlib
 import hmac
+import time
+from dataclasses import dataclass
+
+from couponhub.core.errors import Refused
 
 
 def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
@@ -11,3 +15,60 @@ def string_to_sign(method: str, path: str, timestamp: str, nonce: str, body: byt
 def sign(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
     message = string_to_sign(method, path, timestamp, nonce, body).encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+CLOCK_WINDOW_SECONDS = 300
+MAX_NONCE_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class SignedHeaders:
+    signer: str  # the caller's public id: an API client's X-Client-Id, a shop's X-Shop-Id
+    timestamp: str
+    nonce: str
+    signature: str
+
+    def signed_by(self, secret: str, request) -> bool:
+        expected = sign(
+            secret,
+            request.method,
+            request.get_full_path(),
+            self.timestamp,
+            self.nonce,
+            request.body,
+        )
+        return hmac.compare_digest(expected, self.signature)
+
+
+def read_signed_headers(request, signer_header: str) -> SignedHeaders:
+    """The signature headers of a request, refused when missing, stale or malformed."""
+    headers = request.headers
+    signed = SignedHeaders(
+        signer=headers.get(signer_header, ""),
+        timestamp=headers.get("X-Timestamp", ""),
+        nonce=headers.get("X-Nonce", ""),
+        signature=headers.get("X-Signature", "").lower(),
+    )
+    if not (signed.signer and signed.timestamp and signed.nonce and signed.signature):
+        raise Refused(
+            "missing_signature",
+            f"缺少签名请求头（{signer_header}、X-Timestamp、X-Nonce、X-Signature）",
+            401,
+        )
+    timestamp = signed.timestamp
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > CLOCK_WINDOW_SECONDS:
+        raise Refused("timestamp_out_of_window", "请求时间戳与服务器时间相差超过300秒", 401)
+    if len(signed.nonce) > MAX_NONCE_LENGTH:
+        raise Refused("invalid_nonce", f"X-Nonce 长度不能超过{MAX_NONCE_LENGTH}个字符", 401)
+    return signed
+
+
+def refuse_nul(request) -> None:
+    """No text column can hold a NUL character (PostgreSQL refuses it): turn it away at the door."""
+    if (
+        "\x00" in request.path
+        or "%00" in request.META.get("QUERY_STRING", "")
+        or b"\\u0000" in request.body
+        or b"\x00" in request.body
+    ):
+        raise Refused("invalid_request", "请求中不能包含空字符（NUL）", 400)

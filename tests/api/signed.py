@@ -9,10 +9,15 @@ from tests.api.factories import SECRET
 
 
 class SignedClient:
-    def __init__(self, client, api_client, secret: str = SECRET):
+    """Signs as an API client (X-Client-Id), or as a partner shop with `shop=`."""
+
+    def __init__(self, client, api_client=None, secret: str = SECRET, *, shop=None):
         self.client = client
         self.api_client = api_client
-        self.secret = secret
+        self.secret = shop.secret if shop else secret
+        self.signer_header, self.signer = (
+            ("HTTP_X_SHOP_ID", shop.shop_id) if shop else ("HTTP_X_CLIENT_ID", api_client.client_id)
+        )
 
     def request(
         self,
@@ -33,7 +38,7 @@ class SignedClient:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         nonce = nonce or uuid.uuid4().hex
         headers = {
-            "HTTP_X_CLIENT_ID": self.api_client.client_id,
+            self.signer_header: self.signer,
             "HTTP_X_TIMESTAMP": ts,
             "HTTP_X_NONCE": nonce,
             "HTTP_X_SIGNATURE": signature

@@ -19,6 +19,7 @@ from tests.redemption.factories import (
 pytestmark = pytest.mark.django_db
 Role = RoleAssignment.Role
 REDEEM = "/api/v1/outside-coupons/redeem"
+PUSH = "/api/v1/outside-coupons"
 
 
 @pytest.fixture
@@ -26,25 +27,57 @@ def pos(client, store):
     return SignedClient(client, ApiClientFactory(store=store, name="聚食汇收银"))
 
 
-def test_a_shop_pushes_sold_coupons_with_the_j_prefix(pos, store):
+def test_a_shop_pushes_sold_coupons_with_the_j_prefix(client, store):
     mapping = OutsideProductMappingFactory(product_id="P60", activity__stores=[store])
+    shop = SignedClient(client, shop=mapping.shop)
     body = {
         "shop_id": mapping.shop.shop_id,
         "coupons": [{"code": "880001", "product_id": "P60", "phone": "18100004469"}],
     }
-    response = pos.post("/api/v1/outside-coupons", body, idempotency_key="push-1")
+    response = shop.post(PUSH, body, idempotency_key="push-1")
     assert response.status_code == 200, response.content
     assert response.json() == {"created": ["J880001"], "duplicates": []}
-    again = pos.post("/api/v1/outside-coupons", body)
+    again = shop.post(PUSH, body)
     assert again.json() == {"created": [], "duplicates": ["J880001"]}
     coupon = OutsideCoupon.objects.get()
     assert coupon.activity == mapping.activity and coupon.status == "unused"
     unmapped = dict(body, coupons=[{"code": "J9", "product_id": "NOPE"}])
-    assert pos.post("/api/v1/outside-coupons", unmapped).json()["error"]["code"] == (
-        "product_not_mapped"
-    )
-    unbound = dict(body, shop_id="NOPE")
-    assert pos.post("/api/v1/outside-coupons", unbound).status_code == 404
+    assert shop.post(PUSH, unmapped).json()["error"]["code"] == "product_not_mapped"
+    # the body may leave the shop out: the signature says who pushes
+    assert shop.post(PUSH, {"coupons": body["coupons"]}).status_code == 200
+
+
+def test_a_till_cannot_push_outside_coupons(pos, store):
+    mapping = OutsideProductMappingFactory(product_id="P60", activity__stores=[store])
+    body = {"shop_id": mapping.shop.shop_id, "coupons": [{"code": "1", "product_id": "P60"}]}
+    response = pos.post(PUSH, body)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_signature"
+    assert not OutsideCoupon.objects.exists()
+
+
+def test_a_shop_pushes_only_for_itself_and_only_while_bound(client, store):
+    mapping = OutsideProductMappingFactory(product_id="P60", activity__stores=[store])
+    other = OutsideShopFactory()
+    body = {"shop_id": mapping.shop.shop_id, "coupons": [{"code": "1", "product_id": "P60"}]}
+    foreign = SignedClient(client, shop=other).post(PUSH, body)
+    assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "shop_mismatch"
+    forged = SignedClient(client, shop=mapping.shop, secret="guess")
+    forged.secret = "guess"
+    assert forged.post(PUSH, body).json()["error"]["code"] == "invalid_shop_signature"
+    OutsideShop.objects.filter(pk=mapping.shop.pk).update(is_bound=False)
+    unbound = SignedClient(client, shop=mapping.shop).post(PUSH, body)
+    assert unbound.status_code == 401
+    assert not OutsideCoupon.objects.exists()
+
+
+def test_a_replayed_shop_push_is_refused(client, store):
+    mapping = OutsideProductMappingFactory(product_id="P60", activity__stores=[store])
+    shop = SignedClient(client, shop=mapping.shop)
+    body = {"coupons": [{"code": "1", "product_id": "P60"}]}
+    assert shop.post(PUSH, body, nonce="n-1").status_code == 200
+    replay = shop.post(PUSH, body, nonce="n-1")
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "nonce_reused"
 
 
 def test_the_three_till_errors_word_for_word(
