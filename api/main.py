@@ -4,6 +4,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from api.input import CheckedJsonParser, schema_error_message
 from api.security import SignedRequest
 from couponhub.core.discovery import app_modules
 from couponhub.core.errors import Refused
@@ -25,6 +26,7 @@ api = NinjaAPI(
     auth=SignedRequest(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=CheckedJsonParser(),
 )
 
 
@@ -41,11 +43,7 @@ def on_api_error(request, exc: Refused):
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
-    details = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'body'}: {e.get('msg', '')}"
-        for e in exc.errors
-    )
-    return _error(request, "invalid_request", f"请求参数不正确：{details}"[:500], 422)
+    return _error(request, "invalid_request", schema_error_message(exc.errors), 422)
 
 
 @api.exception_handler(AuthenticationError)
@@ -60,7 +58,9 @@ def on_not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return _error(request, "http_error", str(exc), exc.status_code)
+    if isinstance(exc.__cause__, Refused):  # the body parser's refusal, wrapped by ninja
+        return on_api_error(request, exc.__cause__)
+    return _error(request, "bad_request", "请求不正确", exc.status_code)
 
 
 @api.get("/ping", tags=["system"], summary="Signed no-op: checks the signature and answers")

@@ -1,5 +1,6 @@
 """The API's error body for the answers django-ninja and Django's URL resolver give themselves."""
 
+from django.conf import settings
 from django.http import JsonResponse
 
 API_PREFIX = "/api/v1/"
@@ -18,6 +19,12 @@ class ApiErrorBodyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(API_PREFIX) and _too_large(request):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+            return JsonResponse(
+                {"error": {"code": "body_too_large", "message": f"请求体过大（最多{limit} KB）"}},
+                status=413,
+            )
         response = self.get_response(request)
         answer = _ANSWERS.get(response.status_code)
         if (
@@ -33,3 +40,11 @@ class ApiErrorBodyMiddleware:
         if response.has_header("Allow"):
             body["Allow"] = response["Allow"]
         return body
+
+
+def _too_large(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ninja import Field, Router, Schema
+from pydantic import StrictBool
 
 from couponhub.core.idempotency import idempotent
 from promocodes import services
@@ -23,15 +24,15 @@ class ItemIn(Schema):
 class ValidateIn(Schema):
     code: str = Field(..., min_length=1, max_length=32)
     user_id: str = Field(..., min_length=1, max_length=64)
-    is_new_user: bool = False
-    is_new_online_user: bool | None = Field(
+    is_new_user: StrictBool = False
+    is_new_online_user: StrictBool | None = Field(
         None,
         description="for codes limited to a new online user's first order; default is_new_user",
     )
     platform: Literal["m", "app"] = Field(..., description="m: M page (H5); app")
     delivery: Literal["pickup", "delivery"]
     store_code: str = Field("", max_length=30)
-    coupon_applied: bool = False
+    coupon_applied: StrictBool = False
     items: list[ItemIn] = Field(..., min_length=1, max_length=500)
 
 

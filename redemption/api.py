@@ -3,6 +3,7 @@ lookup, outside coupons. Thin: each calls one service and maps its refusal to an
 
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models import Q
 from django.utils import timezone
@@ -42,6 +43,9 @@ def _money(value) -> str:
 
 
 # --- schemas -------------------------------------------------------------------------------------
+
+
+CouponCode = Annotated[str, Field(max_length=64)]
 
 
 class OrderItemIn(Schema):
@@ -88,7 +92,7 @@ class RedeemItemIn(Schema):
 
 class RedeemIn(Schema):
     store_code: str = Field(..., min_length=1, max_length=30)
-    codes: list[str] = Field(..., min_length=1, description=f"1–{MAX_COUPONS} coupon codes")
+    codes: list[CouponCode] = Field(..., min_length=1, description=f"1–{MAX_COUPONS} coupon codes")
     order_no: str = Field("", max_length=40)
     items: list[RedeemItemIn] | None = Field(None, max_length=500)
 
@@ -111,7 +115,7 @@ class RedeemOut(Schema):
 
 class ReturnIn(Schema):
     redemption_no: str = Field("", max_length=32)
-    codes: list[str] = Field(default_factory=list, max_length=MAX_COUPONS)
+    codes: list[CouponCode] = Field(default_factory=list, max_length=MAX_COUPONS)
 
 
 class ReturnOut(Schema):
