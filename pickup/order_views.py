@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from couponhub.core.errors import Refused
-from couponhub.core.permissions import has_perm, permission_required, scope_q
+from couponhub.core.permissions import has_perm, mask_phone, permission_required, scope_q
 from couponhub.core.views import paginate
 from pickup import filters, forms, selectors, services, tables
 from pickup.models import PickupCode, PickupOrder, RedPacketAccount, RedPacketSettings
@@ -88,6 +88,7 @@ def _detail(request, order, ship_form=None):
         "pickup/orders/detail.html",
         {
             "order": order,
+            "phone": mask_phone(order.consumer_phone, request.user),
             "ship_form": ship_form or forms.ShipForm(),
             "can_manage": has_perm(request.user, MANAGE),
             "claim": getattr(order.code, "red_packet_claim", None)
@@ -223,6 +224,7 @@ def store_order_detail(request, pk: int):
         "pickup/orders/detail.html",
         {
             "order": order,
+            "phone": mask_phone(order.consumer_phone, request.user),
             "can_manage": has_perm(request.user, MANAGE),
             "can_verify": _may_verify(request.user, order),
         },
@@ -259,7 +261,10 @@ def store_order_verify(request):
             actor=request.user, order=order, phone=form.cleaned_data["phone"]
         )
     except Refused as exc:
+        # back to the verify box, not to the order: a wrong phone must not open the order page
+        # that shows whose it is
         messages.error(request, str(exc))
+        return redirect("pickup:store_orders")
     else:
         messages.success(
             request, _("Order %(no)s verified: the goods were picked up.") % {"no": order.order_no}

@@ -143,3 +143,21 @@ def test_operator_sees_every_store_order_of_the_group(op_client, group):
     page = op_client.get(reverse("pickup:store_orders")).content.decode()
     assert a.order_no in page and b.order_no in page and outside.order_no not in page
     assert op_client.get(reverse("pickup:order_detail", args=[outside.pk])).status_code == 404
+
+
+def test_a_wrong_phone_at_store_verification_reveals_nothing(manager_setup):
+    client, mine, _other = manager_setup
+    order = StoreOrderFactory(store=mine, consumer_phone="13700001111")
+    verify = reverse("pickup:store_order_verify")
+    response = client.post(
+        verify, {"order_no": order.order_no, "phone": "13700009999"}, follow=True
+    )
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("pickup:store_orders")
+    assert "13700001111" not in page
+    assert "手机号" in page  # the refusal names the field
+    order.refresh_from_db()
+    assert order.status == "pending"
+    # the order page, once opened, shows the phone masked to a store manager
+    detail = client.get(reverse("pickup:store_order_detail", args=[order.pk])).content.decode()
+    assert "13700001111" not in detail and "137****1111" in detail
