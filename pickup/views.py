@@ -2,6 +2,7 @@
 
 import io
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch
@@ -386,7 +387,11 @@ def batch_action(request):
             "total": codes.count() if selection else 0,
             "used": codes.filter(status=PickupCode.Status.USED).count() if selection else 0,
         }
-        if request.method == "POST" and request.POST.get("confirm") and action_form.is_valid():
+        if (
+            request.method == "POST"
+            and request.POST.get("step") == "apply"
+            and action_form.is_valid()
+        ):
             try:
                 counts = services.batch_modify_codes(
                     actor=request.user,
@@ -405,7 +410,11 @@ def batch_action(request):
                     )
                     % counts,
                 )
-                return redirect(reverse("pickup:batch_action") + "?" + request.POST.urlencode())
+                # back to the preview of the same selection: its fields only, never the token
+                query = urlencode(
+                    {name: request.POST.get(name, "") for name in selection_form.fields}
+                )
+                return redirect(f"{reverse('pickup:batch_action')}?{query}")
     return render(
         request,
         "pickup/batch_action.html",

@@ -76,3 +76,30 @@ def test_the_operator_generates_looks_up_exports_and_imports_codes(
     page.goto(f"{live_server.url}/pickup/codes/import/")
     assert "导入.csv" in page.inner_text("table")
     screenshot(page, "pickup-ops-5-import-records")
+
+
+def test_batch_delete_asks_first_naming_the_action_and_the_count(demo, page, live_server):
+    batch = CodeBatch.objects.filter(codes__isnull=False).distinct().first()
+    total = PickupCode.objects.filter(batch=batch).count()
+    log_in(page, live_server, "operator")
+    page.goto(f"{live_server.url}/pickup/codes/batch/?batch={batch.pk}")
+    page.select_option("#id_action", "delete")
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="确定", exact=True).click()
+    page.wait_for_timeout(300)
+    assert asked and str(total) in asked[0] and "删除" in asked[0]
+    assert PickupCode.objects.filter(batch=batch).count() == total  # dismissed: nothing gone
+    screenshot(page, "pickup-ops-6-batch-delete-preview")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="确定", exact=True).click()
+    page.wait_for_load_state()
+    remaining = PickupCode.objects.filter(batch=batch)
+    assert remaining.count() < total  # the deletable ones went; used and red-packet ones stay
+    assert "csrfmiddlewaretoken" not in page.url and "action=" not in page.url

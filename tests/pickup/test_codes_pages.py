@@ -116,7 +116,7 @@ def test_batch_preview_counts_the_selection(op_client):
 def test_batch_delete_skips_used_codes_and_writes_one_audit_entry(op_client):
     batch, _unused, used, outside = _selection_codes()
     response = op_client.post(
-        reverse("pickup:batch_action"), {"batch": batch.pk, "action": "delete", "confirm": "1"}
+        reverse("pickup:batch_action"), {"batch": batch.pk, "action": "delete", "step": "apply"}
     )
     assert response.status_code == 302
     assert set(PickupCode.objects.values_list("pk", flat=True)) == {used.pk, outside.pk}
@@ -131,7 +131,7 @@ def test_batch_change_card_type_and_disable(op_client):
     new = CardTypeFactory(name="3888套餐")
     op_client.post(
         reverse("pickup:batch_action"),
-        {"batch": batch.pk, "action": "change_card_type", "new_card_type": new.pk, "confirm": "1"},
+        {"batch": batch.pk, "action": "change_card_type", "new_card_type": new.pk, "step": "apply"},
     )
     assert PickupCode.objects.filter(card_type=new).count() == 3
     used.refresh_from_db()
@@ -142,7 +142,7 @@ def test_batch_change_card_type_and_disable(op_client):
             "serial_from": unused[0].serial,
             "serial_to": used.serial,
             "action": "disable",
-            "confirm": "1",
+            "step": "apply",
         },
     )
     assert PickupCode.objects.filter(enabled=False).count() == 4
@@ -154,7 +154,7 @@ def test_batch_change_card_type_and_disable(op_client):
 def test_batch_action_needs_a_selector(op_client):
     _selection_codes()
     response = op_client.post(
-        reverse("pickup:batch_action"), {"action": "delete", "confirm": "1"}, follow=True
+        reverse("pickup:batch_action"), {"action": "delete", "step": "apply"}, follow=True
     )
     assert PickupCode.objects.count() == 5
     assert "至少需要一个条件" in response.content.decode()
@@ -172,7 +172,7 @@ def test_batch_action_by_generation_date(op_client):
     today = timezone.localdate().isoformat()
     op_client.post(
         reverse("pickup:batch_action"),
-        {"date_from": today, "date_to": today, "action": "disable", "confirm": "1"},
+        {"date_from": today, "date_to": today, "action": "disable", "step": "apply"},
     )
     outside.refresh_from_db()
     assert outside.enabled
