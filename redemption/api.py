@@ -17,7 +17,7 @@ from coupons.models import Coupon
 from members import services as member_services
 from members.models import Member, MemberOrder
 from redemption import outside, services
-from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
+from redemption.models import MAX_COUPONS, Redemption
 from redemption.partner_auth import ShopSignedRequest
 from redemption.services import Item
 
@@ -328,30 +328,12 @@ def redeem(request, payload: RedeemIn):
 )
 @idempotent
 def return_coupons(request, payload: ReturnIn):
-    client = request.auth
-    lines = RedemptionLine.objects.filter(
-        redemption__store=client.store, returned_at__isnull=True
-    ).select_related("coupon__rule", "redemption__store", "redemption__member")
-    if payload.redemption_no:
-        if not Redemption.objects.filter(
-            redemption_no=payload.redemption_no, store=client.store
-        ).exists():
-            raise Refused("redemption_not_found", f"核销单{payload.redemption_no}不存在", 404)
-        chosen = list(lines.filter(redemption__redemption_no=payload.redemption_no))
-        if not chosen:
-            raise Refused("already_returned", "该核销单的券已全部退回", 409)
-    elif payload.codes:
-        codes = list(dict.fromkeys(payload.codes))
-        chosen = list(lines.filter(coupon__code__in=codes))
-        found = {line.coupon.code for line in chosen}
-        for code in codes:
-            if code not in found:
-                if not Coupon.objects.filter(code=code).exists():
-                    raise Refused("coupon_not_found", f"券{code}：券码不存在", 404)
-                raise Refused("coupon_not_redeemed", f"券{code}：本店没有该券的核销记录", 409)
-    else:
-        raise Refused("invalid_request", "请提供 redemption_no 或 codes", 422)
-    returned = services.return_lines(lines=chosen, api_client=client)
+    returned = services.return_coupons(
+        store=request.auth.store,
+        redemption_no=payload.redemption_no,
+        codes=payload.codes,
+        api_client=request.auth,
+    )
     return {"returned": [line.coupon.code for line in returned]}
 
 

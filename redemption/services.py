@@ -338,13 +338,53 @@ def auto_return_order(*, order: MemberOrder, api_client) -> list[RedemptionLine]
 
 def refund_order(*, actor, order: MemberOrder, api_client=None) -> list[RedemptionLine]:
     """The POS reports an order refunded: mark it, and for a client that asked for it
-    (auto_return) return the coupons redeemed against it, all in one transaction; the lines
-    returned now (none when the order was already refunded and its coupons already back)."""
+    (auto_return) return the coupons redeemed against it, all in one transaction on the locked
+    order, so two reports at once end the same way: the second is told it was already done."""
     with transaction.atomic():
-        member_services.mark_order_refunded(actor=actor, order=order)
+        MemberOrder.objects.select_for_update().filter(pk=order.pk).first()
+        if not member_services.mark_order_refunded(actor=actor, order=order):
+            back = RedemptionLine.objects.filter(
+                redemption__order=order, returned_at__isnull=False
+            ).count()
+            raise Refused(
+                "already_refunded", f"订单{order.order_no}已退单，此前已退券{back}张", 409
+            )
         if api_client is None or not api_client.auto_return:
             return []
         return auto_return_order(order=order, api_client=api_client)
+
+
+def return_coupons(
+    *, store: Org, redemption_no: str = "", codes: Sequence[str] = (), api_client=None
+) -> list[RedemptionLine]:
+    """退券 through the API: every open line of one redemption of this store, or the lines of
+    these coupon codes redeemed at this store; all or nothing. A coupon returned before is
+    answered as such (已退券), whoever returned it."""
+    lines = RedemptionLine.objects.filter(
+        redemption__store=store, returned_at__isnull=True
+    ).select_related("coupon__rule", "redemption__store", "redemption__member")
+    if redemption_no:
+        if not Redemption.objects.filter(redemption_no=redemption_no, store=store).exists():
+            raise Refused("redemption_not_found", f"核销单{redemption_no}不存在", 404)
+        chosen = list(lines.filter(redemption__redemption_no=redemption_no))
+        if not chosen:
+            raise Refused("already_returned", f"核销单{redemption_no}的券已全部退回（已退券）", 409)
+    elif codes:
+        codes = list(dict.fromkeys(codes))
+        chosen = list(lines.filter(coupon__code__in=codes))
+        found = {line.coupon.code for line in chosen}
+        for code in codes:
+            if code in found:
+                continue
+            here = RedemptionLine.objects.filter(redemption__store=store, coupon__code=code)
+            if here.exists():
+                raise Refused("already_returned", f"券{code}：已退券，不能重复退券", 409)
+            if not Coupon.objects.filter(code=code).exists():
+                raise Refused("coupon_not_found", f"券{code}：券码不存在", 404)
+            raise Refused("coupon_not_redeemed", f"券{code}：本店没有该券的核销记录", 409)
+    else:
+        raise Refused("invalid_request", "请提供 redemption_no 或 codes", 422)
+    return return_lines(lines=chosen, api_client=api_client)
 
 
 # --- order linking --------------------------------------------------------------------------------

@@ -184,8 +184,12 @@ def test_return_by_redemption_no_and_by_codes(pos, store, rule, member):
     assert again.status_code == 409 and error_code(again) == "already_returned"
     pos.post(REDEEM, redeem_body(store, a.code))
     assert pos.post(RETURN, {"codes": [a.code]}).json()["returned"] == [a.code]
-    not_redeemed = pos.post(RETURN, {"codes": [b.code]})
-    assert error_code(not_redeemed) == "coupon_not_redeemed"
+    # b was returned with its redemption: a repeated return says so
+    returned_before = pos.post(RETURN, {"codes": [b.code]})
+    assert error_code(returned_before) == "already_returned"
+    assert "已退券" in returned_before.json()["error"]["message"]
+    never = CouponFactory(rule=rule, member=member)
+    assert error_code(pos.post(RETURN, {"codes": [never.code]})) == "coupon_not_redeemed"
     assert error_code(pos.post(RETURN, {"codes": ["NOPE"]})) == "coupon_not_found"
     assert error_code(pos.post(RETURN, {"redemption_no": "HX0"})) == "redemption_not_found"
     assert RedemptionLine.objects.filter(returned_at__isnull=False).count() == 3
@@ -302,3 +306,38 @@ def test_many_tills_redeeming_one_code_at_once_exactly_one_succeeds(store, rule,
     assert [s for s in statuses if s[0] == 200] == [(200, None)]
     assert {s for s in statuses if s[0] != 200} == {(409, "coupon_used")}
     assert RedemptionLine.objects.filter(coupon=coupon).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refunds_of_one_order_at_once_return_its_coupons_once_and_say_so(store, rule, member):
+    api_client = ApiClientFactory(store=store, auto_return=True)
+    setup = SignedClient(Client(), api_client)
+    setup.post(ORDERS, order_body(store, member))
+    coupons = [CouponFactory(rule=rule, member=member) for _ in range(3)]
+    setup.post(REDEEM, redeem_body(store, *[c.code for c in coupons], order_no="19241:194501"))
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def refund():
+        try:
+            signed = SignedClient(Client(), api_client)
+            barrier.wait()
+            answers.append(signed.post(f"{ORDERS}/19241:194501/refund"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refund) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [409] * 7
+    winner = next(a for a in answers if a.status_code == 200)
+    assert sorted(winner.json()["returned_codes"]) == sorted(c.code for c in coupons)
+    for loser in (a for a in answers if a.status_code == 409):
+        assert (
+            error_code(loser) == "already_refunded"
+            and "已退券3张" in loser.json()["error"]["message"]
+        )
+    assert RedemptionLine.objects.filter(returned_at__isnull=False).count() == 3
