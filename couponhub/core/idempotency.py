@@ -7,16 +7,20 @@ exactly what the first call got. A handler that fails on a bug leaves no record:
 """
 
 import hashlib
+from datetime import timedelta
 from functools import wraps
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja.decorators import decorate_view
 
 from couponhub.core.errors import Refused
 from couponhub.core.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 100
+# Far longer than any request may run (the web server stops a request after 30 s).
+ABANDONED_AFTER = timedelta(minutes=2)
 JSON = "application/json; charset=utf-8"
 
 
@@ -31,13 +35,9 @@ def idempotent(handler):
                 "invalid_idempotency_key", f"Idempotency-Key 长度不能超过{MAX_KEY_LENGTH}个字符"
             )
         body_hash = hashlib.sha256(request.body).hexdigest()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    client_key=request.auth.client_key, key=key, request_hash=body_hash
-                )
-        except IntegrityError:
-            return _replay(request.auth.client_key, key, body_hash)
+        record = _claim(request.auth.client_key, key, body_hash)
+        if isinstance(record, HttpResponse):
+            return record
         request.idempotency_record = record
         try:
             return handler(request, *args, **kwargs)
@@ -50,13 +50,42 @@ def idempotent(handler):
     return decorate_view(_store_answer)(claim_then_handle)
 
 
-def _replay(client_key: str, key: str, body_hash: str) -> HttpResponse:
-    first = IdempotencyRecord.objects.get(client_key=client_key, key=key)
-    if first.request_hash != body_hash:
-        raise Refused("idempotency_key_conflict", "同一 Idempotency-Key 已用于不同的请求内容", 409)
-    if first.status_code == 0:
-        raise Refused("idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理中", 409)
-    return HttpResponse(first.response, status=first.status_code, content_type=JSON)
+def _claim(client_key: str, key: str, body_hash: str) -> IdempotencyRecord | HttpResponse:
+    """The "in progress" record, committed before the handler runs (so a concurrent retry sees
+    it), or the first call's answer to replay."""
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    client_key=client_key, key=key, request_hash=body_hash
+                )
+        except IntegrityError:
+            first = IdempotencyRecord.objects.filter(client_key=client_key, key=key).first()
+        if first is None:
+            continue  # released meanwhile: claim it now
+        if first.request_hash != body_hash:
+            raise Refused(
+                "idempotency_key_conflict", "同一 Idempotency-Key 已用于不同的请求内容", 409
+            )
+        if first.status_code:
+            return HttpResponse(first.response, status=first.status_code, content_type=JSON)
+        if not _release(first):
+            break
+    raise Refused(
+        "idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理中，请稍后重试", 409
+    )
+
+
+def _release(record: IdempotencyRecord) -> bool:
+    """A call still "in progress" long after any request may run died before it answered (a
+    killed worker): its key is freed for the retry. Its effect, if it committed one, is kept
+    by the business rules (an order number is stored once, a used coupon is not used again),
+    so the retry gets a clear answer and nothing happens twice."""
+    abandoned_before = timezone.now() - ABANDONED_AFTER
+    deleted, _ = IdempotencyRecord.objects.filter(
+        pk=record.pk, status_code=0, created_at__lt=abandoned_before
+    ).delete()
+    return bool(deleted)
 
 
 def _store_answer(run):

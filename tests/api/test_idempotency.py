@@ -1,6 +1,10 @@
 """Idempotency-Key through real endpoints: the first answer, rendered by ninja against the
 operation's response model, is what every retry gets."""
 
+import datetime as dt
+import hashlib
+import json
+
 import pytest
 from django.utils import timezone
 
@@ -89,3 +93,22 @@ def test_an_overlong_key_is_refused_in_the_error_body(pos, store):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_idempotency_key"
     assert MemberOrder.objects.count() == 0
+
+
+def test_a_key_left_in_progress_by_a_dead_worker_is_taken_over_after_a_while(pos, store):
+    body = order(store, order_no="DEAD-1")
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    stuck = IdempotencyRecord.objects.create(
+        client_key=pos.api_client.client_key,
+        key="k-dead",
+        request_hash=hashlib.sha256(raw).hexdigest(),
+    )
+    busy = pos.post(ORDERS, body, idempotency_key="k-dead")
+    assert busy.status_code == 409 and busy.json()["error"]["code"] == "idempotency_in_progress"
+    IdempotencyRecord.objects.filter(pk=stuck.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=3)
+    )
+    retry = pos.post(ORDERS, body, idempotency_key="k-dead")
+    assert retry.status_code == 201
+    assert MemberOrder.objects.filter(order_no="DEAD-1").count() == 1
+    assert IdempotencyRecord.objects.get(key="k-dead").status_code == 201
