@@ -1,7 +1,9 @@
 """Background job runners of the pickup app. Each derives what is left from the database."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
+from couponhub.core.errors import Refused
 from couponhub.core.jobs import attach_result_file, job_runner, set_progress
 from couponhub.core.models import Job
 from pickup import selectors, services
@@ -33,6 +35,9 @@ def import_codes(job: Job) -> None:
         with record.error_file.open("rb") as fh:
             data = fh.read()
         attach_result_file(job, f"import-{record.pk}-errors.csv", lambda p: p.write_bytes(data))
+    if record.status == ImportRecord.Status.FAILED:
+        # one status for the import and its job: the job fails with the record's reason
+        raise Refused("import_failed", record.error or _("The import failed."), 409)
 
 
 @job_runner("pickup.export_codes")

@@ -165,6 +165,9 @@ def test_wrong_columns_fail_the_import_and_write_nothing(
     assert record.status == ImportRecord.Status.FAILED
     assert "列不正确" in record.error
     assert not PickupCode.objects.exists()
+    # one status: the import's job failed too, with the record's reason
+    job = record.job
+    assert job.status == "failed" and job.error == record.error
 
 
 def test_a_file_of_only_a_header_fails(op_client, card, django_capture_on_commit_callbacks):
