@@ -105,15 +105,15 @@ def _lookup(report, connection, members: int, coupons: int):
     rng = random.Random(7)
     phones = [str(15000000000 + rng.randint(1, members)) for _ in range(300)]
     for phone in phones[:20]:  # warm up
-        client.get("/members/lookup/", {"q": phone})
+        client.get("/redemption/lookup/", {"q": phone})
     times = []
     with CaptureQueriesContext(connection) as ctx:
         start = len(ctx.captured_queries)
-        client.get("/members/lookup/", {"q": phones[0]})
+        client.get("/redemption/lookup/", {"q": phones[0]})
         n_queries = len(ctx.captured_queries) - start
     for phone in phones:
         t = time.perf_counter()
-        resp = client.get("/members/lookup/", {"q": phone})
+        resp = client.get("/redemption/lookup/", {"q": phone})
         times.append((time.perf_counter() - t) * 1000)
         assert resp.status_code == 200
         reset_queries()

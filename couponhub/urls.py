@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from api.main import api as signed_api
 from couponhub.core import views as core_views
@@ -10,6 +11,11 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("couponhub.core.urls")),
+    # the counter's lookup moved to the redemption app; clerks' bookmarks keep working
+    path(
+        "members/lookup/",
+        RedirectView.as_view(pattern_name="redemption:lookup", permanent=True, query_string=True),
+    ),
     path("members/", include("members.urls")),
     path("coupons/", include("coupons.urls")),
     path("redemption/", include("redemption.urls")),

@@ -2,11 +2,9 @@ from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.navigation import NavItem
 
-COUNTER = _("Counter")
 MEMBERS = _("Members")
 
 NAV_ITEMS = [
-    NavItem(COUNTER, _("Member lookup"), "members:lookup", "members.lookup", 10),
     NavItem(MEMBERS, _("Members"), "members:list", "members.view", 10),
     NavItem(MEMBERS, _("Member import"), "members:import", "members.import", 20),
 ]

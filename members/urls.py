@@ -4,7 +4,6 @@ from members import views
 
 app_name = "members"
 urlpatterns = [
-    path("lookup/", views.lookup, name="lookup"),
     path("", views.member_list, name="list"),
     path("import/", views.member_import, name="import"),
 ]

@@ -6,6 +6,7 @@ COUNTER = _("Counter")
 OUTSIDE = _("Outside coupons")
 
 NAV_ITEMS = [
+    NavItem(COUNTER, _("Member lookup"), "redemption:lookup", "members.lookup", 10),
     NavItem(
         COUNTER, _("Coupon redemption records"), "redemption:records", "redemption.view_records", 20
     ),

@@ -4,6 +4,7 @@ from redemption import outside_views, views
 
 app_name = "redemption"
 urlpatterns = [
+    path("lookup/", views.lookup, name="lookup"),
     path("start/", views.start, name="start"),
     path("verify/<int:pk>/", views.verify, name="verify"),
     path("<int:pk>/link/", views.link, name="link"),

@@ -1,4 +1,5 @@
-"""Counter pages: 核销优惠券 → SMS code → 关联订单 → receipt; 优惠券核销记录 with 退券/关联订单."""
+"""Counter pages: member lookup → 核销优惠券 → SMS code → 关联订单 → receipt;
+优惠券核销记录 with 退券/关联订单."""
 
 from urllib.parse import urlencode
 
@@ -8,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
@@ -21,7 +23,9 @@ from couponhub.core.permissions import (
     scoped,
 )
 from couponhub.core.stores import current_store
+from coupons import selectors as coupon_selectors
 from coupons.models import Coupon
+from members import selectors as member_selectors
 from members.models import Member, MemberOrder
 from redemption import selectors, services
 from redemption.filters import RecordFilter
@@ -29,6 +33,15 @@ from redemption.models import Redemption, RedemptionLine, SmsChallenge
 from redemption.tables import RecordTable
 
 COUNTER_APP = "门店后台"
+SECTIONS = ("coupons", "orders", "products", "points")
+TAB_LABELS = {
+    "usable": gettext_lazy("Usable here"),
+    "unusable": gettext_lazy("Not usable here"),
+    "used": gettext_lazy("Used"),
+    "expired": gettext_lazy("Expired"),
+    "voided": gettext_lazy("Voided"),
+    "frozen": gettext_lazy("Frozen"),
+}
 
 
 def _counter_store(request):
@@ -41,7 +54,52 @@ def _counter_store(request):
 
 def _lookup_url(q: str, **extra) -> str:
     params = {"q": q, "view": "coupons", "tab": "usable", **extra}
-    return f"{reverse('members:lookup')}?{urlencode(params)}"
+    return f"{reverse('redemption:lookup')}?{urlencode(params)}"
+
+
+@permission_required("members.lookup")
+def lookup(request):
+    """The counter's member lookup: profile, counters, wallet tabs, orders, products, ledgers."""
+    store = current_store(request)
+    if store is None:
+        raise PermissionDenied
+    q = request.GET.get("q", "")
+    section = request.GET.get("view") if request.GET.get("view") in SECTIONS else "coupons"
+    tab = request.GET.get("tab") if request.GET.get("tab") in coupon_selectors.TABS else "usable"
+    context = {
+        "q": q,
+        "store": store,
+        "section": section,
+        "tab": tab,
+        "searched": "q" in request.GET,
+        # the 本店可用 tab becomes the selection form for 核销优惠券
+        "can_redeem": has_perm(request.user, "redemption.redeem", store),
+        "selected": request.GET.get("selected", "").split(","),
+    }
+    if "q" in request.GET:
+        result = member_selectors.find_member(q)
+        context["error"] = result.error
+        member = result.member
+        if member is not None:
+            now = timezone.now()
+            counts = coupon_selectors.wallet_counts(member, store, now)
+            context.update(
+                member=member,
+                masked_phone=mask_phone(member.phone, request.user),
+                counts=counts,
+                counters=member_selectors.member_counters(member),
+                tabs=[(t, TAB_LABELS[t], counts[t]) for t in coupon_selectors.TABS],
+            )
+            if section == "coupons":
+                context["coupons"] = coupon_selectors.wallet_tab(member, store, tab, now)
+            elif section == "orders":
+                context["orders"] = member_selectors.recent_orders(member)
+            elif section == "products":
+                context["products"] = member_selectors.frequent_products(member)
+            else:
+                context["points"] = member_selectors.points_entries(member)
+                context["u_values"] = member_selectors.u_value_entries(member)
+    return render(request, "redemption/lookup.html", context)
 
 
 @require_POST

@@ -25,7 +25,8 @@ class RegionFactory(OrgFactory):
 class StoreFactory(OrgFactory):
     kind = Org.Kind.STORE
     name = factory.Sequence(lambda n: f"测试门店{n}")
-    code = factory.Sequence(lambda n: f"{100 + n}")
+    # six digits: never the three-digit codes tests set by hand ("380", "201", "283")
+    code = factory.Sequence(lambda n: f"{100000 + n}")
     parent = factory.SubFactory(RegionFactory)
 
 

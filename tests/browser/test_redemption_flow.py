@@ -26,7 +26,7 @@ def sms_code() -> str:
 
 def test_the_clerk_redeems_two_coupons_with_an_sms_code_and_links_an_order(demo, page, live_server):
     log_in(page, live_server, "clerk")
-    page.goto(f"{live_server.url}/members/lookup/")
+    page.goto(f"{live_server.url}/redemption/lookup/")
     assert page.evaluate("document.activeElement.id") == "member-q"
     page.keyboard.type("17700000516")
     page.keyboard.press("Enter")
@@ -90,7 +90,7 @@ def test_the_clerk_redeems_two_coupons_with_an_sms_code_and_links_an_order(demo,
 
 def test_skipping_the_order_link_still_gives_a_receipt(demo, page, live_server):
     log_in(page, live_server, "clerk")
-    page.goto(f"{live_server.url}/members/lookup/?q=17700000516")
+    page.goto(f"{live_server.url}/redemption/lookup/?q=17700000516")
     page.locator(".coupon-check").first.check()
     page.click("#redeem-submit")
     page.wait_for_selector("#sms-code")

@@ -39,7 +39,7 @@ def start(client, member, coupons, q="17700000516"):
 
 
 def test_usable_tab_offers_checkboxes_and_the_redeem_button(client, clerk, member, coupons):
-    html = client.get(reverse("members:lookup"), {"q": member.phone}).content.decode()
+    html = client.get(reverse("redemption:lookup"), {"q": member.phone}).content.decode()
     assert 'action="/redemption/start/"' in html
     assert html.count('class="coupon-check"') == 3
     assert "核销优惠券" in html and "/20" in html

@@ -1,3 +1,5 @@
+"""The counter's member lookup (redemption:lookup, formerly members:lookup)."""
+
 import datetime
 from decimal import Decimal
 
@@ -6,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from couponhub.core.models import RoleAssignment
+from couponhub.core.stores import SESSION_KEY
 from coupons.models import Coupon, CouponRule
 from members import services
 from tests.coupons.factories import CampaignFactory, CouponFactory, CouponRuleFactory
@@ -14,7 +17,7 @@ from tests.members.factories import MemberFactory, MemberOrderItemFactory
 
 pytestmark = pytest.mark.django_db
 Role = RoleAssignment.Role
-URL = reverse("members:lookup")
+URL = reverse("redemption:lookup")
 
 
 @pytest.fixture
@@ -157,9 +160,38 @@ def test_lookup_works_at_the_current_store_only(client, store, member):
     assert client.post(reverse("core:switch_store"), {"store": stranger.pk}).status_code == 404
 
 
-def test_member_list_for_operator_masks_phone(client, store, member):
+def test_the_old_address_redirects_permanently_and_keeps_the_query(client, clerk, member):
+    response = client.get("/members/lookup/", {"q": member.phone, "view": "orders"})
+    assert response.status_code == 301
+    assert response["Location"] == f"{URL}?q={member.phone}&view=orders"
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "薛定谔的猫" in page.content.decode()
+
+
+def test_the_old_address_without_a_query_redirects_to_the_bare_page(client, clerk):
+    response = client.get("/members/lookup/")
+    assert response.status_code == 301 and response["Location"] == URL
+
+
+def test_the_old_address_still_needs_the_permission(client, store):
     client.force_login(user_with_role(Role.OPERATOR, store.parent))
-    html = client.get(reverse("members:list")).content.decode()
-    assert "177****0516" in html
-    client.force_login(user_with_role(Role.CLERK, store))
-    assert client.get(reverse("members:list")).status_code == 403
+    response = client.get("/members/lookup/", {"q": "1"}, follow=True)
+    assert response.redirect_chain == [(f"{URL}?q=1", 301)]
+    assert response.status_code == 403
+
+
+def test_a_store_outside_the_clerks_scope_is_never_the_counter_store(client, clerk, store, member):
+    stranger = StoreFactory()
+    CouponFactory(rule=CouponRuleFactory(usable_orgs=[stranger]), member=member)
+    session = client.session
+    session[SESSION_KEY] = stranger.pk
+    session.save()
+    html = client.get(URL, {"q": member.phone}).content.decode()
+    assert "本店可用(0)" in html and "本店不可用(1)" in html
+    assert stranger.name not in html and store.name in html
+
+
+def test_the_menu_and_the_home_search_lead_to_the_counter_lookup(client, clerk):
+    html = client.get(reverse("home")).content.decode()
+    assert f'href="{URL}"' in html and "会员信息查询" in html
+    assert f'action="{URL}"' in html
