@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet, Sum
 
+from couponhub.core.models import Org
 from members.models import Member, MemberOrder, MemberOrderItem, PointsEntry, UValueEntry
 
 QUERY_RE = re.compile(r"^[0-9A-Za-z]{1,30}$")
@@ -46,24 +47,33 @@ def _find_one(q: str) -> Member | None:
     return (qs.filter(card_no=q) | qs.filter(member_no=q)).first()
 
 
-def member_counters(member: Member) -> dict[str, int]:
-    """Orders and distinct products bought."""
-    orders = MemberOrder.objects.filter(member=member)
+# A store sees a member's orders at that store only (the counter shows what was bought here;
+# other stores' orders are theirs): every tab and count below takes the store.
+
+
+def member_counters(member: Member, store: Org) -> dict[str, int]:
+    """Orders and distinct products bought at `store`."""
+    orders = MemberOrder.objects.filter(member=member, store=store)
     counts = orders.aggregate(orders=Count("id"))
     counts["products"] = (
-        MemberOrderItem.objects.filter(order__member=member).values("sku").distinct().count()
+        MemberOrderItem.objects.filter(order__member=member, order__store=store)
+        .values("sku")
+        .distinct()
+        .count()
     )
     return counts
 
 
-def recent_orders(member: Member, limit: int = 20) -> QuerySet[MemberOrder]:
-    return MemberOrder.objects.filter(member=member).select_related("store")[:limit]
+def recent_orders(member: Member, store: Org, limit: int = 20) -> QuerySet[MemberOrder]:
+    return MemberOrder.objects.filter(member=member, store=store).select_related("store")[:limit]
 
 
-def frequent_products(member: Member, limit: int = 20) -> list[dict]:
-    """Products the member buys most, aggregated from order items."""
+def frequent_products(member: Member, store: Org, limit: int = 20) -> list[dict]:
+    """Products the member buys most at `store`, aggregated from order items."""
     return list(
-        MemberOrderItem.objects.filter(order__member=member, order__status=MemberOrder.Status.PAID)
+        MemberOrderItem.objects.filter(
+            order__member=member, order__store=store, order__status=MemberOrder.Status.PAID
+        )
         .values("sku", "name", "category")
         .annotate(times=Count("order", distinct=True), qty=Sum("qty"), amount=Sum("amount"))
         .order_by("-times", "-qty", "sku")[:limit]

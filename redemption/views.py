@@ -87,15 +87,15 @@ def lookup(request):
                 member=member,
                 masked_phone=mask_phone(member.phone, request.user),
                 counts=counts,
-                counters=member_selectors.member_counters(member),
+                counters=member_selectors.member_counters(member, store),
                 tabs=[(t, TAB_LABELS[t], counts[t]) for t in coupon_selectors.TABS],
             )
             if section == "coupons":
                 context["coupons"] = coupon_selectors.wallet_tab(member, store, tab, now)
             elif section == "orders":
-                context["orders"] = member_selectors.recent_orders(member)
+                context["orders"] = member_selectors.recent_orders(member, store)
             elif section == "products":
-                context["products"] = member_selectors.frequent_products(member)
+                context["products"] = member_selectors.frequent_products(member, store)
             else:
                 context["points"] = member_selectors.points_entries(member)
                 context["u_values"] = member_selectors.u_value_entries(member)

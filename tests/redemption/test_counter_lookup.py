@@ -195,3 +195,13 @@ def test_the_menu_and_the_home_search_lead_to_the_counter_lookup(client, clerk):
     html = client.get(reverse("home")).content.decode()
     assert f'href="{URL}"' in html and "会员信息查询" in html
     assert f'action="{URL}"' in html
+
+
+def test_a_clerk_sees_the_members_orders_at_this_store_only(client, clerk, store, member):
+    here = MemberOrderItemFactory(order__member=member, order__store=store, name="六味地黄丸")
+    there = MemberOrderItemFactory(order__member=member, order__store=StoreFactory(), name="牛黄丸")
+    orders = client.get(URL, {"q": member.phone, "view": "orders"}).content.decode()
+    assert here.order.order_no in orders and there.order.order_no not in orders
+    assert "订单记录(1)" in orders and "常购商品(1)" in orders
+    products = client.get(URL, {"q": member.phone, "view": "products"}).content.decode()
+    assert "六味地黄丸" in products and "牛黄丸" not in products
