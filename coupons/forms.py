@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.forms import SpreadsheetFileField
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
 from coupons.models import Campaign, CouponRule
@@ -222,16 +223,10 @@ class GiftForm(forms.Form):
     campaign = forms.ModelChoiceField(
         label=_("campaign"), queryset=Campaign.objects.none(), required=False
     )
-    file = forms.FileField(
+    file = SpreadsheetFileField(
         label=_("member list (.xlsx / .csv, first column phone, card number or member ID)")
     )
 
     def __init__(self, *args, rule, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = Campaign.objects.filter(rule=rule)
-
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError("会员名单：只支持.xlsx或.csv文件")
-        return f

@@ -3,9 +3,34 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.spreadsheets import MAX_UPLOAD_BYTES
+
 
 class SmsTopUpForm(forms.Form):
     amount = forms.DecimalField(
         label=_("amount (yuan)"), max_digits=10, decimal_places=2, min_value=Decimal("0.01")
     )
     note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+
+class SpreadsheetFileField(forms.FileField):
+    """An uploaded spreadsheet, refused when it arrives — before it is stored or a job starts —
+    if its type is not one of `extensions` or it is larger than MAX_UPLOAD_BYTES. Messages name
+    the field by its label."""
+
+    def __init__(self, *args, extensions=(".xlsx", ".csv"), **kwargs):
+        self.extensions = tuple(extensions)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload is None:
+            return upload
+        label = self.label or _("file")
+        if not upload.name.lower().endswith(self.extensions):
+            kinds = "、".join(self.extensions)
+            raise forms.ValidationError(f"{label}：只支持{kinds}文件")
+        if upload.size > MAX_UPLOAD_BYTES:
+            limit = MAX_UPLOAD_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"{label}：文件超过{limit}MB上限")
+        return upload

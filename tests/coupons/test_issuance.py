@@ -197,3 +197,24 @@ def test_parallel_claims_by_one_member_respect_the_limit():
     assert Coupon.objects.filter(rule=rule, member=member).count() == 2
     rule.refresh_from_db()
     assert rule.issued_count == 2
+
+
+def test_an_oversized_gift_list_is_refused_where_it_arrives(client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from couponhub.core.models import Job, RoleAssignment
+    from tests.factories import user_with_role
+
+    rule = CouponRuleFactory(total=10)
+    client.force_login(user_with_role(RoleAssignment.Role.OPERATOR, rule.creating_org))
+    big = SimpleUploadedFile("list.csv", b"1" * (25 * 1024 * 1024))
+    response = client.post(reverse("coupons:rule_gift", args=[rule.pk]), {"file": big})
+    assert response.status_code == 200
+    assert "文件超过20MB上限" in response.content.decode()
+    assert not Job.objects.exists()
+    stored = list(settings.MEDIA_ROOT.rglob("*")) if settings.MEDIA_ROOT.exists() else []
+    assert not [p for p in stored if p.is_file()]
+    wrong = SimpleUploadedFile("list.exe", b"MZ")
+    response = client.post(reverse("coupons:rule_gift", args=[rule.pk]), {"file": wrong})
+    assert "只支持.xlsx、.csv文件" in response.content.decode()

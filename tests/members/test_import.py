@@ -66,7 +66,7 @@ def test_import_with_a_bad_row_writes_nothing_and_lists_errors(client, operator,
 def test_import_refuses_wrong_file_type(client, operator, _upload):
     resp = _upload(client, "x", name="members.txt")
     assert resp.status_code == 200
-    assert "只支持.xlsx或.csv文件" in resp.content.decode()
+    assert "只支持.xlsx、.csv文件" in resp.content.decode()
 
 
 def test_import_needs_permission(client):
