@@ -434,8 +434,9 @@ def link_pending_redemptions(*, order: MemberOrder) -> int:
 
 CODE_TTL = datetime.timedelta(minutes=5)
 RESEND_AFTER = datetime.timedelta(seconds=60)
-MAX_ATTEMPTS = 5
-DAILY_LIMIT = 10
+MAX_ATTEMPTS = 5  # wrong tries of one code
+DAILY_LIMIT = 10  # codes sent to one phone a day
+STORE_DAILY_LIMIT = 1_000  # codes sent from one store a day (a busy store redeems a few hundred)
 PURPOSE = "redeem_code"
 
 
@@ -453,6 +454,14 @@ def _send_code(challenge: SmsChallenge, store: Org) -> str:
         raise Refused(
             "daily_limit",
             f"该手机号今日已发送{DAILY_LIMIT}次验证码，已达上限，请明天再试",
+            status=409,
+        )
+    # the store's row serialises its sends, so the store's daily bound holds under concurrency
+    Org.objects.select_for_update().filter(pk=store.pk).first()
+    if SmsCodeSend.objects.filter(day=today, challenge__store=store).count() >= STORE_DAILY_LIMIT:
+        raise Refused(
+            "store_daily_limit",
+            f"{store.name}今日已发送{STORE_DAILY_LIMIT}次核销验证码，已达上限，请明天再试",
             status=409,
         )
     code = f"{secrets.randbelow(10**6):06d}"

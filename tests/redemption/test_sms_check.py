@@ -151,3 +151,19 @@ def test_an_empty_sms_balance_says_so(sms_outbox, store, member, coupons, clerk_
     with pytest.raises(Refused) as exc:
         start(member, store, coupons, clerk_user)
     assert exc.value.code == "sms_failed" and "余额不足" in exc.value.message
+
+
+def test_a_store_sends_at_most_its_daily_number_of_codes(
+    sms_balance, sms_outbox, store, rule, clerk_user, monkeypatch
+):
+    from tests.members.factories import MemberFactory
+
+    monkeypatch.setattr(services, "STORE_DAILY_LIMIT", 3)
+    members = MemberFactory.create_batch(4)
+    for member in members[:3]:
+        start(member, store, [CouponFactory(rule=rule, member=member)], clerk_user)
+    fourth = members[3]
+    with pytest.raises(Refused) as exc:
+        start(fourth, store, [CouponFactory(rule=rule, member=fourth)], clerk_user)
+    assert exc.value.code == "store_daily_limit" and store.name in exc.value.message
+    assert len(sms_outbox) == 3
