@@ -848,11 +848,10 @@ def code_problem(code: PickupCode, today=None) -> tuple[str, str] | None:
 
 
 def _lock_code_key(code: str) -> None:
-    """PostgreSQL: serialise the attempts on one code (a transaction-scoped advisory lock), so a
-    burst of guesses counts every earlier guess. SQLite serialises writers anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [code])
+    """Serialise the attempts on one code (a transaction-scoped advisory lock), so a burst of
+    guesses counts every earlier guess."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [code])
 
 
 def _begin_attempt(key: str, client_ip: str) -> PasswordAttempt | None:
@@ -1493,20 +1492,13 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
 
 
 def _set_red_packet_amounts(serials: list[int], amounts: list[Decimal]) -> None:
-    if connection.vendor == "postgresql":
-        # One statement for them all: 200,000 codes in a few seconds, not a CASE per thousand.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {PickupCode._meta.db_table} AS c SET red_packet_amount = v.amount "
-                "FROM unnest(%s::bigint[], %s::numeric[]) AS v (serial, amount) "
-                "WHERE c.serial = v.serial",
-                [serials, amounts],
-            )
-        return
-    for i in range(0, len(serials), 1000):
-        chunk = zip(serials[i : i + 1000], amounts[i : i + 1000], strict=True)
-        PickupCode.objects.bulk_update(
-            [PickupCode(serial=s, red_packet_amount=a) for s, a in chunk], ["red_packet_amount"]
+    # One statement for them all: 200,000 codes in a few seconds, not a CASE per thousand.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PickupCode._meta.db_table} AS c SET red_packet_amount = v.amount "
+            "FROM unnest(%s::bigint[], %s::numeric[]) AS v (serial, amount) "
+            "WHERE c.serial = v.serial",
+            [serials, amounts],
         )
 
 
