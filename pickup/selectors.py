@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import string
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal
-from itertools import islice
 from pathlib import Path
-from typing import Any
 
-import psycopg
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Count, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from psycopg.pq import TransactionStatus
 
-from couponhub.core.crypto import decrypt
 from couponhub.core.models import AuditEntry
 from pickup.models import (
     CardType,
@@ -129,49 +118,35 @@ def _yes(value: bool) -> str:
     return "是" if value else "否"
 
 
-def _as_is(value):
-    return value
-
-
 def _status(value: str) -> str:
     return "已使用" if value == "used" else "未使用"
-
-
-def _flag(text: str) -> bool:
-    return text == "t"  # how PostgreSQL writes true
 
 
 @dataclass(frozen=True)
 class ExportColumn:
     """One column a code export can have: its header, the field export_rows reads, and how a
-    value becomes a cell. The fast CSV path reads the table column `raw` as text instead, and
-    `parse` turns that text back into the value."""
+    value becomes a cell (None: as it is read)."""
 
     header: str
     field: str
-    raw: str
-    convert: Callable = _as_is
-    parse: Callable[[str], Any] = str
+    convert: Callable | None = None
 
 
 EXPORT_COLUMNS: dict[str, ExportColumn] = {
-    "serial": ExportColumn("流水号", "serial", "serial", parse=int),
-    "code": ExportColumn("提货码", "code", "code"),
-    "password": ExportColumn("密码", "password", "password"),
-    "url": ExportColumn("提货网址", "code", "code"),  # written around the code
-    "card_type": ExportColumn("卡券", "card_type__name", "card_type_id", parse=int),
-    "batch": ExportColumn("批次", "batch_id", "batch_id", parse=int),
-    "enabled": ExportColumn("启用", "enabled", "enabled", _yes, _flag),
-    "status": ExportColumn("状态", "status", "status", _status),
-    "shipped": ExportColumn("已发货", "shipped", "shipped", _yes, _flag),
-    "picked_up": ExportColumn("已提货", "picked_up", "picked_up", _yes, _flag),
-    "red_packet": ExportColumn("红包金额", "red_packet_amount", "red_packet_amount", parse=Decimal),
+    "serial": ExportColumn("流水号", "serial"),
+    "code": ExportColumn("提货码", "code"),
+    "password": ExportColumn("密码", "password"),
+    "url": ExportColumn("提货网址", "code"),  # written around the code
+    "card_type": ExportColumn("卡券", "card_type__name"),
+    "batch": ExportColumn("批次", "batch_id"),
+    "enabled": ExportColumn("启用", "enabled", _yes),
+    "status": ExportColumn("状态", "status", _status),
+    "shipped": ExportColumn("已发货", "shipped", _yes),
+    "picked_up": ExportColumn("已提货", "picked_up", _yes),
+    "red_packet": ExportColumn("红包金额", "red_packet_amount"),
 }
 DEFAULT_EXPORT_COLUMNS = ["serial", "code", "password", "url", "card_type", "batch"]
-
-
-def _url_prefix(base_url: str) -> str:
-    return base_url.rstrip("/") + pickup_path("CODE").replace("CODE/", "")
+EXPORT_CHUNK_SIZE = 20_000
 
 
 def export_rows(
@@ -179,41 +154,36 @@ def export_rows(
     columns: list[str],
     *,
     base_url: str = "",
-    chunk_size: int = 5_000,
+    chunk_size: int = EXPORT_CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list]:
-    """The selected codes as rows of the chosen columns, ordered by serial, read in chunks so
-    memory stays flat whatever the size."""
-    fields = [EXPORT_COLUMNS[c].field for c in columns]
-    url_prefix = _url_prefix(base_url)
-    converters = []
-    for c in columns:
+    """The selected codes as rows of the chosen columns, ordered by serial.
+
+    One query, read `chunk_size` rows at a time through a server-side cursor, so memory stays
+    flat whatever the size. Outside a transaction Django declares the cursor WITH HOLD: no
+    transaction stays open while the rows are written, and the job's progress (reported after
+    each chunk) is committed and seen live. Each password is opened with crypto.decrypt by its
+    field as it is read."""
+    url_prefix = base_url.rstrip("/") + pickup_path("CODE").replace("CODE/", "")
+    converters = {}  # position: how its value becomes a cell (the other values are as read)
+    for i, c in enumerate(columns):
         if c == "url":
-            converters.append(lambda v, p=url_prefix: f"{p}{v}/")
-        else:
-            converters.append(EXPORT_COLUMNS[c].convert)
-    qs = select_codes(selection).order_by("serial")
-    pw = fields.index("password") if "password" in fields else None
-    if pw is not None:
-        # Read the stored tokens as they are and decrypt each chunk at once.
-        qs = qs.annotate(password_token=Cast("password", output_field=TextField()))
-        fields = [f if f != "password" else "password_token" for f in fields]
-    qs = qs.values_list(*fields)
+            converters[i] = lambda v, p=url_prefix: f"{p}{v}/"
+        elif EXPORT_COLUMNS[c].convert is not None:
+            converters[i] = EXPORT_COLUMNS[c].convert
+    fields = [EXPORT_COLUMNS[c].field for c in columns]
+    records = select_codes(selection).order_by("serial").values_list(*fields)
     done = 0
-    # One query, read in chunks through a server-side cursor (PostgreSQL): the database plans
-    # and sorts the selection once. Outside a transaction Django declares it WITH HOLD, so no
-    # transaction stays open while the rows are written and the job's progress (written between
-    # chunks) is seen live.
-    rows = qs.iterator(chunk_size=chunk_size)
-    while chunk := list(islice(rows, chunk_size)):
-        if pw is not None:
-            passwords = [decrypt(r[pw]) for r in chunk]
-            chunk = [(*r[:pw], p, *r[pw + 1 :]) for r, p in zip(chunk, passwords, strict=True)]
-        for record in chunk:
-            yield [conv(v) for conv, v in zip(converters, record, strict=True)]
-        done += len(chunk)
-        if progress is not None:
+    for record in records.iterator(chunk_size=chunk_size):
+        row = list(record)
+        for i, convert in converters.items():
+            row[i] = convert(row[i])
+        yield row
+        done += 1
+        if progress is not None and done % chunk_size == 0:
             progress(done)
+    if progress is not None and done % chunk_size:
+        progress(done)
 
 
 def write_code_export(
@@ -225,15 +195,15 @@ def write_code_export(
     base_url: str = "",
     progress: Callable[[int], None] | None = None,
     max_rows_per_sheet: int | None = None,
+    chunk_size: int = EXPORT_CHUNK_SIZE,
 ) -> int:
+    """Write the selected codes to a .csv or .xlsx file; return the number of rows."""
     from couponhub.core.spreadsheets import MAX_ROWS, write_csv, write_xlsx
 
     headers = [EXPORT_COLUMNS[c].header for c in columns]
-    if file_format == "csv" and connection.vendor == "postgresql":
-        return _write_csv_on_postgresql(
-            path, selection=selection, columns=columns, base_url=base_url, progress=progress
-        )
-    rows = export_rows(selection, columns, base_url=base_url, progress=progress)
+    rows = export_rows(
+        selection, columns, base_url=base_url, chunk_size=chunk_size, progress=progress
+    )
     if file_format == "csv":
         return write_csv(path, headers=headers, rows=rows)
     return write_xlsx(
@@ -243,135 +213,6 @@ def write_code_export(
         sheet_name="提货码",
         max_rows_per_sheet=max_rows_per_sheet or MAX_ROWS,
     )
-
-
-def _write_csv_on_postgresql(
-    path: Path,
-    *,
-    selection: dict,
-    columns: list[str],
-    base_url: str = "",
-    progress: Callable[[int], None] | None = None,
-    chunk_size: int = 20_000,
-) -> int:
-    """The CSV export, the same bytes as write_csv over export_rows, made without a Python
-    step per code and cell.
-
-    The database sends each chunk of codes as one text: the raw values, comma-separated (none
-    of them can hold a comma). The text is split once; each column's cells are made for the
-    whole chunk at once (passwords decrypted together, a repeated value made into a cell once)
-    and woven into lines by slice assignment. A second thread fetches the next chunk while
-    this one is written, so the database and Python work side by side."""
-    from couponhub.core.spreadsheets import write_csv
-
-    fields = list(dict.fromkeys(EXPORT_COLUMNS[c].raw for c in columns))
-    codes = select_codes(selection).order_by("serial").values_list("serial", *fields)
-
-    def compiled(after: int) -> tuple[str, list]:
-        inner, params = codes.filter(serial__gt=after)[:chunk_size].query.sql_with_params()
-        return inner, list(params)
-
-    headers = [EXPORT_COLUMNS[c].header for c in columns]
-    # One statement for every chunk, the serial to go on from being its one changing parameter
-    # (found where two compilations differ).
-    try:
-        inner, args = compiled(0)
-    except EmptyResultSet:  # a selection nothing can match, e.g. a serial beyond any
-        return write_csv(path, headers=headers, rows=())
-    after_at = next(i for i, (a, b) in enumerate(zip(args, compiled(1)[1], strict=True)) if a != b)
-    values = ", ".join(f"s.{f}" for f in fields)
-    sql = (
-        f"SELECT count(*), max(s.serial), convert_to(string_agg(concat_ws(',', {values}), ',' "
-        f"ORDER BY s.serial), 'UTF8') FROM ({inner}) s"
-    )
-
-    def fetch(after: int) -> tuple[int, int, bytes]:
-        args[after_at] = after
-        # Django's cursors bind on the client, in text: a server-side one brings the bytes as
-        # they are, and runs the one prepared statement every time.
-        with psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, args, binary=True, prepare=True)
-            return cursor.fetchone()
-
-    cells = _ChunkCells(columns, base_url)
-    connection.ensure_connection()
-    raw = connection.connection
-    written = 0
-    # One plan for all the chunks: planning each one anew costs more than running it when the
-    # key range ends among deleted rows (PostgreSQL probes the index for the range's ends).
-    raw.execute("SET plan_cache_mode = force_generic_plan")
-    try:
-        with open(path, "wb") as out, ThreadPoolExecutor(1, "pickup-export") as fetcher:
-            write_csv(out, headers=headers, rows=())
-            upcoming = fetcher.submit(fetch, -1)
-            while True:
-                count, last, text = upcoming.result()
-                if not count:
-                    break
-                upcoming = fetcher.submit(fetch, last)
-                raw_values = text.split(b",")
-                by_field = {f: raw_values[i :: len(fields)] for i, f in enumerate(fields)}
-                width = 2 * len(columns)
-                line = [b","] * (width * count)
-                for i, column in enumerate(columns):
-                    made = cells.make(column, by_field[EXPORT_COLUMNS[column].raw])
-                    if width == 2:  # csv quotes an empty cell that is a whole line
-                        made = [cell or b'""' for cell in made]
-                    line[2 * i :: width] = made
-                line[width - 1 :: width] = [b"\r\n"] * count
-                out.write(b"".join(line))
-                written += count
-                if progress is not None:
-                    progress(written)
-    finally:
-        # (a transaction that failed meanwhile takes the setting back with it when rolled back;
-        # a broken connection takes it away with it)
-        if raw.info.transaction_status in (TransactionStatus.IDLE, TransactionStatus.INTRANS):
-            raw.execute("RESET plan_cache_mode")
-    return written
-
-
-_LETTERS_AND_DIGITS = string.ascii_letters.encode() + string.digits.encode()
-
-
-class _ChunkCells:
-    """Turns one column's raw values for a chunk of codes into its CSV cells, as csv_cell
-    would make each one."""
-
-    def __init__(self, columns: list[str], base_url: str) -> None:
-        from couponhub.core.spreadsheets import csv_cell
-
-        self.csv_cell = csv_cell
-        # codes are letters and digits only: the cell is whatever the prefix makes it, around it
-        lead, trail = csv_cell(f"{_url_prefix(base_url)}\x00/").encode().split(b"\x00")
-        self.url_lead, self.url_trail = lead, trail
-        self.made: dict[str, dict[bytes, bytes]] = {c: {} for c in columns}
-        self.card_type_names: dict[int, str] = {}
-
-    def make(self, column: str, texts: list[bytes]) -> list[bytes]:
-        if column in ("serial", "code"):  # digits; letters and digits: nothing to quote
-            return texts
-        if column == "url":
-            return [self.url_lead + code + self.url_trail for code in texts]
-        if column == "password":
-            passwords = [decrypt(t.decode()).encode() for t in texts]
-            # Generated passwords are letters and digits; only an imported one may need quoting.
-            if b"".join(passwords).translate(None, _LETTERS_AND_DIGITS):
-                passwords = [self.csv_cell(p.decode()).encode() for p in passwords]
-            return passwords
-        # the other columns repeat a few values: each is made into a cell once
-        made = self.made[column]
-        return [made[t] if t in made else self._remember(column, t) for t in texts]
-
-    def _remember(self, column: str, text: bytes) -> bytes:
-        spec = EXPORT_COLUMNS[column]
-        value = spec.parse(text.decode())
-        if column == "card_type":
-            if value not in self.card_type_names:
-                self.card_type_names.update(CardType.objects.values_list("pk", "name"))
-            value = self.card_type_names[value]
-        cell = self.made[column][text] = self.csv_cell(spec.convert(value)).encode()
-        return cell
 
 
 def export_filename(prefix: str, file_format: str) -> str:

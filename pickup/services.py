@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import repeat
 
 import psycopg
-from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +57,6 @@ from pickup.models import (
 ALPHABETS = {CodeFormat.DIGITS: DIGITS, CodeFormat.LETTERS: LETTERS, CodeFormat.MIXED: MIXED}
 CHUNK_SIZE = 5_000
 GENERATION_CHUNK_SIZE = 20_000
-GENERATION_WRITERS = 2  # connections storing a batch's chunks at once (PostgreSQL)
 MAX_QUANTITY = 10_000_000
 CODE_RE = re.compile(r"^[A-Z0-9]{4,40}$")
 
@@ -400,17 +396,15 @@ _NEW_CODE_COLUMNS = (
     "red_packet_amount",
 )
 _NEW_CODE_DEFAULTS = ("unused", True, False, False, 0)
-
-
-def _copy_text(value) -> str:
-    """A value as COPY's text format writes it."""
-    return {True: "t", False: "f"}[value] if isinstance(value, bool) else str(value)
+# After a batch this large, the table's planner statistics are refreshed (ANALYZE), so the
+# list and export queries that follow are planned on the new rows.
+ANALYZE_AFTER = 100_000
 
 
 def code_records(
     serials: Iterable[int], codes: Iterable[str], passwords: list[str], card_type_id, batch_id
 ) -> list[CodeRecord]:
-    """New codes as rows to store, their passwords encrypted together (the costly part)."""
+    """New codes as rows to store, each password sealed with crypto.encrypt (the costly part)."""
     tokens = [encrypt(p) for p in passwords]
     return list(zip(serials, codes, tokens, repeat(card_type_id), repeat(batch_id), strict=False))
 
@@ -422,28 +416,14 @@ def _store_codes(records: list[CodeRecord]) -> int:
         return 0
     table = PickupCode._meta.db_table
     cols = ", ".join(_NEW_CODE_COLUMNS)
-    if connection.vendor != "postgresql":
-        marks = ", ".join(["%s"] * len(_NEW_CODE_COLUMNS))
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                [(*r, *_NEW_CODE_DEFAULTS) for r in records],
-            )
-            return cursor.rowcount
-    # COPY's text format, written in one piece: codes are letters and digits and tokens are
-    # hex, so nothing needs escaping.
-    rest = "".join(f"\t{_copy_text(v)}" for v in _NEW_CODE_DEFAULTS) + "\n"
-    data = "".join([f"{s}\t{c}\t{t}\t{ct}\t{b}{rest}" for s, c, t, ct, b in records])
     with connection.cursor() as cursor:
-        # A crash may lose the last chunks committed this way; the runner regenerates whatever
-        # is missing on its next run, so durability of each chunk is not needed.
-        cursor.execute("SET LOCAL synchronous_commit = off")
         try:
             with (
                 transaction.atomic(),
                 cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
             ):
-                copy.write(data)
+                for record in records:
+                    copy.write_row((*record, *_NEW_CODE_DEFAULTS))
             return len(records)
         except (IntegrityError, psycopg.IntegrityError):
             pass
@@ -454,7 +434,8 @@ def _store_codes(records: list[CodeRecord]) -> int:
             f"AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY pickup_code_load ({cols}) FROM STDIN") as copy:
-            copy.write(data)
+            for record in records:
+                copy.write_row((*record, *_NEW_CODE_DEFAULTS))
         cursor.execute(
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pickup_code_load "
             f"ON CONFLICT DO NOTHING"
@@ -470,9 +451,14 @@ def fill_code_batch(
     chunk_size: int = GENERATION_CHUNK_SIZE,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Generate the codes of `batch` until each serial of its range has one. Resumable: what is
-    already stored is kept, so a re-run after a crash ends with exactly `batch.quantity` codes.
-    Returns how many codes this call inserted."""
+    """Generate the codes of `batch` until each serial of its range has one. Resumable: each
+    chunk is its own transaction (outside a caller's), so what is already stored is kept and a
+    re-run after a crash ends with exactly `batch.quantity` codes. Returns how many codes this
+    call inserted.
+
+    Everything is stored on this thread's connection. Making a chunk (random codes, sealed
+    passwords) is Python's work: one helper thread makes the next chunk while this one is
+    stored. The helper never touches the database."""
     code_alphabet = ALPHABETS[batch.code_format]
     password_alphabet = ALPHABETS[batch.password_format]
 
@@ -485,28 +471,6 @@ def fill_code_batch(
     first, end = batch.serial_start, batch.serial_start + batch.quantity
     before = PickupCode.objects.filter(batch=batch).count()
     chunks = [range(lo, min(lo + chunk_size, end)) for lo in range(first, end, chunk_size)]
-    # Writers on connections of their own see only what is committed: inside a transaction
-    # (a caller's, or a test's) the chunks are stored on this one.
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        stored_chunks = _store_chunks_in_parallel(chunks, make, GENERATION_WRITERS)
-    else:
-        stored_chunks = _store_chunks_here(chunks, make)
-    done = 0
-    with closing(stored_chunks):  # stops the writers at once if progress() raises (cancelled)
-        for serials in stored_chunks:
-            done += len(serials)
-            if progress is not None:
-                progress(done, batch.quantity)
-    stored = PickupCode.objects.filter(batch=batch).count()
-    if stored != batch.quantity:
-        raise RuntimeError(f"批次{batch.pk}应有{batch.quantity}个提货码，实际{stored}个")
-    return stored - before
-
-
-def _store_chunks_here(chunks: list[range], make) -> Iterator[range]:
-    """Store the chunks on this connection, yielding each once stored. Making a chunk (random
-    codes, encrypted passwords) is Python's work and storing it the database's: a second thread
-    makes the next chunk while this one is stored. That thread never touches the database."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pickup-codes") as maker:
         upcoming = maker.submit(make, list(chunks[0])) if chunks else None
         for i, serials in enumerate(chunks):
@@ -514,86 +478,36 @@ def _store_chunks_here(chunks: list[range], make) -> Iterator[range]:
             if i + 1 < len(chunks):
                 upcoming = maker.submit(make, list(chunks[i + 1]))
             _fill_chunk(serials, records, make)
-            yield serials
+            if progress is not None:
+                progress(serials.stop - first, batch.quantity)
+    stored = PickupCode.objects.filter(batch=batch).count()
+    if stored != batch.quantity:
+        raise RuntimeError(f"批次{batch.pk}应有{batch.quantity}个提货码，实际{stored}个")
+    if batch.quantity >= ANALYZE_AFTER:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {PickupCode._meta.db_table}")
+    return stored - before
 
 
-def _store_chunks_in_parallel(chunks: list[range], make, writers: int) -> Iterator[range]:
-    """Store the chunks with `writers` threads, each on its own connection, making and storing
-    one chunk at a time: the database works on two chunks at once and Python makes the next
-    while it does. Yields each chunk once stored (in any order). Stopping early (an error, a
-    cancelled job) lets each writer finish its chunk and closes their connections."""
-    todo: queue.SimpleQueue[range] = queue.SimpleQueue()
-    for serials in chunks:
-        todo.put(serials)
-    finished: queue.SimpleQueue[range | BaseException] = queue.SimpleQueue()
-    stop = threading.Event()
-
-    def writer() -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    serials = todo.get_nowait()
-                except queue.Empty:
-                    return
-                _fill_chunk(serials, make(list(serials)), make)
-                finished.put(serials)
-        except BaseException as exc:  # handed to the caller's thread, raised there
-            finished.put(exc)
-        finally:
-            connection.close()  # this thread's own
-
-    threads = [
-        threading.Thread(target=writer, name=f"pickup-codes-{n}", daemon=True)
-        for n in range(min(writers, len(chunks)))
-    ]
-    for thread in threads:
-        thread.start()
-    try:
-        for _ in chunks:
-            item = finished.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-
-
-def _fill_chunk(serials: range, records: list[CodeRecord] | None, make) -> None:
-    """Store codes for every serial of `serials` not stored yet (a re-run finds some stored);
-    a code that collides with one stored meanwhile is made again."""
-    for _attempt in range(50):
-        present = set(
-            PickupCode.objects.filter(
-                serial__gte=serials.start, serial__lt=serials.stop
-            ).values_list("serial", flat=True)
-        )
-        missing = [s for s in serials if s not in present]
-        if not missing:
-            return
-        if records is None:
+def _fill_chunk(serials: range, records: list[CodeRecord], make) -> None:
+    """Store codes for every serial of `serials` not stored yet (a re-run finds some stored),
+    in one transaction; a code that collides with one stored meanwhile is made again."""
+    with transaction.atomic():
+        for _attempt in range(50):
+            present = set(
+                PickupCode.objects.filter(
+                    serial__gte=serials.start, serial__lt=serials.stop
+                ).values_list("serial", flat=True)
+            )
+            missing = [s for s in serials if s not in present]
+            if not missing:
+                return
+            if present:
+                records = [r for r in records if r[0] not in present]
+            if _store_codes(records) == len(records) == len(missing):
+                return
             records = make(missing)
-        elif present:
-            records = [r for r in records if r[0] not in present]
-        try:
-            with transaction.atomic():
-                if _store_codes(records) == len(records) == len(missing):
-                    return
-        except (OperationalError, psycopg.OperationalError) as exc:
-            # Two writers each took a code of the other's chunk before either committed:
-            # PostgreSQL stops one of them, which stores its chunk again.
-            if _DEADLOCK not in (_sqlstate(exc), _sqlstate(exc.__cause__)):
-                raise
-        records = None
-    raise RuntimeError("提货码反复冲突，码空间可能已接近饱和")
-
-
-_DEADLOCK = "40P01"
-
-
-def _sqlstate(error) -> str | None:
-    return getattr(error, "sqlstate", None)
+        raise RuntimeError("提货码反复冲突，码空间可能已接近饱和")
 
 
 # ---------------------------------------------------------------------------
@@ -943,11 +857,10 @@ def code_problem(code: PickupCode, today=None) -> tuple[str, str] | None:
 
 
 def _lock_code_key(code: str) -> None:
-    """PostgreSQL: serialise the attempts on one code (a transaction-scoped advisory lock), so a
-    burst of guesses counts every earlier guess. SQLite serialises writers anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [code])
+    """Serialise the attempts on one code (a transaction-scoped advisory lock), so a burst of
+    guesses counts every earlier guess."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [code])
 
 
 def _begin_attempt(key: str, client_ip: str) -> PasswordAttempt | None:
@@ -1597,20 +1510,13 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
 
 
 def _set_red_packet_amounts(serials: list[int], amounts: list[Decimal]) -> None:
-    if connection.vendor == "postgresql":
-        # One statement for them all: 200,000 codes in a few seconds, not a CASE per thousand.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {PickupCode._meta.db_table} AS c SET red_packet_amount = v.amount "
-                "FROM unnest(%s::bigint[], %s::numeric[]) AS v (serial, amount) "
-                "WHERE c.serial = v.serial",
-                [serials, amounts],
-            )
-        return
-    for i in range(0, len(serials), 1000):
-        chunk = zip(serials[i : i + 1000], amounts[i : i + 1000], strict=True)
-        PickupCode.objects.bulk_update(
-            [PickupCode(serial=s, red_packet_amount=a) for s, a in chunk], ["red_packet_amount"]
+    # One statement for them all: 200,000 codes in a few seconds, not a CASE per thousand.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PickupCode._meta.db_table} AS c SET red_packet_amount = v.amount "
+            "FROM unnest(%s::bigint[], %s::numeric[]) AS v (serial, amount) "
+            "WHERE c.serial = v.serial",
+            [serials, amounts],
         )
 
 

@@ -22,7 +22,6 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from itertools import islice
 from typing import IO, Any
 
 from couponhub.core.errors import Refused
@@ -339,7 +338,6 @@ def _csv_iter(text: str, delimiter: str) -> Iterator[list[str]]:
 # ---------------------------------------------------------------------------
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_TRIGGER_CHARS = frozenset(_FORMULA_TRIGGERS)
 
 
 def neutralise(value: Any) -> Any:
@@ -477,15 +475,6 @@ class _LineBuffer:
         return len(text)
 
 
-def csv_cell(value: Any) -> str:
-    """One cell exactly as :func:`write_csv` writes it in a row of several: neutralised, and
-    quoted where it holds a comma, a quote or a line break."""
-    sink = _LineBuffer()
-    # write_csv's own line terminator: it is what makes the writer quote a line break
-    csv.writer(sink).writerow([_csv_text(value), ""])
-    return sink.value[: -len(",\r\n")]  # the empty second cell keeps an empty value unquoted
-
-
 def csv_chunks(*, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     """Yield a UTF-8 (with BOM) CSV as byte chunks, one per line.
 
@@ -527,34 +516,7 @@ def write_csv(
     if headers:
         writer.writerow([_csv_text(h) for h in headers])
     written = 0
-    rows = iter(rows)
-    while chunk := list(islice(rows, _CSV_CHUNK)):
-        writer.writerows(_csv_cells(chunk))
-        written += len(chunk)
+    for row in rows:
+        writer.writerow([_csv_text(v) for v in row])
+        written += 1
     return written
-
-
-_CSV_CHUNK = 5_000
-_NUMBERS = frozenset({int, float, Decimal})
-# A cell starting with a formula character, in cells joined by (and led by) NUL.
-_CELL_STARTS = re.compile("\x00[" + re.escape("".join(_FORMULA_TRIGGERS)) + "]")
-
-
-def _csv_cells(chunk: list[Sequence[Any]]) -> Iterable[Sequence[Any]]:
-    """The rows of `chunk` as write_csv writes them (neutralised, formatted), worked out column
-    by column: a column of plain numbers, or of strings none of which starts with a formula
-    character, passes as it is, without a Python step per cell."""
-    if len(set(map(len, chunk))) != 1 or not chunk[0]:  # ragged or empty rows: one at a time
-        return ([_csv_text(v) for v in row] for row in chunk)
-    columns = list(zip(*chunk, strict=True))
-    changed = False
-    for i, column in enumerate(columns):
-        kinds = set(map(type, column))
-        if kinds == {str}:
-            if _CELL_STARTS.search("\x00" + "\x00".join(column)):
-                columns[i] = [("'" + v if v[:1] in _TRIGGER_CHARS else v) for v in column]
-                changed = True
-        elif not kinds <= _NUMBERS:
-            columns[i] = [_csv_text(v) for v in column]
-            changed = True
-    return zip(*columns, strict=True) if changed else chunk

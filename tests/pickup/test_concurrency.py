@@ -46,8 +46,8 @@ def test_concurrent_batches_get_disjoint_serials_and_unique_codes():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cancelled_fill_stops_its_writers_and_a_rerun_completes_it():
-    # given a batch stored by parallel writers (no transaction around: PostgreSQL)
+def test_a_cancelled_fill_stops_its_helper_and_a_rerun_completes_it():
+    # given a batch filled outside a transaction (each chunk committed on its own)
     batch = create_code_batch(
         actor=None,
         card_type=CardTypeFactory(),
@@ -64,7 +64,7 @@ def test_a_cancelled_fill_stops_its_writers_and_a_rerun_completes_it():
     # when the progress callback stops it after three chunks
     with pytest.raises(KeyboardInterrupt):
         fill_code_batch(batch, chunk_size=200, progress=progress)
-    # then no writer is left running, and what is stored is whole chunks only
+    # then no helper thread is left running, and what is stored is whole chunks only
     assert not [t for t in threading.enumerate() if t.name.startswith("pickup-codes")]
     stored = PickupCode.objects.filter(batch=batch).count()
     assert stored % 200 == 0 and 3 * 200 <= stored < 4000

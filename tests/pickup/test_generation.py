@@ -150,33 +150,40 @@ def test_the_password_column_holds_no_plaintext():
         assert code.password not in cursor.fetchone()[0]
 
 
-def test_a_chunk_stopped_by_a_deadlock_is_stored_again(monkeypatch):
+def test_an_error_while_storing_is_not_swallowed(monkeypatch):
     import psycopg
 
-    # given a store that PostgreSQL stops once as the loser of a deadlock between writers
-    batch = create_code_batch(
-        actor=None, card_type=CardTypeFactory(), spec=GenerationSpec(quantity=300), background=False
-    )
-    real_store = services._store_codes
-    calls = {"n": 0}
-
-    def deadlocked_once(records):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise psycopg.errors.DeadlockDetected("deadlock detected")
-        return real_store(records)
-
-    monkeypatch.setattr(services, "_store_codes", deadlocked_once)
-    fill_code_batch(batch, chunk_size=100)
-    # then the batch is complete all the same; another error is not swallowed
-    assert PickupCode.objects.filter(batch=batch).count() == 300
-
+    # given a store that PostgreSQL stops
     def broken(records):
         raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
 
     monkeypatch.setattr(services, "_store_codes", broken)
-    other = create_code_batch(
+    batch = create_code_batch(
         actor=None, card_type=CardTypeFactory(), spec=GenerationSpec(quantity=10), background=False
     )
+    # when the batch is filled, then the error reaches the caller and nothing is stored
     with pytest.raises(psycopg.errors.QueryCanceled):
-        fill_code_batch(other)
+        fill_code_batch(batch)
+    assert not PickupCode.objects.filter(batch=batch).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_refreshes_the_planner_statistics(monkeypatch):
+    def last_analyze():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'pickup_pickupcode'"
+            )
+            return cursor.fetchone()[0]
+
+    # given a batch at the size from which statistics are refreshed
+    monkeypatch.setattr(services, "ANALYZE_AFTER", 300)
+    batch = create_code_batch(
+        actor=None, card_type=CardTypeFactory(), spec=GenerationSpec(quantity=300), background=False
+    )
+    before = last_analyze()
+    # when it is filled (outside a transaction, as a job does)
+    fill_code_batch(batch, chunk_size=100)
+    # then the table was analysed (by hand: autovacuum's own runs are counted apart)
+    after = last_analyze()
+    assert after is not None and (before is None or after > before)
