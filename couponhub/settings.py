@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "axes",
+    # the API docs page (/api/v1/docs) then serves Swagger UI from ninja's static files, not a CDN
+    "ninja",
     # ours, in dependency order (seed_demo and navigation follow this order)
     "couponhub.core",
     "members",
@@ -82,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "couponhub.core.middleware.PrivateNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -181,6 +185,22 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles only from our own files, no inline
+# <script>, on…= handler or style= attribute (tests/core/test_security_headers.py looks for them);
+# server values reach scripts through data- attributes or json_script. Images: our own (QR codes
+# are PNG/SVG from our URLs) plus data: URIs, which Swagger UI's stylesheet uses for its icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

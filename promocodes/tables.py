@@ -90,7 +90,8 @@ class BudgetTable(tables.Table):
     def render_usage(self, record):
         percent = int(record.spent * 100 / record.amount) if record.amount else 0
         return format_html(
-            '<div class="progress" title="{}%"><div class="bar" style="width:{}%"></div></div>',
+            '<progress class="progress" title="{}%" value="{}" max="100">{}%</progress>',
             percent,
             min(percent, 100),
+            percent,
         )

@@ -4,7 +4,8 @@
 //   the form's element named by data-confirm-choice (e.g. the chosen batch action), {count}
 //   the number of ticked boxes in the form;
 // - a button with data-print prints the page;
-// - a select with data-autosubmit submits its form when it changes.
+// - a select with data-autosubmit submits its form when it changes;
+// - a checkbox with data-select-all (a table's header) ticks or clears the table's selection boxes.
 (function () {
   function confirmText(el, form) {
     let text = el.dataset.confirm;
@@ -34,5 +35,11 @@
   });
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+    if (event.target.matches("input[data-select-all]")) {
+      const box = event.target;
+      box.closest("table").querySelectorAll("tbody input[name=selection]").forEach(function (b) {
+        b.checked = box.checked;
+      });
+    }
   });
 })();

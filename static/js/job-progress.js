@@ -2,15 +2,15 @@
 (function () {
   const box = document.querySelector("[data-status-url]");
   if (!box || box.dataset.finished === "1") return;
-  const bar = box.querySelector(".bar");
+  const bar = box.querySelector("progress");
   const set = (sel, text) => { const el = box.querySelector(sel); if (el) el.textContent = text; };
   async function poll() {
     try {
       const resp = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
       if (!resp.ok) throw new Error(resp.status);
       const s = await resp.json();
-      bar.style.width = s.percent + "%";
-      box.querySelector(".progress").setAttribute("aria-valuenow", s.percent);
+      bar.value = s.percent;
+      bar.textContent = s.percent + "%";
       set(".job-status", s.status_display); set(".job-done", s.done);
       set(".job-total", s.total); set(".job-percent", s.percent);
       if (s.finished) { window.location.reload(); return; }

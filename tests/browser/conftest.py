@@ -41,22 +41,45 @@ def chromium():
         browser.close()
 
 
+def _watch_csp(page, request) -> None:
+    """Chromium reports what the Content-Security-Policy blocked (an inline script, handler or
+    style; a foreign source) on the console; the test then fails (pytest_runtest_call below)."""
+    seen = request.node.__dict__.setdefault("csp_violations", [])
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            seen.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    violations = item.__dict__.get("csp_violations")
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
+    return result
+
+
 @pytest.fixture
-def page(chromium):
+def page(chromium, request):
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    _watch_csp(page, request)
     yield page
     context.close()
 
 
 @pytest.fixture
-def phone_page(chromium):
+def phone_page(chromium, request):
     context = chromium.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN"
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
+    _watch_csp(page, request)
     yield page
     context.close()
 
