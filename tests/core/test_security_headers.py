@@ -53,7 +53,7 @@ def test_pages_of_every_role_carry_the_policy_and_are_not_cached():
     order = PickupOrder.objects.filter(kind="online").order_by("pk").first()
     pages = [
         (Client(), reverse("login")),
-        (clerk, reverse("members:lookup") + "?q=17700000516"),
+        (clerk, reverse("redemption:lookup") + "?q=17700000516"),
         (clerk, reverse("redemption:records")),
         (operator, reverse("pickup:order_detail", args=[order.pk])),
         (operator, reverse("pickup:red_packet_claims")),
