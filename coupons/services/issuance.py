@@ -36,6 +36,55 @@ def _check_campaign(campaign: Campaign | None, rule: CouponRule, today) -> None:
         raise Refused("coupon_refused", f"活动【{campaign.name}】不在活动期内", status=409)
 
 
+# --- one electronic coupon to one member ----------------------------------------------------------
+
+
+def _check_issuable(rule: CouponRule, *, channel: str, campaign: Campaign | None, today) -> None:
+    """The (locked) rule can issue one more coupon through `channel` today."""
+    refusal = rule.issuance_refusal(today)
+    if refusal:
+        raise Refused("coupon_refused", refusal, status=409)
+    if not rule.is_electronic:
+        raise Refused("coupon_refused", "实物券不能在线领取，请通过领用、发放获得", status=409)
+    if channel == Channel.CLAIM and rule.sale_price is not None:
+        raise Refused("coupon_refused", "该券需购买获得，不能免费领取", status=409)
+    if channel == Channel.PURCHASE and rule.sale_price is None:
+        raise Refused("coupon_refused", "该券没有券售价，不能购买", status=409)
+    if channel == Channel.U_VALUE_EXCHANGE and rule.kind != CouponRule.Kind.U_VALUE_EXCHANGE:
+        raise Refused("coupon_refused", "该券不是积分兑换券，不能用U享值兑换", status=409)
+    deadline = rule.claim_deadline
+    if channel in (Channel.CLAIM, Channel.PURCHASE) and deadline and today > deadline:
+        raise Refused("coupon_refused", f"已过最迟领取日期{deadline:%Y-%m-%d}", status=409)
+    _check_campaign(campaign, rule, today)
+    if rule.issued_count >= rule.total:
+        raise Refused("coupon_refused", "券已领完", status=409)
+
+
+def _check_member_limit(rule: CouponRule, member: Member) -> None:
+    """每人限领: claims, purchases and exchanges count; gifts and transfers do not."""
+    if not rule.per_member_limit:
+        return
+    held = Coupon.objects.filter(rule=rule, member=member, channel__in=LIMITED_CHANNELS).count()
+    if held >= rule.per_member_limit:
+        raise Refused("coupon_refused", f"每人限领{rule.per_member_limit}张，已达上限", status=409)
+
+
+def _pay_u_value(*, actor, member: Member, rule: CouponRule, coupon: Coupon, price: int) -> None:
+    try:
+        member_services.change_u_value(
+            member=member,
+            delta=-price,
+            reason=f"兑换优惠券 {rule.name}",
+            actor=actor,
+            ref_type="coupon",
+            ref_id=coupon.code,
+        )
+    except member_services.InsufficientBalance as exc:
+        raise Refused(
+            "coupon_refused", f"U享值不足：需要{price}，当前{member.u_value}", status=409
+        ) from exc
+
+
 def _issue_one(
     *,
     actor,
@@ -51,31 +100,8 @@ def _issue_one(
     today = timezone.localdate(now)
     with transaction.atomic():
         rule = lock_rule(rule)
-        refusal = rule.issuance_refusal(today)
-        if refusal:
-            raise Refused("coupon_refused", refusal, status=409)
-        if not rule.is_electronic:
-            raise Refused("coupon_refused", "实物券不能在线领取，请通过领用、发放获得", status=409)
-        if channel == Channel.CLAIM and rule.sale_price is not None:
-            raise Refused("coupon_refused", "该券需购买获得，不能免费领取", status=409)
-        if channel == Channel.PURCHASE and rule.sale_price is None:
-            raise Refused("coupon_refused", "该券没有券售价，不能购买", status=409)
-        if channel == Channel.U_VALUE_EXCHANGE and rule.kind != CouponRule.Kind.U_VALUE_EXCHANGE:
-            raise Refused("coupon_refused", "该券不是积分兑换券，不能用U享值兑换", status=409)
-        deadline = rule.claim_deadline
-        if channel in (Channel.CLAIM, Channel.PURCHASE) and deadline and today > deadline:
-            raise Refused("coupon_refused", f"已过最迟领取日期{deadline:%Y-%m-%d}", status=409)
-        _check_campaign(campaign, rule, today)
-        if rule.issued_count >= rule.total:
-            raise Refused("coupon_refused", "券已领完", status=409)
-        if rule.per_member_limit:
-            held = Coupon.objects.filter(
-                rule=rule, member=member, channel__in=LIMITED_CHANNELS
-            ).count()
-            if held >= rule.per_member_limit:
-                raise Refused(
-                    "coupon_refused", f"每人限领{rule.per_member_limit}张，已达上限", status=409
-                )
+        _check_issuable(rule, channel=channel, campaign=campaign, today=today)
+        _check_member_limit(rule, member)
         number = rule.start_value + rule.issued_count
         valid_from, valid_to = validity_window(rule, now)
         coupon = new_coupon(
@@ -96,21 +122,7 @@ def _issue_one(
         insert_coupons(rule, [coupon])
         CouponRule.objects.filter(pk=rule.pk).update(issued_count=F("issued_count") + 1)
         if u_value_price:
-            try:
-                member_services.change_u_value(
-                    member=member,
-                    delta=-u_value_price,
-                    reason=f"兑换优惠券 {rule.name}",
-                    actor=actor,
-                    ref_type="coupon",
-                    ref_id=coupon.code,
-                )
-            except member_services.InsufficientBalance as exc:
-                raise Refused(
-                    "coupon_refused",
-                    f"U享值不足：需要{u_value_price}，当前{member.u_value}",
-                    status=409,
-                ) from exc
+            _pay_u_value(actor=actor, member=member, rule=rule, coupon=coupon, price=u_value_price)
         record_audit(
             actor=actor,
             action=f"coupons.{channel}",
