@@ -100,6 +100,111 @@ def _new_redemption_no(now) -> str:
 # --- redeem ---------------------------------------------------------------------------------------
 
 
+def _selection(keys: Sequence) -> list:
+    """The distinct codes (or ids) asked for, in their order: 1 to MAX_COUPONS of them."""
+    selection = list(dict.fromkeys(keys))
+    if not selection:
+        raise Refused("no_coupons", "请选择要核销的优惠券", status=400)
+    if len(selection) > MAX_COUPONS:
+        raise Refused(
+            "too_many_coupons",
+            f"一次最多核销{MAX_COUPONS}张优惠券，已选{len(selection)}张",
+            status=400,
+        )
+    return selection
+
+
+def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
+    """The selected coupons in primary-key order (the order they are locked in); every one must
+    exist."""
+    lookup = {"code__in": selection} if by_code else {"pk__in": selection}
+    coupons = list(
+        Coupon.objects.filter(**lookup)
+        .select_related("rule", "member")
+        .prefetch_related("rule__usable_orgs")
+        .order_by("pk")
+    )
+    found = {c.code if by_code else c.pk for c in coupons}
+    missing = [s for s in selection if s not in found]
+    if missing:
+        raise Refused(
+            "coupon_not_found",
+            f"券{missing[0]}：券码不存在",
+            coupon_code=str(missing[0]),
+            status=404,
+        )
+    return coupons
+
+
+def _check_usable(coupons: list[Coupon], *, store: Org, member: Member | None, now) -> None:
+    """Every coupon is the member's (when a member is given) and usable at `store` now."""
+    if member is not None:
+        for coupon in coupons:
+            if coupon.member_id != member.pk:
+                raise Refused(
+                    "coupon_not_members",
+                    f"券{coupon.code}：不属于会员{member.name or member.member_no}",
+                    coupon_code=coupon.code,
+                    status=409,
+                )
+    for coupon in coupons:
+        refusal = refusal_for(coupon, store, now)
+        if refusal:
+            raise refusal
+
+
+def _mark_used(coupons: list[Coupon], *, store: Org, now) -> None:
+    """`unused → used`, one conditional UPDATE a coupon; refused if one stopped being usable."""
+    redeemable = Coupon.redeemable_q(store, now)  # built once, not once per coupon
+    for coupon in coupons:
+        updated = (
+            Coupon.objects.filter(pk=coupon.pk)
+            .filter(redeemable)
+            .update(status=Status.USED, used_at=now, used_store=store)
+        )
+        if not updated:
+            coupon.refresh_from_db()
+            raise refusal_for(coupon, store, now) or Refused(
+                "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code, status=409
+            )
+        coupon.status, coupon.used_at, coupon.used_store = Status.USED, now, store
+
+
+def _create_redemption(
+    *,
+    coupons: list[Coupon],
+    store: Org,
+    member: Member | None,
+    actor,
+    api_client,
+    app: str,
+    method: str,
+    order: MemberOrder | None,
+    order_no: str,
+    now,
+) -> Redemption:
+    """The Redemption and one line per coupon."""
+    redemption = Redemption.objects.create(
+        redemption_no=_new_redemption_no(now),
+        store=store,
+        member=member,
+        clerk=actor,
+        api_client=api_client,
+        app=app[:60],
+        method=method,
+        order=order,
+        order_no=order.order_no if order else order_no,
+        created_at=now,
+    )
+    try:  # no savepoint needed: the refusal leaves the block at once and rolls it all back
+        RedemptionLine.objects.bulk_create(
+            RedemptionLine(redemption=redemption, coupon=c) for c in coupons
+        )
+    except IntegrityError:  # a live line already holds one of these coupons
+        raise Refused("coupon_used", "券已被核销，请刷新后重试", status=409) from None
+    return redemption
+
+
 def redeem_coupons(
     *,
     store: Org,
@@ -120,48 +225,13 @@ def redeem_coupons(
     that member's. With `items` (or an `order` that has items) thresholds and product coupons are
     checked against them. Recharge coupons top up the holder's stored value.
     """
-    selection = list(dict.fromkeys(codes or coupon_ids))
-    if not selection:
-        raise Refused("no_coupons", "请选择要核销的优惠券", status=400)
-    if len(selection) > MAX_COUPONS:
-        raise Refused(
-            "too_many_coupons",
-            f"一次最多核销{MAX_COUPONS}张优惠券，已选{len(selection)}张",
-            status=400,
-        )
+    selection = _selection(codes or coupon_ids)
     if actor is None and api_client is None:
         raise ValueError("a redemption needs a clerk or an API client")
     now = timezone.now()
     with transaction.atomic():
-        lookup = {"code__in": selection} if codes else {"pk__in": selection}
-        coupons = list(
-            Coupon.objects.filter(**lookup)
-            .select_related("rule", "member")
-            .prefetch_related("rule__usable_orgs")
-            .order_by("pk")
-        )
-        found = {c.code if codes else c.pk for c in coupons}
-        missing = [s for s in selection if s not in found]
-        if missing:
-            raise Refused(
-                "coupon_not_found",
-                f"券{missing[0]}：券码不存在",
-                coupon_code=str(missing[0]),
-                status=404,
-            )
-        if member is not None:
-            for coupon in coupons:
-                if coupon.member_id != member.pk:
-                    raise Refused(
-                        "coupon_not_members",
-                        f"券{coupon.code}：不属于会员{member.name or member.member_no}",
-                        coupon_code=coupon.code,
-                        status=409,
-                    )
-        for coupon in coupons:
-            refusal = refusal_for(coupon, store, now)
-            if refusal:
-                raise refusal
+        coupons = _load_coupons(selection, by_code=bool(codes))
+        _check_usable(coupons, store=store, member=member, now=now)
         if items is None and order is not None:
             items = [
                 Item(sku=i.sku, amount=i.amount, category=i.category, qty=i.qty)
@@ -169,40 +239,22 @@ def redeem_coupons(
             ]
         if items is not None:
             _check_order_fit(coupons, items)
-        redeemable = Coupon.redeemable_q(store, now)  # built once, not once per coupon
-        for coupon in coupons:
-            updated = (
-                Coupon.objects.filter(pk=coupon.pk)
-                .filter(redeemable)
-                .update(status=Status.USED, used_at=now, used_store=store)
-            )
-            if not updated:
-                coupon.refresh_from_db()
-                raise refusal_for(coupon, store, now) or Refused(
-                    "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code, status=409
-                )
-            coupon.status, coupon.used_at, coupon.used_store = Status.USED, now, store
+        _mark_used(coupons, store=store, now=now)
         holders = {c.member_id for c in coupons}
         if member is None and len(holders) == 1 and None not in holders:
             member = coupons[0].member
-        redemption = Redemption.objects.create(
-            redemption_no=_new_redemption_no(now),
+        redemption = _create_redemption(
+            coupons=coupons,
             store=store,
             member=member,
-            clerk=actor,
+            actor=actor,
             api_client=api_client,
-            app=app[:60],
+            app=app,
             method=method,
             order=order,
-            order_no=order.order_no if order else order_no,
-            created_at=now,
+            order_no=order_no,
+            now=now,
         )
-        try:  # no savepoint needed: the refusal leaves the block at once and rolls it all back
-            RedemptionLine.objects.bulk_create(
-                RedemptionLine(redemption=redemption, coupon=c) for c in coupons
-            )
-        except IntegrityError:  # a live line already holds one of these coupons
-            raise Refused("coupon_used", "券已被核销，请刷新后重试", status=409) from None
         for coupon in coupons:
             if coupon.rule.benefit == CouponRule.Benefit.RECHARGE:
                 _top_up(coupon, member, store, actor, redemption)
