@@ -5,6 +5,8 @@ Member row in the same transaction, through a conditional UPDATE that refuses to
 (the check constraints on Member and on the entries are the last line).
 """
 
+import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,10 +16,12 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
 from members.models import (
     Member,
+    MemberImport,
     MemberOrder,
     MemberOrderItem,
     PointsEntry,
@@ -278,9 +282,6 @@ GENDERS = {"男": "M", "女": "F", "": "U", "未知": "U", "M": "M", "F": "F"}
 
 def start_member_import(*, actor, upload):
     """Store the upload and queue the import job (nothing is written to members yet)."""
-    from couponhub.core.jobs import enqueue_job
-    from members.models import MemberImport
-
     with transaction.atomic():
         imp = MemberImport(created_by=actor, original_name=upload.name[:200])
         imp.file.save(upload.name, upload, save=False)
@@ -297,9 +298,6 @@ def start_member_import(*, actor, upload):
 
 def parse_member_rows(rows) -> tuple[list[dict], list[dict]]:
     """Validate every row; returns (clean rows, errors [{row, error}]). Writes nothing."""
-    import datetime
-    import re
-
     rows = iter(rows)
     header = next(rows, None)
     if not header:
