@@ -6,6 +6,7 @@ from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
 from coupons.models import Campaign, CouponRule
 from coupons.rules import rule_errors
+from members.models import Member
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -199,8 +200,6 @@ class DistributeForm(CodeRangeForm):
     )
 
     def clean_member(self):
-        from members.models import Member
-
         value = (self.cleaned_data.get("member") or "").strip()
         if not value:
             return None

@@ -92,14 +92,21 @@ def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dic
 
     Values of fields that are disabled for the rule's medium/kind/benefit are errors too: the
     form clears them first (`clear_disabled_fields`), so a value there means a forged request.
+    The first message of a field wins, and the checks run in the form's order, sections below.
     """
     e: dict[str, str] = {}
     if not (rule.name or "").strip():
         _err(e, "name", "必须填写")
     if usable_org_count is not None and usable_org_count < 1:
         _err(e, "usable_orgs", "至少选择一个组织")
+    _check_info(rule, e)
+    _check_benefit(rule, e)
+    _check_validity(rule, e)
+    _check_code_rule(rule, e)
+    return e
 
-    # info
+
+def _check_info(rule: CouponRule, e: dict) -> None:
     if rule.medium == Medium.PHYSICAL and rule.kind != Kind.ORDINARY:
         _err(e, "kind", "实物券的种类固定为普通券")
     for field, empty in EMPTY.items():
@@ -113,7 +120,8 @@ def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dic
     if is_enabled(rule, "u_value_price") and not rule.u_value_price:
         _err(e, "u_value_price", "积分兑换券必须填写U享值价格（大于0）")
 
-    # benefit
+
+def _check_benefit(rule: CouponRule, e: dict) -> None:
     if rule.benefit == Benefit.RECHARGE and not (
         rule.medium == Medium.PHYSICAL and rule.kind == Kind.ORDINARY
     ):
@@ -128,6 +136,10 @@ def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dic
         _err(e, "exchange_product_sku", "商品券必须选择抵换商品")
     if is_enabled(rule, "exchange_product_name") and not rule.exchange_product_name:
         _err(e, "exchange_product_name", "商品券必须填写抵换商品名称")
+
+
+def _check_validity(rule: CouponRule, e: dict) -> None:
+    """The effective date, the order minimum and the validity (fixed date or days)."""
     if not rule.effective_date:
         _err(e, "effective_date", "必须填写")
     if rule.min_order_amount is None or rule.min_order_amount < 0:
@@ -140,7 +152,8 @@ def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dic
     elif not rule.valid_days or rule.valid_days < 1:
         _err(e, "valid_days", "有效类型为有效天数时必须填写（至少1天）")
 
-    # code rule
+
+def _check_code_rule(rule: CouponRule, e: dict) -> None:
     for field in ("code_prefix", "code_suffix"):
         if not CODE_CHARS.match(getattr(rule, field) or ""):
             _err(e, field, "只能包含字母、数字和“-”")
@@ -151,31 +164,35 @@ def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dic
     if not rule.numeric_length or not 1 <= rule.numeric_length <= 18:
         _err(e, "numeric_length", "必须在1到18位之间")
     if "total" not in e and "start_value" not in e and "numeric_length" not in e:
-        if rule.code_mode == CodeMode.SEQUENTIAL:
-            end = rule.start_value + rule.total - 1
-            if len(str(end)) > rule.numeric_length:
-                _err(
-                    e,
-                    "numeric_length",
-                    f"截止值{end}超出数值长度{rule.numeric_length}位，请加大数值长度或减少总张数",
-                )
-        else:
-            if rule.numeric_length < MIN_RANDOM_LENGTH:
-                _err(e, "numeric_length", f"随机编码至少{MIN_RANDOM_LENGTH}位")
-            else:
-                verdict = assess_code_space(
-                    alphabet_size=len(UNAMBIGUOUS_ALPHABET),
-                    length=rule.numeric_length,
-                    quantity=rule.total,
-                )
-                if not verdict.ok:
-                    _err(e, "numeric_length", verdict.reason)
+        _check_code_space(rule, e)
     if rule.benefit == Benefit.RECHARGE and not (
         rule.recharge_number_length
         and RECHARGE_MIN_LEN <= rule.recharge_number_length <= RECHARGE_MAX_LEN
     ):
         _err(e, "recharge_number_length", "充值券号长度必须为15-20位")
-    return e
+
+
+def _check_code_space(rule: CouponRule, e: dict) -> None:
+    """Room for `total` codes: the end value fits the length (sequential), or the random code
+    space is large enough that a guess rarely hits a live code (`assess_code_space`)."""
+    if rule.code_mode == CodeMode.SEQUENTIAL:
+        end = rule.start_value + rule.total - 1
+        if len(str(end)) > rule.numeric_length:
+            _err(
+                e,
+                "numeric_length",
+                f"截止值{end}超出数值长度{rule.numeric_length}位，请加大数值长度或减少总张数",
+            )
+    elif rule.numeric_length < MIN_RANDOM_LENGTH:
+        _err(e, "numeric_length", f"随机编码至少{MIN_RANDOM_LENGTH}位")
+    else:
+        verdict = assess_code_space(
+            alphabet_size=len(UNAMBIGUOUS_ALPHABET),
+            length=rule.numeric_length,
+            quantity=rule.total,
+        )
+        if not verdict.ok:
+            _err(e, "numeric_length", verdict.reason)
 
 
 def _why_disabled(field: str) -> str:

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet, Sum
 
 from couponhub.core.models import Org
-from members.models import Member, MemberOrder, MemberOrderItem, PointsEntry, UValueEntry
+from members.models import (
+    Member,
+    MemberImport,
+    MemberOrder,
+    MemberOrderItem,
+    PointsEntry,
+    UValueEntry,
+)
 
 QUERY_RE = re.compile(r"^[0-9A-Za-z]{1,30}$")
 
@@ -93,6 +100,4 @@ def member_list() -> QuerySet[Member]:
 
 
 def member_imports_for(user) -> QuerySet:
-    from members.models import MemberImport
-
     return MemberImport.objects.filter(created_by=user).select_related("job")

@@ -5,6 +5,8 @@ Member row in the same transaction, through a conditional UPDATE that refuses to
 (the check constraints on Member and on the entries are the last line).
 """
 
+import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,10 +16,12 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
 from members.models import (
     Member,
+    MemberImport,
     MemberOrder,
     MemberOrderItem,
     PointsEntry,
@@ -278,9 +282,6 @@ GENDERS = {"男": "M", "女": "F", "": "U", "未知": "U", "M": "M", "F": "F"}
 
 def start_member_import(*, actor, upload):
     """Store the upload and queue the import job (nothing is written to members yet)."""
-    from couponhub.core.jobs import enqueue_job
-    from members.models import MemberImport
-
     with transaction.atomic():
         imp = MemberImport(created_by=actor, original_name=upload.name[:200])
         imp.file.save(upload.name, upload, save=False)
@@ -297,9 +298,6 @@ def start_member_import(*, actor, upload):
 
 def parse_member_rows(rows) -> tuple[list[dict], list[dict]]:
     """Validate every row; returns (clean rows, errors [{row, error}]). Writes nothing."""
-    import datetime
-    import re
-
     rows = iter(rows)
     header = next(rows, None)
     if not header:
@@ -314,61 +312,81 @@ def parse_member_rows(rows) -> tuple[list[dict], list[dict]]:
         return [], [{"row": 1, "error": f"缺少列：{'、'.join(missing)}"}]
     stores = {o.code: o.pk for o in Org.objects.filter(kind=Org.Kind.STORE)}
     clean, errors = [], []
-    seen_phone, seen_card, seen_no = {}, {}, {}
+    seen: dict[str, dict[str, int]] = {"phone": {}, "card_no": {}, "member_no": {}}
     for number, row in enumerate(rows, start=2):
         if not row:
             continue
         data = {
             key: (row[i] if i < len(row) else "").strip() for i, key in enumerate(columns) if key
         }
-        problems = []
-        phone, card_no = data.get("phone", ""), data.get("card_no", "")
-        if not re.fullmatch(r"1\d{10}", phone):
-            problems.append(f"手机号“{phone}”格式不正确，应为11位数字")
-        elif phone in seen_phone:
-            problems.append(f"手机号{phone}与第{seen_phone[phone]}行重复")
-        if not re.fullmatch(r"[0-9A-Za-z]{4,30}", card_no):
-            problems.append(f"会员卡号“{card_no}”格式不正确")
-        elif card_no in seen_card:
-            problems.append(f"会员卡号{card_no}与第{seen_card[card_no]}行重复")
-        member_no = data.get("member_no", "")
-        if member_no and member_no in seen_no:
-            problems.append(f"会员ID{member_no}与第{seen_no[member_no]}行重复")
-        gender = GENDERS.get(data.get("gender", ""))
-        if gender is None:
-            problems.append(f"性别“{data['gender']}”不正确，应为男/女")
-        birthday = None
-        if data.get("birthday"):
-            try:
-                birthday = datetime.date.fromisoformat(data["birthday"][:10].replace("/", "-"))
-            except ValueError:
-                problems.append(f"生日“{data['birthday']}”不是有效日期（如1990-05-01）")
-        store_id = None
-        if data.get("store_code"):
-            store_id = stores.get(data["store_code"])
-            if store_id is None:
-                problems.append(f"注册门店编码“{data['store_code']}”不存在")
-        seen_phone.setdefault(phone, number)
-        seen_card.setdefault(card_no, number)
-        if member_no:
-            seen_no.setdefault(member_no, number)
+        record, problems = _parse_member_row(data, number, seen=seen, stores=stores)
         if problems:
             errors.append({"row": number, "error": "；".join(problems)})
             continue
-        clean.append(
-            {
-                "row": number,
-                "phone": phone,
-                "card_no": card_no,
-                "member_no": member_no,
-                "name": data.get("name", "")[:50],
-                "gender": gender,
-                "birthday": birthday,
-                "level": data.get("level", "")[:20],
-                "registration_store_id": store_id,
-            }
-        )
-    # against the database, in chunks
+        clean.append(record)
+    errors.extend(_already_members(clean))
+    errors.sort(key=lambda e: e["row"])
+    bad = {e["row"] for e in errors}
+    return [r for r in clean if r["row"] not in bad], errors
+
+
+def _parse_member_row(
+    data: dict[str, str], number: int, *, seen: dict[str, dict[str, int]], stores: dict[str, int]
+) -> tuple[dict | None, list[str]]:
+    """One row on its own and against the rows above it (`seen`: value → first row number).
+
+    Returns (the member's fields, []) or (None, the problems)."""
+    seen_phone, seen_card, seen_no = seen["phone"], seen["card_no"], seen["member_no"]
+    problems = []
+    phone, card_no = data.get("phone", ""), data.get("card_no", "")
+    if not re.fullmatch(r"1\d{10}", phone):
+        problems.append(f"手机号“{phone}”格式不正确，应为11位数字")
+    elif phone in seen_phone:
+        problems.append(f"手机号{phone}与第{seen_phone[phone]}行重复")
+    if not re.fullmatch(r"[0-9A-Za-z]{4,30}", card_no):
+        problems.append(f"会员卡号“{card_no}”格式不正确")
+    elif card_no in seen_card:
+        problems.append(f"会员卡号{card_no}与第{seen_card[card_no]}行重复")
+    member_no = data.get("member_no", "")
+    if member_no and member_no in seen_no:
+        problems.append(f"会员ID{member_no}与第{seen_no[member_no]}行重复")
+    gender = GENDERS.get(data.get("gender", ""))
+    if gender is None:
+        problems.append(f"性别“{data['gender']}”不正确，应为男/女")
+    birthday = None
+    if data.get("birthday"):
+        try:
+            birthday = datetime.date.fromisoformat(data["birthday"][:10].replace("/", "-"))
+        except ValueError:
+            problems.append(f"生日“{data['birthday']}”不是有效日期（如1990-05-01）")
+    store_id = None
+    if data.get("store_code"):
+        store_id = stores.get(data["store_code"])
+        if store_id is None:
+            problems.append(f"注册门店编码“{data['store_code']}”不存在")
+    seen_phone.setdefault(phone, number)
+    seen_card.setdefault(card_no, number)
+    if member_no:
+        seen_no.setdefault(member_no, number)
+    if problems:
+        return None, problems
+    return {
+        "row": number,
+        "phone": phone,
+        "card_no": card_no,
+        "member_no": member_no,
+        "name": data.get("name", "")[:50],
+        "gender": gender,
+        "birthday": birthday,
+        "level": data.get("level", "")[:20],
+        "registration_store_id": store_id,
+    }, []
+
+
+def _already_members(clean: list[dict]) -> list[dict]:
+    """Errors of the rows whose phone, card number or member ID a member already has (queried in
+    chunks of 5,000 rows)."""
+    errors = []
     for start in range(0, len(clean), 5000):
         chunk = clean[start : start + 5000]
         taken_phones = set(
@@ -396,9 +414,7 @@ def parse_member_rows(rows) -> tuple[list[dict], list[dict]]:
                 problems.append(f"会员ID{r['member_no']}已存在")
             if problems:
                 errors.append({"row": r["row"], "error": "；".join(problems)})
-    errors.sort(key=lambda e: e["row"])
-    bad = {e["row"] for e in errors}
-    return [r for r in clean if r["row"] not in bad], errors
+    return errors
 
 
 def import_members(*, actor, rows: list[dict]) -> int:

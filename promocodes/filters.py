@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from promocodes.models import Channel, PromoCodeApplication
@@ -16,8 +17,6 @@ class ApplicationFilter(django_filters.FilterSet):
         fields = []
 
     def filter_q(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(
             Q(activity_name__icontains=value) | Q(codes__code=value.strip().upper())
         ).distinct()

@@ -1,0 +1,283 @@
+"""Checkout (SPEC.md §10): validate a code against an order, record its use, cancel the use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from couponhub.core.audit import record_audit, snapshot
+from couponhub.core.errors import Refused
+from couponhub.core.models import Org
+from couponhub.core.money import ZERO, to_money
+from promocodes import discounts
+from promocodes.models import (
+    DepartmentBudget,
+    PromoCode,
+    PromoCodeApplication,
+    PromoCodeUse,
+    Subject,
+    UserLevel,
+)
+from promocodes.services.budgets import budget_for
+
+Status = PromoCodeApplication.Status
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    amount: Decimal
+    merchant: str = ""
+    category: str = ""
+    sale_type: str = "normal"
+
+
+@dataclass(frozen=True)
+class Checkout:
+    code: str
+    user_id: str
+    items: tuple[Item, ...]
+    is_new_user: bool = False
+    is_new_online_user: bool | None = None
+    platform: str = ""
+    delivery: str = ""
+    store_code: str = ""
+    coupon_applied: bool = False
+
+
+@dataclass(frozen=True)
+class Quote:
+    promo_code: PromoCode
+    discount: Decimal
+    eligible_amount: Decimal
+    budget: DepartmentBudget | None
+
+
+def _refuse(code: str, message: str, status: int = 400):
+    raise Refused(code, message, status)
+
+
+def _check_window(application: PromoCodeApplication, now) -> None:
+    if application.status == Status.INVALIDATED:
+        _refuse("promo_code_invalidated", "优惠码已失效，不能使用")
+    if application.status != Status.APPROVED:
+        _refuse("promo_code_not_approved", "优惠码未审核通过，不能使用")
+    if now < application.valid_from:
+        local = timezone.localtime(application.valid_from)
+        _refuse("promo_code_not_active", f"优惠码尚未生效，{local:%Y-%m-%d %H:%M}起可用")
+    if now >= application.valid_to:
+        _refuse("promo_code_expired", "优惠码已过期，不能使用")
+
+
+def _check_order(application: PromoCodeApplication, checkout: Checkout) -> None:
+    if application.platform != "any" and checkout.platform != application.platform:
+        _refuse(
+            "platform_not_allowed",
+            f"该优惠码仅限{application.get_platform_display()}使用",
+        )
+    if application.delivery != "any" and checkout.delivery != application.delivery:
+        _refuse(
+            "delivery_not_allowed",
+            f"该优惠码仅限{application.get_delivery_display()}订单使用",
+        )
+    store_codes = [s.code for s in application.stores.all()]
+    if store_codes and checkout.store_code not in store_codes:
+        _refuse("store_not_allowed", "该优惠码不能在本门店使用")
+    if application.user_level == UserLevel.NEW_USER_FIRST and not checkout.is_new_user:
+        _refuse("new_user_only", "该优惠码仅限新用户首单使用")
+    if application.user_level == UserLevel.NEW_ONLINE_USER_FIRST:
+        online_new = (
+            checkout.is_new_user
+            if checkout.is_new_online_user is None
+            else checkout.is_new_online_user
+        )
+        if not online_new or checkout.platform not in {"m", "app"}:
+            _refuse("new_online_user_only", "该优惠码仅限线上新用户首单使用")
+
+
+def eligible_amount(application: PromoCodeApplication, items) -> Decimal:
+    """Sum of the items matching the code's merchant, category and sales-type restrictions."""
+    matching = list(items)
+    if application.merchant_id:
+        merchant_code = application.merchant.code
+        matching = [i for i in matching if i.merchant == merchant_code]
+        if not matching:
+            _refuse(
+                "merchant_not_allowed", f"该优惠码仅限商家“{application.merchant.name}”的商品使用"
+            )
+    if application.category_id:
+        category_code = application.category.code
+        matching = [i for i in matching if i.category == category_code]
+    if application.sale_type != "any":
+        matching = [i for i in matching if i.sale_type == application.sale_type]
+    total = to_money(sum((i.amount for i in matching), ZERO))
+    if not matching or total <= 0:
+        _refuse("no_eligible_items", "订单中没有可使用该优惠码的商品")
+    return total
+
+
+def _quote(promo_code: PromoCode, checkout: Checkout, *, now, lock: bool) -> Quote:
+    application = promo_code.application
+    if checkout.coupon_applied:
+        _refuse("coupon_already_applied", "已使用优惠券，优惠码与优惠券不可叠加使用")
+    _check_window(application, now)
+    _check_order(application, checkout)
+    eligible = eligible_amount(application, checkout.items)
+    try:
+        discount = discounts.compute_discount(application.rule, eligible)
+    except discounts.BelowFloor as exc:
+        _refuse(
+            "below_floor",
+            f"不满足优惠码使用条件：可优惠商品金额满{to_money(exc.needed)}元可用，"
+            f"当前为{eligible}元",
+        )
+    if promo_code.max_uses and promo_code.uses_count >= promo_code.max_uses:
+        _refuse("uses_exhausted", "优惠码使用次数已用完", 409)
+    if application.per_user_limit:
+        used = PromoCodeUse.objects.filter(
+            code__application=application, user_id=checkout.user_id, cancelled_at__isnull=True
+        ).count()
+        if used >= application.per_user_limit:
+            _refuse(
+                "per_user_limit_reached",
+                f"每位用户最多使用该优惠码{application.per_user_limit}次，您已用完",
+                409,
+            )
+    budget = None
+    if application.subject == Subject.PLATFORM:
+        budget = budget_for(application.department_id, timezone.localdate(now), lock=lock)
+        if budget is None or budget.remaining < discount:
+            _refuse("budget_exhausted", "优惠码活动预算已用完，暂不能使用", 409)
+    return Quote(promo_code, discount, eligible, budget)
+
+
+def _find_code(code: str, *, lock: bool = False) -> PromoCode:
+    qs = PromoCode.objects.select_related(
+        "application", "application__merchant", "application__category"
+    )
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    promo_code = qs.filter(code=code.strip().upper()).first()
+    if promo_code is None:
+        _refuse("promo_code_not_found", "优惠码不存在", 404)
+    return promo_code
+
+
+def validate_promo_code(*, checkout: Checkout) -> Quote:
+    """结算页输入优惠码: the discount and eligible amount, or PromoCodeRefused with the reason."""
+    return _quote(_find_code(checkout.code), checkout, now=timezone.now(), lock=False)
+
+
+@transaction.atomic
+def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -> PromoCodeUse:
+    """Record a use at order creation: counted, limited and charged in one locked transaction.
+    Order numbers are the calling client's own; one live promo code per order."""
+    if not order_no.strip():
+        _refuse("invalid_request", "order_no 不能为空")
+    promo_code = _find_code(checkout.code, lock=True)
+    application = promo_code.application
+    if application.per_user_limit:
+        # every code of the application shares the per-user count: serialise on the application
+        list(PromoCodeApplication.objects.select_for_update().filter(pk=application.pk))
+    this_order = PromoCodeUse.objects.filter(client_key=client_key, order_no=order_no)
+    live = this_order.filter(cancelled_at__isnull=True)
+    if live.filter(code=promo_code).exists():
+        _refuse("order_already_used", f"订单{order_no}已使用该优惠码", 409)
+    if live.exists():
+        _refuse_second_code(order_no)
+    if this_order.filter(code=promo_code).exists():
+        _refuse("order_cancelled", f"订单{order_no}已取消，不能再次使用该优惠码", 409)
+    now = timezone.now()
+    quote = _quote(promo_code, checkout, now=now, lock=True)
+    store = (
+        Org.objects.filter(code=checkout.store_code, kind=Org.Kind.STORE).first()
+        if checkout.store_code
+        else None
+    )
+    # the code's row is locked by _quote(lock=True): it is there to count on
+    PromoCode.objects.filter(pk=promo_code.pk).update(uses_count=F("uses_count") + 1)
+    merchant = None
+    if application.subject == Subject.PLATFORM:
+        charged = DepartmentBudget.objects.filter(
+            pk=quote.budget.pk, spent__lte=F("amount") - quote.discount
+        ).update(spent=F("spent") + quote.discount)
+        if not charged:
+            _refuse("budget_exhausted", "优惠码活动预算已用完，暂不能使用", 409)
+    else:
+        merchant = application.merchant
+    try:
+        with transaction.atomic():
+            use = PromoCodeUse.objects.create(
+                code=promo_code,
+                user_id=checkout.user_id,
+                order_no=order_no,
+                store=store,
+                client_key=client_key,
+                discount=quote.discount,
+                eligible_amount=quote.eligible_amount,
+                charged_budget=quote.budget,
+                charged_merchant=merchant,
+                used_at=now,
+            )
+    except IntegrityError:
+        # another code was used on this order at the same moment and committed first (the
+        # one-live-use-per-order constraint waited for it): this one is refused, and the count
+        # and budget charged above roll back with it
+        _refuse_second_code(order_no)
+    record_audit(
+        actor=f"api:{client_key}" if client_key else "api",
+        action="promocodes.use",
+        obj=use,
+        org=store,
+        after=snapshot(use, ["code_id", "user_id", "order_no", "discount", "eligible_amount"]),
+    )
+    promo_code.uses_count += 1
+    return use
+
+
+def _refuse_second_code(order_no: str):
+    _refuse("order_has_promo_code", f"订单{order_no}已使用其他优惠码，优惠码不可叠加使用", 409)
+
+
+@transaction.atomic
+def cancel_promo_use(*, order_no: str, code: str = "", client_key: str = "") -> list[PromoCodeUse]:
+    """Order cancelled: each of its uses is given back once (count and charged amount). Only
+    the client that used a code on its order can cancel it: another client's order number is
+    not found."""
+    uses = (
+        PromoCodeUse.objects.select_for_update()
+        .filter(client_key=client_key, order_no=order_no)
+        .order_by("pk")
+    )
+    if code:
+        uses = uses.filter(code__code=code.strip().upper())
+    uses = list(uses)
+    if not uses:
+        _refuse("promo_use_not_found", f"订单{order_no}没有使用优惠码", 404)
+    now = timezone.now()
+    cancelled = []
+    for use in uses:
+        if use.cancelled_at is not None:
+            continue
+        PromoCodeUse.objects.filter(pk=use.pk).update(cancelled_at=now)
+        PromoCode.objects.filter(pk=use.code_id).update(uses_count=F("uses_count") - 1)
+        if use.charged_budget_id:
+            DepartmentBudget.objects.filter(pk=use.charged_budget_id).update(
+                spent=F("spent") - use.discount
+            )
+        use.cancelled_at = now
+        record_audit(
+            actor=f"api:{client_key}" if client_key else "api",
+            action="promocodes.cancel_use",
+            obj=use,
+            org=None,
+            after={"order_no": order_no, "discount": use.discount},
+        )
+        cancelled.append(use)
+    if not cancelled:
+        _refuse("use_already_cancelled", f"订单{order_no}的优惠码已退回，不能重复取消", 409)
+    return cancelled

@@ -1,0 +1,69 @@
+"""POS orders and redemptions: an order arrives (and picks up the redemptions made against its
+number), a redemption is linked to an order, an order is refunded (and its coupons returned)."""
+
+from django.db import transaction
+
+from couponhub.core.audit import record_audit
+from couponhub.core.errors import Refused
+from members import services as member_services
+from members.models import MemberOrder
+from redemption.models import Redemption, RedemptionLine
+from redemption.services.returns import auto_return_order
+
+
+def link_order(*, redemption: Redemption, order: MemberOrder, actor=None) -> Redemption:
+    """关联订单: attach a redemption to a POS order of the same store, once."""
+    if order.store_id != redemption.store_id:
+        raise Refused("order_other_store", "订单不是本门店的订单，不能关联", status=409)
+    if redemption.member_id and order.member_id and order.member_id != redemption.member_id:
+        raise Refused("order_other_member", "订单不属于该会员，不能关联", status=409)
+    with transaction.atomic():
+        updated = Redemption.objects.filter(pk=redemption.pk, order__isnull=True).update(
+            order=order, order_no=order.order_no
+        )
+        if not updated:
+            raise Refused("already_linked", "该核销记录已关联订单", status=409)
+        record_audit(
+            actor=actor,
+            action="redemption.link_order",
+            obj=redemption,
+            org=redemption.store,
+            after={"order_no": order.order_no},
+        )
+    redemption.refresh_from_db()
+    return redemption
+
+
+def receive_order(*, actor, source: str, **order) -> tuple[MemberOrder, bool]:
+    """A POS order arrives: stored once per source and number, and the redemptions the till
+    made against its number before it arrived are linked to it, in one transaction."""
+    with transaction.atomic():
+        stored, created = member_services.record_order(actor=actor, source=source, **order)
+        if created:
+            link_pending_redemptions(order=stored)
+    return stored, created
+
+
+def link_pending_redemptions(*, order: MemberOrder) -> int:
+    """An order pushed after the till redeemed against its number: link those redemptions."""
+    return Redemption.objects.filter(
+        store=order.store, order_no=order.order_no, order__isnull=True
+    ).update(order=order)
+
+
+def refund_order(*, actor, order: MemberOrder, api_client=None) -> list[RedemptionLine]:
+    """The POS reports an order refunded: mark it, and for a client that asked for it
+    (auto_return) return the coupons redeemed against it, all in one transaction on the locked
+    order, so two reports at once end the same way: the second is told it was already done."""
+    with transaction.atomic():
+        MemberOrder.objects.select_for_update().filter(pk=order.pk).first()
+        if not member_services.mark_order_refunded(actor=actor, order=order):
+            back = RedemptionLine.objects.filter(
+                redemption__order=order, returned_at__isnull=False
+            ).count()
+            raise Refused(
+                "already_refunded", f"订单{order.order_no}已退单，此前已退券{back}张", 409
+            )
+        if api_client is None or not api_client.auto_return:
+            return []
+        return auto_return_order(order=order, api_client=api_client)

@@ -1,0 +1,295 @@
+"""Redeem (核销) 1–20 coupons at a store, all or nothing.
+
+Redeeming is one transaction: every selected coupon goes ``unused → used`` through a conditional
+UPDATE whose WHERE is `Coupon.redeemable_q(store)` (usable here, right now), in primary-key order
+so two overlapping redemptions never deadlock. If any UPDATE touches no row, the coupon stopped
+being usable meanwhile: the transaction rolls back and the refusal names that coupon and why.
+Under concurrency PostgreSQL re-checks the WHERE against the committed row, so of many clerks or
+tills redeeming one coupon exactly one succeeds.
+"""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from couponhub.core.audit import record_audit
+from couponhub.core.errors import Refused
+from couponhub.core.models import Org
+from couponhub.core.money import to_money
+from coupons.models import Coupon, CouponRule
+from members import services as member_services
+from members.models import Member, MemberOrder
+from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
+from redemption.services._common import client_label
+
+Status = Coupon.Status
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    amount: Decimal
+    category: str = ""
+    qty: Decimal = field(default=Decimal("1"))
+
+
+# --- refusal reasons ------------------------------------------------------------------------------
+
+STATUS_CODES = {
+    Status.USED: "coupon_used",
+    Status.EXPIRED: "coupon_expired",
+    Status.FROZEN: "coupon_frozen",
+    Status.VOIDED: "coupon_voided",
+    Status.GENERATED: "coupon_not_active",
+    Status.RECEIVED: "coupon_not_active",
+}
+
+
+def refusal_for(coupon: Coupon, store: Org, now=None) -> Refused | None:
+    """Why `coupon` cannot be redeemed at `store` now, as a refusal naming the coupon."""
+    now = now or timezone.now()
+    reason = coupon.unusable_reason(store, now)
+    if reason is None:
+        return None
+    status = coupon.effective_status(now)
+    if status in STATUS_CODES:
+        code = STATUS_CODES[status]
+    elif coupon.valid_from and coupon.valid_from > now:
+        code = "coupon_not_active"
+    else:
+        code = "store_not_allowed"
+    return Refused(code, f"券{coupon.code}：{reason}", coupon_code=coupon.code, status=409)
+
+
+def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
+    """Thresholds and product coupons against the order's items (when the till sent them)."""
+    skus = {i.sku for i in items}
+    for coupon in coupons:
+        rule = coupon.rule
+        sku = rule.exchange_product_sku
+        if rule.benefit == CouponRule.Benefit.PRODUCT and sku and sku not in skus:
+            name = rule.exchange_product_name or sku
+            raise Refused(
+                "product_not_in_order",
+                f"券{coupon.code}：订单中没有券对应的商品【{name}】，不能使用",
+                coupon_code=coupon.code,
+                status=409,
+            )
+        if rule.min_order_amount and rule.min_order_amount > 0:
+            excluded = set(rule.excluded_categories or [])
+            eligible = sum((i.amount for i in items if i.category not in excluded), Decimal("0"))
+            if eligible < rule.min_order_amount:
+                raise Refused(
+                    "below_threshold",
+                    f"券{coupon.code}：订单可用金额{to_money(eligible)}元未满"
+                    f"{to_money(rule.min_order_amount)}元，不能使用",
+                    coupon_code=coupon.code,
+                    status=409,
+                )
+
+
+def _new_redemption_no(now) -> str:
+    # Ten random digits: at hundreds of redemptions a second a clash stays one in millions.
+    return f"HX{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(10**10):010d}"
+
+
+# --- redeem ---------------------------------------------------------------------------------------
+
+
+def _selection(keys: Sequence) -> list:
+    """The distinct codes (or ids) asked for, in their order: 1 to MAX_COUPONS of them."""
+    selection = list(dict.fromkeys(keys))
+    if not selection:
+        raise Refused("no_coupons", "请选择要核销的优惠券", status=400)
+    if len(selection) > MAX_COUPONS:
+        raise Refused(
+            "too_many_coupons",
+            f"一次最多核销{MAX_COUPONS}张优惠券，已选{len(selection)}张",
+            status=400,
+        )
+    return selection
+
+
+def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
+    """The selected coupons in primary-key order (the order they are locked in); every one must
+    exist."""
+    lookup = {"code__in": selection} if by_code else {"pk__in": selection}
+    coupons = list(
+        Coupon.objects.filter(**lookup)
+        .select_related("rule", "member")
+        .prefetch_related("rule__usable_orgs")
+        .order_by("pk")
+    )
+    found = {c.code if by_code else c.pk for c in coupons}
+    missing = [s for s in selection if s not in found]
+    if missing:
+        raise Refused(
+            "coupon_not_found",
+            f"券{missing[0]}：券码不存在",
+            coupon_code=str(missing[0]),
+            status=404,
+        )
+    return coupons
+
+
+def _check_usable(coupons: list[Coupon], *, store: Org, member: Member | None, now) -> None:
+    """Every coupon is the member's (when a member is given) and usable at `store` now."""
+    if member is not None:
+        for coupon in coupons:
+            if coupon.member_id != member.pk:
+                raise Refused(
+                    "coupon_not_members",
+                    f"券{coupon.code}：不属于会员{member.name or member.member_no}",
+                    coupon_code=coupon.code,
+                    status=409,
+                )
+    for coupon in coupons:
+        refusal = refusal_for(coupon, store, now)
+        if refusal:
+            raise refusal
+
+
+def _mark_used(coupons: list[Coupon], *, store: Org, now) -> None:
+    """`unused → used`, one conditional UPDATE a coupon; refused if one stopped being usable."""
+    redeemable = Coupon.redeemable_q(store, now)  # built once, not once per coupon
+    for coupon in coupons:
+        updated = (
+            Coupon.objects.filter(pk=coupon.pk)
+            .filter(redeemable)
+            .update(status=Status.USED, used_at=now, used_store=store)
+        )
+        if not updated:
+            coupon.refresh_from_db()
+            raise refusal_for(coupon, store, now) or Refused(
+                "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code, status=409
+            )
+        coupon.status, coupon.used_at, coupon.used_store = Status.USED, now, store
+
+
+def _create_redemption(
+    *,
+    coupons: list[Coupon],
+    store: Org,
+    member: Member | None,
+    actor,
+    api_client,
+    app: str,
+    method: str,
+    order: MemberOrder | None,
+    order_no: str,
+    now,
+) -> Redemption:
+    """The Redemption and one line per coupon."""
+    redemption = Redemption.objects.create(
+        redemption_no=_new_redemption_no(now),
+        store=store,
+        member=member,
+        clerk=actor,
+        api_client=api_client,
+        app=app[:60],
+        method=method,
+        order=order,
+        order_no=order.order_no if order else order_no,
+        created_at=now,
+    )
+    try:  # no savepoint needed: the refusal leaves the block at once and rolls it all back
+        RedemptionLine.objects.bulk_create(
+            RedemptionLine(redemption=redemption, coupon=c) for c in coupons
+        )
+    except IntegrityError:  # a live line already holds one of these coupons
+        raise Refused("coupon_used", "券已被核销，请刷新后重试", status=409) from None
+    return redemption
+
+
+def redeem_coupons(
+    *,
+    store: Org,
+    codes: Sequence[str] = (),
+    coupon_ids: Sequence[int] = (),
+    app: str,
+    method: str,
+    actor=None,
+    api_client=None,
+    member: Member | None = None,
+    order: MemberOrder | None = None,
+    order_no: str = "",
+    items: Sequence[Item] | None = None,
+) -> Redemption:
+    """Redeem 1–20 coupons at `store`, all or nothing; returns the Redemption.
+
+    Select by `codes` (till, API) or `coupon_ids` (counter). With `member`, every coupon must be
+    that member's. With `items` (or an `order` that has items) thresholds and product coupons are
+    checked against them. Recharge coupons top up the holder's stored value.
+    """
+    selection = _selection(codes or coupon_ids)
+    if actor is None and api_client is None:
+        raise ValueError("a redemption needs a clerk or an API client")
+    now = timezone.now()
+    with transaction.atomic():
+        coupons = _load_coupons(selection, by_code=bool(codes))
+        _check_usable(coupons, store=store, member=member, now=now)
+        if items is None and order is not None:
+            items = [
+                Item(sku=i.sku, amount=i.amount, category=i.category, qty=i.qty)
+                for i in order.items.all()
+            ]
+        if items is not None:
+            _check_order_fit(coupons, items)
+        _mark_used(coupons, store=store, now=now)
+        holders = {c.member_id for c in coupons}
+        if member is None and len(holders) == 1 and None not in holders:
+            member = coupons[0].member
+        redemption = _create_redemption(
+            coupons=coupons,
+            store=store,
+            member=member,
+            actor=actor,
+            api_client=api_client,
+            app=app,
+            method=method,
+            order=order,
+            order_no=order_no,
+            now=now,
+        )
+        for coupon in coupons:
+            if coupon.rule.benefit == CouponRule.Benefit.RECHARGE:
+                _top_up(coupon, member, store, actor, redemption)
+        record_audit(
+            actor=actor or client_label(api_client),
+            action="redemption.redeem",
+            obj=redemption,
+            org=store,
+            after={
+                "codes": [c.code for c in coupons],
+                "member": member.member_no if member else None,
+                "method": method,
+                "app": app,
+                "order_no": redemption.order_no,
+            },
+        )
+    redemption.redeemed_coupons = coupons
+    return redemption
+
+
+def _top_up(coupon: Coupon, member, store, actor, redemption) -> None:
+    holder = coupon.member or member
+    if holder is None:
+        raise Refused(
+            "member_required",
+            f"券{coupon.code}：充值券未绑定会员，请在会员查询中核销",
+            coupon_code=coupon.code,
+            status=409,
+        )
+    member_services.credit_stored_value(
+        member=holder,
+        amount=coupon.rule.face_value,
+        reason=f"充值券核销 {coupon.code}",
+        actor=actor,
+        store=store,
+        ref_type="redemption",
+        ref_id=redemption.redemption_no,
+    )
