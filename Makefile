@@ -8,11 +8,11 @@ PORT ?= 8000
 
 .PHONY: run test lint format bench install migrate messages clean
 
+# --no-compile: modules are compiled as they are first imported; compiling every installed
+# package up front took half of the install's time.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# --no-compile: modules are compiled as they are first imported; compiling every installed
-	# package up front took half of the install's time
 	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
