@@ -72,7 +72,7 @@ def test_an_operator_adds_edits_and_deletes_records_with_audit(op_client, entity
     # when a record is added
     response = op_client.post(reverse("pickup:entity_add", args=[entity]), data)
     assert response.status_code == 302
-    from pickup.views import ENTITIES
+    from pickup.views.catalogue import ENTITIES
 
     model = ENTITIES[entity].model
     obj = model.objects.get()
