@@ -7,18 +7,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from couponhub.core.models import AuditEntry
 from pickup.models import (
     CardType,
+    CardTypeItem,
+    Category,
     CodeBatch,
     PickupCode,
     PickupOrder,
+    PickupStore,
+    Product,
     RedPacketClaim,
     RedPacketEntry,
+    SpecAttribute,
 )
 
 SELECTION_KEYS = ("serial_from", "serial_to", "batch", "card_type", "date_from", "date_to")
@@ -26,6 +31,40 @@ SELECTION_KEYS = ("serial_from", "serial_to", "batch", "card_type", "date_from",
 
 def pickup_audit_entries() -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(action__startswith="pickup.")
+
+
+# ---------------------------------------------------------------------------
+# Catalogue
+# ---------------------------------------------------------------------------
+
+
+def pickup_stores_for_list() -> QuerySet[PickupStore]:
+    return PickupStore.objects.select_related("store")
+
+
+def categories_for_list() -> QuerySet[Category]:
+    return Category.objects.annotate(product_count=Count("products"))
+
+
+def spec_attributes_for_list() -> QuerySet[SpecAttribute]:
+    return SpecAttribute.objects.prefetch_related("values")
+
+
+def products_for_list() -> QuerySet[Product]:
+    return Product.objects.select_related("category", "brand").prefetch_related(
+        "spec_values__attribute"
+    )
+
+
+def card_types_for_list() -> QuerySet[CardType]:
+    return CardType.objects.prefetch_related(
+        Prefetch("items", queryset=CardTypeItem.objects.select_related("product"))
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pickup codes
+# ---------------------------------------------------------------------------
 
 
 def codes_for_list() -> QuerySet[PickupCode]:

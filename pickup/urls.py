@@ -1,6 +1,27 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from pickup.views import catalogue, codes, consumer, orders, red_packets, system, transfers
+
+
+def catalogue_urls(
+    entity: str, *, list_view, create_view, update_view, delete_view, copy_view=None
+) -> list:
+    """One catalogue model's pages under m/<entity>/. Their names are shared by every model and
+    take the entity first ({% url 'pickup:entity_edit' "product" 3 %}, as the shared templates
+    do), so each pattern captures its own entity as a literal; the list also has a name of its
+    own (pickup:product_list)."""
+    e = rf"^m/(?P<entity>{entity})"
+    patterns = [
+        path(f"m/{entity}/", list_view, name=f"{entity}_list"),
+        re_path(rf"{e}/$", list_view, name="entity_list"),
+        re_path(rf"{e}/add/$", create_view, name="entity_add"),
+        re_path(rf"{e}/(?P<pk>[0-9]+)/$", update_view, name="entity_edit"),
+        re_path(rf"{e}/(?P<pk>[0-9]+)/delete/$", delete_view, name="entity_delete"),
+    ]
+    if copy_view is not None:
+        patterns.append(re_path(rf"{e}/(?P<pk>[0-9]+)/copy/$", copy_view, name="entity_copy"))
+    return patterns
+
 
 app_name = "pickup"
 urlpatterns = [
@@ -41,13 +62,56 @@ urlpatterns = [
     path("red-packets/account/", red_packets.red_packet_account, name="red_packet_account"),
     path("red-packets/generate/", red_packets.red_packet_generate, name="red_packet_generate"),
     path("red-packets/claims/", red_packets.red_packet_claims, name="red_packet_claims"),
-    *[
-        path(f"m/{name}/", catalogue.entity_list, {"entity": name}, name=f"{name}_list")
-        for name in catalogue.ENTITIES
-    ],
-    path("m/<str:entity>/", catalogue.entity_list, name="entity_list"),
-    path("m/<str:entity>/add/", catalogue.entity_edit, name="entity_add"),
-    path("m/<str:entity>/<int:pk>/", catalogue.entity_edit, name="entity_edit"),
-    path("m/<str:entity>/<int:pk>/delete/", catalogue.entity_delete, name="entity_delete"),
-    path("m/<str:entity>/<int:pk>/copy/", catalogue.entity_copy, name="entity_copy"),
+    # catalogue
+    *catalogue_urls(
+        "store",
+        list_view=catalogue.PickupStoreList.as_view(),
+        create_view=catalogue.PickupStoreCreate.as_view(),
+        update_view=catalogue.PickupStoreUpdate.as_view(),
+        delete_view=catalogue.PickupStoreDelete.as_view(),
+    ),
+    *catalogue_urls(
+        "courier",
+        list_view=catalogue.CourierList.as_view(),
+        create_view=catalogue.CourierCreate.as_view(),
+        update_view=catalogue.CourierUpdate.as_view(),
+        delete_view=catalogue.CourierDelete.as_view(),
+    ),
+    *catalogue_urls(
+        "category",
+        list_view=catalogue.CategoryList.as_view(),
+        create_view=catalogue.CategoryCreate.as_view(),
+        update_view=catalogue.CategoryUpdate.as_view(),
+        delete_view=catalogue.CategoryDelete.as_view(),
+    ),
+    *catalogue_urls(
+        "spec",
+        list_view=catalogue.SpecAttributeList.as_view(),
+        create_view=catalogue.SpecAttributeCreate.as_view(),
+        update_view=catalogue.SpecAttributeUpdate.as_view(),
+        delete_view=catalogue.SpecAttributeDelete.as_view(),
+    ),
+    *catalogue_urls(
+        "brand",
+        list_view=catalogue.BrandList.as_view(),
+        create_view=catalogue.BrandCreate.as_view(),
+        update_view=catalogue.BrandUpdate.as_view(),
+        delete_view=catalogue.BrandDelete.as_view(),
+    ),
+    *catalogue_urls(
+        "product",
+        list_view=catalogue.ProductList.as_view(),
+        create_view=catalogue.ProductCreate.as_view(),
+        update_view=catalogue.ProductUpdate.as_view(),
+        delete_view=catalogue.ProductDelete.as_view(),
+        copy_view=catalogue.ProductCopy.as_view(),
+    ),
+    *catalogue_urls(
+        "cardtype",
+        list_view=catalogue.CardTypeList.as_view(),
+        create_view=catalogue.CardTypeCreate.as_view(),
+        update_view=catalogue.CardTypeUpdate.as_view(),
+        delete_view=catalogue.CardTypeDelete.as_view(),
+        copy_view=catalogue.CardTypeCopy.as_view(),
+    ),
 ]

@@ -1,5 +1,9 @@
 """Writes of the catalogue: settings, pickup stores, couriers, categories, specs, brands,
-products and card types. One transaction and one audit entry each."""
+products and card types.
+
+Each function is one transaction with its audit entry, `pickup.<model>.create`, `.update`,
+`.delete` (and `.copy`). A delete that something still needs is refused with a message naming
+the users (Refused), never half done."""
 
 from __future__ import annotations
 
@@ -12,52 +16,64 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.models import Org
 from pickup.models import (
+    Brand,
     CardType,
     CardTypeItem,
+    Category,
+    Courier,
     PickupSettings,
+    PickupStore,
     Product,
     SpecAttribute,
     SpecValue,
 )
 
-
-def _action(obj: models.Model, verb: str) -> str:
-    return f"pickup.{obj._meta.model_name}.{verb}"
+IN_USE = "该记录正被使用，不能删除：{users}。"
 
 
-def save_record(
-    *, actor, instance: models.Model, m2m: dict[str, Iterable] | None = None
-) -> models.Model:
-    """Create or update one record (already validated by its form), with before/after audit."""
+# ---------------------------------------------------------------------------
+# Shared steps: save with before/after, delete unless protected, copy's name
+# ---------------------------------------------------------------------------
+
+
+def _stored(instance: models.Model) -> dict | None:
+    """The snapshot of the row as stored before this save; None for a new record."""
+    if instance.pk is None:
+        return None
+    row = type(instance).objects.filter(pk=instance.pk).first()
+    return None if row is None else snapshot(row)
+
+
+def _save(*, actor, instance: models.Model, noun: str, org: Org | None = None):
+    """Save a record its form validated, audited as pickup.<noun>.create or .update."""
     with transaction.atomic():
-        creating = instance.pk is None or not type(instance).objects.filter(pk=instance.pk).exists()
-        before = None
-        if not creating:
-            before = snapshot(type(instance).objects.get(pk=instance.pk))
+        before = _stored(instance)
         instance.save()
-        after = snapshot(instance)
-        for name, values in (m2m or {}).items():
-            getattr(instance, name).set(values)
-            after[name] = sorted(v.pk for v in getattr(instance, name).all())
-        record_audit(
+        _audit_save(
             actor=actor,
-            action=_action(instance, "create" if creating else "update"),
-            obj=instance,
+            instance=instance,
+            noun=noun,
             before=before,
-            after=after,
-            org=getattr(instance, "store", None),
+            after=snapshot(instance),
+            org=org,
         )
     return instance
 
 
-_IN_USE = {
-    "product": "该产品正被卡券使用，不能删除：{users}。请先从这些卡券中移除该产品。",
-    "category": "该类别下还有产品，不能删除：{users}。",
-    "brand": "该品牌下还有产品，不能删除：{users}。",
-    "cardtype": "该卡券已有提货码批次，不能删除。可以将其停用。",
-    "pickupstore": "该门店正被卡券使用，不能删除：{users}。可以关闭其提货功能。",
-}
+def _audit_save(
+    *, actor, instance: models.Model, noun: str, before: dict | None, after: dict, org=None
+) -> None:
+    """pickup.<noun>.create when there was nothing before, else pickup.<noun>.update."""
+    record_audit(
+        actor=actor,
+        action=f"pickup.{noun}.{'create' if before is None else 'update'}",
+        obj=instance,
+        before=before,
+        after=after,
+        org=org,
+    )
 
 
 def _users_of(error: ProtectedError) -> str:
@@ -67,12 +83,9 @@ def _users_of(error: ProtectedError) -> str:
     return "、".join(dict.fromkeys(names))
 
 
-def delete_record(*, actor, instance: models.Model) -> None:
-    """Delete one record; refused with a clear message when something still uses it."""
-    name = instance._meta.model_name
-    if name == "pickupstore" and instance.card_types.exists():
-        users = "、".join(str(c) for c in instance.card_types.all()[:5])
-        raise Refused("pickup_refused", _IN_USE[name].format(users=users))
+def _delete(*, actor, instance: models.Model, noun: str, in_use: str) -> None:
+    """Delete a record, audited as pickup.<noun>.delete; when a protected foreign key still
+    points at it, refused with `in_use` ({users}: up to five of them, by card type)."""
     try:
         with transaction.atomic():
             before = snapshot(instance)
@@ -80,15 +93,14 @@ def delete_record(*, actor, instance: models.Model) -> None:
             instance.delete()
             record_audit(
                 actor=actor,
-                action=_action(instance, "delete"),
+                action=f"pickup.{noun}.delete",
                 object_type=instance._meta.label_lower,
                 object_id=str(pk),
                 object_repr=text,
                 before=before,
             )
     except ProtectedError as exc:
-        message = _IN_USE.get(name, "该记录正被使用，不能删除：{users}。")
-        raise Refused("pickup_refused", message.format(users=_users_of(exc))) from exc
+        raise Refused("pickup_refused", in_use.format(users=_users_of(exc))) from exc
 
 
 def _copy_name(model, name: str, max_length: int) -> str:
@@ -98,6 +110,121 @@ def _copy_name(model, name: str, max_length: int) -> str:
         if not model.objects.filter(name=candidate).exists():
             return candidate
     raise Refused("pickup_refused", "复制的名称已全部被占用，请先重命名现有的副本")
+
+
+# ---------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------
+
+
+def save_settings(*, actor, instance: PickupSettings, logo_bytes: bytes | None = None) -> None:
+    with transaction.atomic():
+        before = snapshot(PickupSettings.load())
+        if logo_bytes is not None:
+            instance.logo.save(
+                f"logo-{timezone.now():%Y%m%d%H%M%S}.png", ContentFile(logo_bytes), save=False
+            )
+        instance.save()
+        record_audit(
+            actor=actor,
+            action="pickup.settings.update",
+            obj=instance,
+            before=before,
+            after=snapshot(instance),
+        )
+
+
+# ---------------------------------------------------------------------------
+# Pickup stores and couriers
+# ---------------------------------------------------------------------------
+
+
+def save_pickup_store(*, actor, pickup_store: PickupStore) -> PickupStore:
+    return _save(actor=actor, instance=pickup_store, noun="pickupstore", org=pickup_store.store)
+
+
+def delete_pickup_store(*, actor, pickup_store: PickupStore) -> None:
+    """Refused while a card type lists the store (or an order was placed there)."""
+    in_use = "该门店正被卡券使用，不能删除：{users}。可以关闭其提货功能。"
+    if pickup_store.card_types.exists():
+        users = "、".join(str(c) for c in pickup_store.card_types.all()[:5])
+        raise Refused("pickup_refused", in_use.format(users=users))
+    _delete(actor=actor, instance=pickup_store, noun="pickupstore", in_use=in_use)
+
+
+def save_courier(*, actor, courier: Courier) -> Courier:
+    return _save(actor=actor, instance=courier, noun="courier")
+
+
+def delete_courier(*, actor, courier: Courier) -> None:
+    _delete(actor=actor, instance=courier, noun="courier", in_use=IN_USE)
+
+
+# ---------------------------------------------------------------------------
+# Categories, specs, brands
+# ---------------------------------------------------------------------------
+
+
+def save_category(*, actor, category: Category) -> Category:
+    return _save(actor=actor, instance=category, noun="category")
+
+
+def delete_category(*, actor, category: Category) -> None:
+    in_use = "该类别下还有产品，不能删除：{users}。"
+    _delete(actor=actor, instance=category, noun="category", in_use=in_use)
+
+
+def save_spec_attribute(*, actor, attribute: SpecAttribute, values: list[str]) -> SpecAttribute:
+    """Save an attribute and its list of values: new ones added, missing ones removed."""
+    with transaction.atomic():
+        creating = attribute.pk is None
+        before = None
+        if not creating:
+            before = snapshot(SpecAttribute.objects.get(pk=attribute.pk))
+            before["values"] = list(attribute.values.values_list("value", flat=True))
+        attribute.save()
+        attribute.values.exclude(value__in=values).delete()
+        for order, value in enumerate(values):
+            SpecValue.objects.update_or_create(
+                attribute=attribute, value=value, defaults={"sort_order": order}
+            )
+        after = snapshot(attribute)
+        after["values"] = values
+        _audit_save(
+            actor=actor, instance=attribute, noun="specattribute", before=before, after=after
+        )
+    return attribute
+
+
+def delete_spec_attribute(*, actor, attribute: SpecAttribute) -> None:
+    """Its values go with it, and so do the products' references to them."""
+    _delete(actor=actor, instance=attribute, noun="specattribute", in_use=IN_USE)
+
+
+def save_brand(*, actor, brand: Brand) -> Brand:
+    return _save(actor=actor, instance=brand, noun="brand")
+
+
+def delete_brand(*, actor, brand: Brand) -> None:
+    in_use = "该品牌下还有产品，不能删除：{users}。"
+    _delete(actor=actor, instance=brand, noun="brand", in_use=in_use)
+
+
+# ---------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------
+
+
+def save_product(*, actor, product: Product, spec_values: Iterable[SpecValue]) -> Product:
+    """Save a product with its spec values (the audit's after lists their ids)."""
+    with transaction.atomic():
+        before = _stored(product)
+        product.save()
+        product.spec_values.set(spec_values)
+        after = snapshot(product)
+        after["spec_values"] = sorted(v.pk for v in product.spec_values.all())
+        _audit_save(actor=actor, instance=product, noun="product", before=before, after=after)
+    return product
 
 
 def copy_product(*, actor, product: Product) -> Product:
@@ -118,6 +245,17 @@ def copy_product(*, actor, product: Product) -> Product:
             note=f"复制自产品 {source_pk}",
         )
     return copy
+
+
+def delete_product(*, actor, product: Product) -> None:
+    """Refused while a card type lists it (CardTypeItem protects it)."""
+    in_use = "该产品正被卡券使用，不能删除：{users}。请先从这些卡券中移除该产品。"
+    _delete(actor=actor, instance=product, noun="product", in_use=in_use)
+
+
+# ---------------------------------------------------------------------------
+# Card types
+# ---------------------------------------------------------------------------
 
 
 def save_card_type(
@@ -143,10 +281,10 @@ def save_card_type(
                 product=product,
                 defaults={"quantity": quantity, "sort_order": order},
             )
-        record_audit(
+        _audit_save(
             actor=actor,
-            action=_action(card_type, "create" if creating else "update"),
-            obj=card_type,
+            instance=card_type,
+            noun="cardtype",
             before=before,
             after=_card_type_snapshot(card_type),
         )
@@ -190,44 +328,7 @@ def copy_card_type(*, actor, card_type: CardType) -> CardType:
     return copy
 
 
-def save_spec_attribute(*, actor, attribute: SpecAttribute, values: list[str]) -> SpecAttribute:
-    """Save an attribute and its list of values: new ones added, missing ones removed."""
-    with transaction.atomic():
-        creating = attribute.pk is None
-        before = None
-        if not creating:
-            before = snapshot(SpecAttribute.objects.get(pk=attribute.pk))
-            before["values"] = list(attribute.values.values_list("value", flat=True))
-        attribute.save()
-        attribute.values.exclude(value__in=values).delete()
-        for order, value in enumerate(values):
-            SpecValue.objects.update_or_create(
-                attribute=attribute, value=value, defaults={"sort_order": order}
-            )
-        after = snapshot(attribute)
-        after["values"] = values
-        record_audit(
-            actor=actor,
-            action=_action(attribute, "create" if creating else "update"),
-            obj=attribute,
-            before=before,
-            after=after,
-        )
-    return attribute
-
-
-def save_settings(*, actor, instance: PickupSettings, logo_bytes: bytes | None = None) -> None:
-    with transaction.atomic():
-        before = snapshot(PickupSettings.load())
-        if logo_bytes is not None:
-            instance.logo.save(
-                f"logo-{timezone.now():%Y%m%d%H%M%S}.png", ContentFile(logo_bytes), save=False
-            )
-        instance.save()
-        record_audit(
-            actor=actor,
-            action="pickup.settings.update",
-            obj=instance,
-            before=before,
-            after=snapshot(instance),
-        )
+def delete_card_type(*, actor, card_type: CardType) -> None:
+    """Refused once it has code batches: such a card type can be deactivated instead."""
+    in_use = "该卡券已有提货码批次，不能删除。可以将其停用。"
+    _delete(actor=actor, instance=card_type, noun="cardtype", in_use=in_use)
