@@ -356,7 +356,8 @@ def order_export_rows(orders: QuerySet[PickupOrder]) -> Iterator[list]:
 
 
 def consumer_order(order_no: str, phone: str) -> PickupOrder | None:
-    """The consumer's lookup: both must match (a deleted order is still the consumer's)."""
+    """The consumer's lookup: both must match. An order in the recycle bin is not found, as
+    the consumer's order page and red-packet claim do not show or take it either."""
     return (
         orders_for_list(deleted=False)
         .filter(order_no=(order_no or "").strip().upper(), consumer_phone=(phone or "").strip())
