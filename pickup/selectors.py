@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +19,8 @@ from pickup.models import (
     CardTypeItem,
     Category,
     CodeBatch,
+    ExportRecord,
+    ImportRecord,
     PickupCode,
     PickupOrder,
     PickupStore,
@@ -127,15 +131,19 @@ def clean_selection(data: dict) -> dict:
     return out
 
 
-def describe_selection(selection: dict) -> str:
+def describe_selection(selection: dict, *, card_type_label: str | None = None) -> str:
+    """The selection in words. The selected card type is named by `card_type_label` when the
+    caller read it already (a list of records, see export_records), else looked up here."""
     parts = []
     if selection.get("serial_from") or selection.get("serial_to"):
         parts.append(f"流水号{selection.get('serial_from', '')}～{selection.get('serial_to', '')}")
     if selection.get("batch"):
         parts.append(f"批次{selection['batch']}")
     if selection.get("card_type"):
-        card = CardType.objects.filter(pk=_int(selection["card_type"])).first()
-        parts.append(f"卡券{card.name if card else selection['card_type']}")
+        if card_type_label is None:
+            card = CardType.objects.filter(pk=_int(selection["card_type"])).first()
+            card_type_label = card.name if card else selection["card_type"]
+        parts.append(f"卡券{card_type_label}")
     if selection.get("date_from") or selection.get("date_to"):
         parts.append(f"生成日期{selection.get('date_from', '')}～{selection.get('date_to', '')}")
     if selection.get("status"):
@@ -256,6 +264,25 @@ def write_code_export(
 
 def export_filename(prefix: str, file_format: str) -> str:
     return f"{prefix}-{timezone.localtime():%Y%m%d-%H%M%S}.{file_format}"
+
+
+def import_records() -> QuerySet[ImportRecord]:
+    return ImportRecord.objects.select_related("card_type", "batch", "created_by")
+
+
+def export_records() -> QuerySet[ExportRecord]:
+    """Export records with their job and creator, and `card_type_label`: the name of the card
+    type the selection names (its number if it is gone since), read in the same query so that
+    describing each selection takes none."""
+    selected = KeyTextTransform("card_type", "selection")
+    name = CardType.objects.annotate(key=Cast("pk", CharField())).filter(
+        key=KeyTextTransform("card_type", OuterRef("selection"))
+    )
+    return ExportRecord.objects.select_related("job", "created_by").annotate(
+        card_type_label=Coalesce(
+            Subquery(name.order_by().values("name")[:1]), selected, output_field=CharField()
+        )
+    )
 
 
 # ---------------------------------------------------------------------------

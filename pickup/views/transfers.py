@@ -9,7 +9,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.permissions import permission_required
 from couponhub.core.views import paginate
 from pickup import forms, selectors, services, tables
-from pickup.models import ExportRecord, ImportRecord
+from pickup.models import ImportRecord
 from pickup.views.common import MANAGE
 
 
@@ -26,9 +26,7 @@ def import_codes(request):
         return redirect("core:job_detail", pk=record.job_id)
     table = paginate(
         request,
-        tables.ImportRecordTable(
-            ImportRecord.objects.select_related("card_type", "batch", "created_by")
-        ),
+        tables.ImportRecordTable(selectors.import_records()),
     )
     return render(request, "pickup/import.html", {"form": form, "table": table})
 
@@ -65,6 +63,6 @@ def export_codes(request):
             return redirect("core:job_detail", pk=record.job_id)
     table = paginate(
         request,
-        tables.ExportRecordTable(ExportRecord.objects.select_related("job", "created_by")),
+        tables.ExportRecordTable(selectors.export_records()),
     )
     return render(request, "pickup/export.html", {"form": form, "table": table})
