@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from couponhub.core.models import AuditEntry
+from couponhub.core.spreadsheets import MAX_ROWS, write_csv, write_xlsx
+from pickup.filters import OnlineOrderFilter, StoreOrderFilter
 from pickup.models import (
     CardType,
     CardTypeItem,
@@ -245,8 +247,6 @@ def write_code_export(
     chunk_size: int = EXPORT_CHUNK_SIZE,
 ) -> int:
     """Write the selected codes to a .csv or .xlsx file; return the number of rows."""
-    from couponhub.core.spreadsheets import MAX_ROWS, write_csv, write_xlsx
-
     headers = [EXPORT_COLUMNS[c].header for c in columns]
     rows = export_rows(
         selection, columns, base_url=base_url, chunk_size=chunk_size, progress=progress
@@ -304,8 +304,6 @@ def orders_for_list(kind: str | None = None, *, deleted: bool = False) -> QueryS
 
 def filtered_orders(kind: str, query: dict, queryset: QuerySet | None = None) -> QuerySet:
     """The orders an order list shows for these GET parameters (tab + filters)."""
-    from pickup.filters import OnlineOrderFilter, StoreOrderFilter
-
     qs = orders_for_list(kind) if queryset is None else queryset
     if kind == PickupOrder.Kind.ONLINE:
         tab = query.get("tab") or "pending"
