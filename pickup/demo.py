@@ -1,6 +1,11 @@
 """Demo data of gift-card pickup: catalogue, stores, couriers, two card types and a small batch."""
 
-from couponhub.core.models import Org
+import datetime as dt
+
+from django.utils import timezone
+
+from couponhub.core.models import Org, User
+from pickup import services
 from pickup.models import (
     Brand,
     CardType,
@@ -8,19 +13,14 @@ from pickup.models import (
     CodeBatch,
     Courier,
     PickupCode,
+    PickupOrder,
     PickupSettings,
     PickupStore,
     Product,
+    RedPacketAccount,
+    RedPacketSettings,
     SpecAttribute,
     SpecValue,
-)
-from pickup.services import (
-    GenerationSpec,
-    create_code_batch,
-    fill_code_batch,
-    save_card_type,
-    save_record,
-    save_spec_attribute,
 )
 
 COURIERS = [
@@ -43,9 +43,9 @@ PRODUCTS = [
 ]
 
 
-def _get_or_save(model, lookup: dict, **fields):
-    obj = model.objects.filter(**lookup).first()
-    return obj or save_record(actor=None, instance=model(**lookup, **fields))
+def _category(name: str) -> Category:
+    found = Category.objects.filter(name=name).first()
+    return found or services.save_category(actor=None, category=Category(name=name))
 
 
 def seed(out) -> None:
@@ -55,29 +55,34 @@ def seed(out) -> None:
         settings_obj.pickup_notes = (
             "1. 刮开密码涂层，输入提货码和密码。\n2. 选择快递到家或门店自提。"
         )
-        save_record(actor=None, instance=settings_obj)
+        services.save_settings(actor=None, instance=settings_obj)
     for name, code in COURIERS:
-        _get_or_save(Courier, {"code": code}, name=name)
+        if not Courier.objects.filter(code=code).exists():
+            services.save_courier(actor=None, courier=Courier(code=code, name=name))
     for store_code, address, phone in [
         ("380", "北京市朝阳区朝阳公园路6号蓝色港湾", "13800138380"),
         ("201", "北京市东城区崇文门外大街3号新世界百货", "13800138201"),
     ]:
         store = Org.objects.filter(code=store_code).first()
-        if store is not None:
-            _get_or_save(
-                PickupStore,
-                {"store": store},
+        if store is not None and not PickupStore.objects.filter(store=store).exists():
+            pickup_store = PickupStore(
+                store=store,
                 address=address,
                 manager_phone=phone,
                 contact_name="店长",
                 contact_phone="010-65000000",
             )
+            services.save_pickup_store(actor=None, pickup_store=pickup_store)
     for name, values in SPECS:
         if not SpecAttribute.objects.filter(name=name).exists():
-            save_spec_attribute(actor=None, attribute=SpecAttribute(name=name), values=values)
-    food = _get_or_save(Category, {"name": "生鲜水产"})
-    gift = _get_or_save(Category, {"name": "滋补礼盒"})
-    brand = _get_or_save(Brand, {"name": "蟹状元"})
+            services.save_spec_attribute(
+                actor=None, attribute=SpecAttribute(name=name), values=values
+            )
+    food = _category("生鲜水产")
+    gift = _category("滋补礼盒")
+    brand = Brand.objects.filter(name="蟹状元").first() or services.save_brand(
+        actor=None, brand=Brand(name="蟹状元")
+    )
     for name, price, specs in PRODUCTS:
         if not Product.objects.filter(name=name).exists():
             product = Product(
@@ -87,10 +92,10 @@ def seed(out) -> None:
                 price=price,
                 unit="盒",
             )
-            save_record(
+            services.save_product(
                 actor=None,
-                instance=product,
-                m2m={"spec_values": SpecValue.objects.filter(value__in=specs)},
+                product=product,
+                spec_values=SpecValue.objects.filter(value__in=specs),
             )
     products = list(Product.objects.filter(name__in=[p[0] for p in PRODUCTS]).order_by("id"))
     cards = {}
@@ -100,7 +105,7 @@ def seed(out) -> None:
     ]:
         card = CardType.objects.filter(name=name).first()
         if card is None:
-            card = save_card_type(
+            card = services.save_card_type(
                 actor=None,
                 card_type=CardType(
                     name=name, face_value=value, selection=selection, choose_count=count
@@ -111,13 +116,13 @@ def seed(out) -> None:
         cards[name] = card
     batch = CodeBatch.objects.filter(card_type=cards["2388套餐"], prefix="DM").first()
     if batch is None:
-        batch = create_code_batch(
+        batch = services.create_code_batch(
             actor=None,
             card_type=cards["2388套餐"],
-            spec=GenerationSpec(quantity=50, prefix="DM", code_length=10),
+            spec=services.GenerationSpec(quantity=50, prefix="DM", code_length=10),
             background=False,
         )
-    fill_code_batch(batch)
+    services.fill_code_batch(batch)
     _seed_orders_and_red_packets(batch)
     codes = PickupCode.objects.filter(
         batch=batch, status=PickupCode.Status.UNUSED, orders__isnull=True
@@ -137,14 +142,6 @@ def seed(out) -> None:
 
 def _seed_orders_and_red_packets(batch) -> None:
     """A few orders in every state, red-packet settings and account, one code with a packet."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from couponhub.core.models import User
-    from pickup import services
-    from pickup.models import PickupOrder, RedPacketAccount, RedPacketSettings
-
     RedPacketSettings.load()
     if RedPacketAccount.load().top_ups_total == 0:
         services.top_up_red_packets(actor=None, amount="500.00", note="演示数据初始充值")

@@ -6,8 +6,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 from couponhub.core.permissions import stores_for
+from couponhub.core.spreadsheets import SpreadsheetError, read_rows
 from pickup.models import (
     Brand,
     CardType,
@@ -58,8 +60,6 @@ class SettingsForm(forms.ModelForm):
             return None
         if upload.size > LOGO_MAX_BYTES:
             raise ValidationError(_("The logo is larger than 2 MB."))
-        from PIL import Image, UnidentifiedImageError
-
         try:
             data = upload.read()
             with Image.open(io.BytesIO(data)) as probe:
@@ -340,8 +340,6 @@ class ImportForm(forms.Form):
     )
 
     def clean_file(self):
-        from couponhub.core.spreadsheets import SpreadsheetError, read_rows
-
         upload = self.cleaned_data["file"]
         try:
             rows = read_rows(upload, filename=upload.name)

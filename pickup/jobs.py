@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import attach_result_file, job_runner, set_progress
 from couponhub.core.models import Job
+from couponhub.core.spreadsheets import write_xlsx
 from pickup import selectors, services
 from pickup.models import CodeBatch, ExportRecord, ImportRecord
 
@@ -67,8 +68,6 @@ def export_codes(job: Job) -> None:
 @job_runner("pickup.export_orders")
 def export_orders(job: Job) -> None:
     """Write the filtered orders to one .xlsx; a re-run writes the whole file again."""
-    from couponhub.core.spreadsheets import write_xlsx
-
     kind = job.params["kind"]
     orders = selectors.filtered_orders(kind, job.params.get("query") or {})
     written = 0

@@ -7,18 +7,29 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db.models import Count, QuerySet
+from django.db.models import CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from couponhub.core.models import AuditEntry
+from couponhub.core.spreadsheets import MAX_ROWS, write_csv, write_xlsx
+from pickup.filters import OnlineOrderFilter, StoreOrderFilter
 from pickup.models import (
     CardType,
+    CardTypeItem,
+    Category,
     CodeBatch,
+    ExportRecord,
+    ImportRecord,
     PickupCode,
     PickupOrder,
+    PickupStore,
+    Product,
     RedPacketClaim,
     RedPacketEntry,
+    SpecAttribute,
 )
 
 SELECTION_KEYS = ("serial_from", "serial_to", "batch", "card_type", "date_from", "date_to")
@@ -26,6 +37,40 @@ SELECTION_KEYS = ("serial_from", "serial_to", "batch", "card_type", "date_from",
 
 def pickup_audit_entries() -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(action__startswith="pickup.")
+
+
+# ---------------------------------------------------------------------------
+# Catalogue
+# ---------------------------------------------------------------------------
+
+
+def pickup_stores_for_list() -> QuerySet[PickupStore]:
+    return PickupStore.objects.select_related("store")
+
+
+def categories_for_list() -> QuerySet[Category]:
+    return Category.objects.annotate(product_count=Count("products"))
+
+
+def spec_attributes_for_list() -> QuerySet[SpecAttribute]:
+    return SpecAttribute.objects.prefetch_related("values")
+
+
+def products_for_list() -> QuerySet[Product]:
+    return Product.objects.select_related("category", "brand").prefetch_related(
+        "spec_values__attribute"
+    )
+
+
+def card_types_for_list() -> QuerySet[CardType]:
+    return CardType.objects.prefetch_related(
+        Prefetch("items", queryset=CardTypeItem.objects.select_related("product"))
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pickup codes
+# ---------------------------------------------------------------------------
 
 
 def codes_for_list() -> QuerySet[PickupCode]:
@@ -88,15 +133,19 @@ def clean_selection(data: dict) -> dict:
     return out
 
 
-def describe_selection(selection: dict) -> str:
+def describe_selection(selection: dict, *, card_type_label: str | None = None) -> str:
+    """The selection in words. The selected card type is named by `card_type_label` when the
+    caller read it already (a list of records, see export_records), else looked up here."""
     parts = []
     if selection.get("serial_from") or selection.get("serial_to"):
         parts.append(f"流水号{selection.get('serial_from', '')}～{selection.get('serial_to', '')}")
     if selection.get("batch"):
         parts.append(f"批次{selection['batch']}")
     if selection.get("card_type"):
-        card = CardType.objects.filter(pk=_int(selection["card_type"])).first()
-        parts.append(f"卡券{card.name if card else selection['card_type']}")
+        if card_type_label is None:
+            card = CardType.objects.filter(pk=_int(selection["card_type"])).first()
+            card_type_label = card.name if card else selection["card_type"]
+        parts.append(f"卡券{card_type_label}")
     if selection.get("date_from") or selection.get("date_to"):
         parts.append(f"生成日期{selection.get('date_from', '')}～{selection.get('date_to', '')}")
     if selection.get("status"):
@@ -198,8 +247,6 @@ def write_code_export(
     chunk_size: int = EXPORT_CHUNK_SIZE,
 ) -> int:
     """Write the selected codes to a .csv or .xlsx file; return the number of rows."""
-    from couponhub.core.spreadsheets import MAX_ROWS, write_csv, write_xlsx
-
     headers = [EXPORT_COLUMNS[c].header for c in columns]
     rows = export_rows(
         selection, columns, base_url=base_url, chunk_size=chunk_size, progress=progress
@@ -217,6 +264,25 @@ def write_code_export(
 
 def export_filename(prefix: str, file_format: str) -> str:
     return f"{prefix}-{timezone.localtime():%Y%m%d-%H%M%S}.{file_format}"
+
+
+def import_records() -> QuerySet[ImportRecord]:
+    return ImportRecord.objects.select_related("card_type", "batch", "created_by")
+
+
+def export_records() -> QuerySet[ExportRecord]:
+    """Export records with their job and creator, and `card_type_label`: the name of the card
+    type the selection names (its number if it is gone since), read in the same query so that
+    describing each selection takes none."""
+    selected = KeyTextTransform("card_type", "selection")
+    name = CardType.objects.annotate(key=Cast("pk", CharField())).filter(
+        key=KeyTextTransform("card_type", OuterRef("selection"))
+    )
+    return ExportRecord.objects.select_related("job", "created_by").annotate(
+        card_type_label=Coalesce(
+            Subquery(name.order_by().values("name")[:1]), selected, output_field=CharField()
+        )
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -238,8 +304,6 @@ def orders_for_list(kind: str | None = None, *, deleted: bool = False) -> QueryS
 
 def filtered_orders(kind: str, query: dict, queryset: QuerySet | None = None) -> QuerySet:
     """The orders an order list shows for these GET parameters (tab + filters)."""
-    from pickup.filters import OnlineOrderFilter, StoreOrderFilter
-
     qs = orders_for_list(kind) if queryset is None else queryset
     if kind == PickupOrder.Kind.ONLINE:
         tab = query.get("tab") or "pending"
@@ -317,7 +381,8 @@ def order_export_rows(orders: QuerySet[PickupOrder]) -> Iterator[list]:
 
 
 def consumer_order(order_no: str, phone: str) -> PickupOrder | None:
-    """The consumer's lookup: both must match (a deleted order is still the consumer's)."""
+    """The consumer's lookup: both must match. An order in the recycle bin is not found, as
+    the consumer's order page and red-packet claim do not show or take it either."""
     return (
         orders_for_list(deleted=False)
         .filter(order_no=(order_no or "").strip().upper(), consumer_phone=(phone or "").strip())

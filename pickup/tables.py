@@ -22,7 +22,7 @@ from pickup.models import (
     RedPacketEntry,
     SpecAttribute,
 )
-from pickup.selectors import mask_password, order_products
+from pickup.selectors import describe_selection, mask_password, order_products
 
 
 def actions(entity: str, copy: bool = False):
@@ -228,9 +228,8 @@ class ExportRecordTable(tables.Table):
         fields = ["created_at", "description", "file_format", "row_count", "created_by", "status"]
 
     def render_description(self, record):
-        from pickup.selectors import describe_selection
-
-        return describe_selection(record.selection)
+        # rows of selectors.export_records: the card type's name is read with them
+        return describe_selection(record.selection, card_type_label=record.card_type_label)
 
 
 class PickupAuditTable(AuditEntryTable):

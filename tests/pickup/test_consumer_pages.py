@@ -147,6 +147,24 @@ def test_another_consumers_order_is_not_visible(client):
     assert found.url == url and stranger.get(url).status_code == 200
 
 
+def test_an_order_in_the_recycle_bin_is_not_shown_to_the_consumer(client, operator):
+    # given an order its consumer has open
+    code = PickupCodeFactory(password="12345678")
+    enter(client, code.code, "12345678")
+    url = client.post(CARD, SHIP).url
+    order = PickupOrder.objects.get()
+    # when an operator moves it to the recycle bin
+    services.delete_orders(actor=operator, orders=PickupOrder.objects.filter(pk=order.pk))
+    # then its page sends the consumer to the lookup, and the lookup does not find it
+    assert client.get(url).url == LOOKUP
+    found = client.post(LOOKUP, {"order_no": order.order_no, "phone": SHIP["phone"]})
+    assert "订单号或手机号不正确" in found.content.decode()
+    # and once restored it is the consumer's again
+    services.restore_orders(actor=operator, orders=PickupOrder.objects.filter(pk=order.pk))
+    found = client.post(LOOKUP, {"order_no": order.order_no, "phone": SHIP["phone"]})
+    assert found.url == url
+
+
 def test_red_packet_claimed_once_from_the_status_page(client, operator):
     services.top_up_red_packets(actor=operator, amount="10")
     code = PickupCodeFactory(password="12345678")

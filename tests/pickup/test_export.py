@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from couponhub.core.models import AuditEntry, Job
-from pickup.models import ExportRecord
+from pickup.models import CardType, ExportRecord
 from pickup.selectors import write_code_export
-from tests.pickup.factories import CodeBatchFactory, PickupCodeFactory
+from tests.pickup.factories import CardTypeFactory, CodeBatchFactory, PickupCodeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +252,34 @@ def test_no_transaction_stays_open_during_an_export_so_its_progress_is_seen(tmp_
             progress=progress,
         )
         assert seen[-1] == (30, False) and not any(open_ for _done, open_ in seen)
+
+
+def test_the_export_records_list_runs_a_fixed_number_of_queries(
+    op_client, operator, django_assert_max_num_queries
+):
+    def add_records(n):
+        for _ in range(n):
+            card = CardTypeFactory()
+            job = Job.objects.create(kind="pickup.export_codes", title="导出", owner=operator)
+            ExportRecord.objects.create(
+                selection={"card_type": str(card.pk), "batch": "1"},
+                columns=["code"],
+                created_by=operator,
+                job=job,
+            )
+
+    # given a few export records, each of another card type
+    add_records(2)
+    with django_assert_max_num_queries(20) as few:
+        text = op_client.get(reverse("pickup:export")).content.decode()
+    assert "卡券" + CardType.objects.first().name in text
+    # when there are a page of them, the list still takes as many queries
+    add_records(18)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        text = op_client.get(reverse("pickup:export")).content.decode()
+    assert all(f"卡券{name}" in text for name in CardType.objects.values_list("name", flat=True))
+
+
+def test_an_export_record_names_a_card_type_deleted_since_by_its_number(op_client, operator):
+    ExportRecord.objects.create(selection={"card_type": "987654"}, created_by=operator)
+    assert "卡券987654" in op_client.get(reverse("pickup:export")).content.decode()

@@ -6,9 +6,8 @@ from django.db import connection
 
 from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry, Job
-from pickup import services
 from pickup.models import CodeBatch, PickupCode
-from pickup.services import GenerationSpec, create_code_batch, fill_code_batch
+from pickup.services import GenerationSpec, batches, create_code_batch, fill_code_batch
 from tests.pickup.factories import CardTypeFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +68,7 @@ def test_a_killed_worker_leaves_a_batch_that_a_rerun_completes_exactly(monkeypat
         actor=None, card_type=card, spec=GenerationSpec(quantity=550), background=False
     )
     calls = {"n": 0}
-    real_insert = services._store_codes
+    real_insert = batches.store_codes
 
     def dying_insert(records):
         calls["n"] += 1
@@ -77,12 +76,12 @@ def test_a_killed_worker_leaves_a_batch_that_a_rerun_completes_exactly(monkeypat
             raise SystemExit("worker killed")
         return real_insert(records)
 
-    monkeypatch.setattr(services, "_store_codes", dying_insert)
+    monkeypatch.setattr(batches, "store_codes", dying_insert)
     with pytest.raises(SystemExit):
         fill_code_batch(batch, chunk_size=100)
     assert PickupCode.objects.filter(batch=batch).count() == 200
     # when it is run again
-    monkeypatch.setattr(services, "_store_codes", real_insert)
+    monkeypatch.setattr(batches, "store_codes", real_insert)
     fill_code_batch(batch, chunk_size=100)
     # then it holds exactly the requested codes, no gaps, no duplicates
     serials = sorted(PickupCode.objects.filter(batch=batch).values_list("serial", flat=True))
@@ -100,7 +99,7 @@ def test_colliding_codes_are_regenerated(monkeypatch):
     batch = create_code_batch(
         actor=None, card_type=card, spec=GenerationSpec(quantity=3, prefix="X"), background=False
     )
-    real = services.random_strings
+    real = batches.random_strings
     handed = {"first": True}
 
     def fake(count, length, alphabet):
@@ -109,7 +108,7 @@ def test_colliding_codes_are_regenerated(monkeypatch):
             return [existing, *real(count - 1, length, alphabet)]
         return real(count, length, alphabet)
 
-    monkeypatch.setattr(services, "random_strings", fake)
+    monkeypatch.setattr(batches, "random_strings", fake)
     # when the batch is filled
     fill_code_batch(batch)
     # then it still ends with three new codes
@@ -157,7 +156,7 @@ def test_an_error_while_storing_is_not_swallowed(monkeypatch):
     def broken(records):
         raise psycopg.errors.QueryCanceled("canceling statement due to statement timeout")
 
-    monkeypatch.setattr(services, "_store_codes", broken)
+    monkeypatch.setattr(batches, "store_codes", broken)
     batch = create_code_batch(
         actor=None, card_type=CardTypeFactory(), spec=GenerationSpec(quantity=10), background=False
     )
@@ -177,7 +176,7 @@ def test_a_large_batch_refreshes_the_planner_statistics(monkeypatch):
             return cursor.fetchone()[0]
 
     # given a batch at the size from which statistics are refreshed
-    monkeypatch.setattr(services, "ANALYZE_AFTER", 300)
+    monkeypatch.setattr(batches, "ANALYZE_AFTER", 300)
     batch = create_code_batch(
         actor=None, card_type=CardTypeFactory(), spec=GenerationSpec(quantity=300), background=False
     )

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from couponhub.core.models import AuditEntry
-from pickup.models import CardType, Courier, PickupStore, Product
+from pickup.models import Brand, CardType, Category, Courier, PickupStore, Product, SpecAttribute
 from tests.factories import StoreFactory
 from tests.pickup.factories import (
     BrandFactory,
@@ -60,21 +60,22 @@ def test_hq_reads_lists_but_cannot_edit(client, hq):
 
 
 @pytest.mark.parametrize(
-    "entity,data",
+    "entity,model,data",
     [
-        ("courier", {"name": "顺丰速运", "code": "sf", "enabled": "on", "sort_order": 1}),
-        ("category", {"name": "水产", "sort_order": 0}),
-        ("brand", {"name": "阳澄湖", "description": "", "sort_order": 0}),
-        ("spec", {"name": "产地", "values_text": "阳澄湖\n太湖\n阳澄湖", "sort_order": 0}),
+        ("courier", Courier, {"name": "顺丰速运", "code": "sf", "enabled": "on", "sort_order": 1}),
+        ("category", Category, {"name": "水产", "sort_order": 0}),
+        ("brand", Brand, {"name": "阳澄湖", "description": "", "sort_order": 0}),
+        (
+            "spec",
+            SpecAttribute,
+            {"name": "产地", "values_text": "阳澄湖\n太湖\n阳澄湖", "sort_order": 0},
+        ),
     ],
 )
-def test_an_operator_adds_edits_and_deletes_records_with_audit(op_client, entity, data):
+def test_an_operator_adds_edits_and_deletes_records_with_audit(op_client, entity, model, data):
     # when a record is added
     response = op_client.post(reverse("pickup:entity_add", args=[entity]), data)
     assert response.status_code == 302
-    from pickup.views import ENTITIES
-
-    model = ENTITIES[entity].model
     obj = model.objects.get()
     assert AuditEntry.objects.filter(action=f"pickup.{model._meta.model_name}.create").exists()
     # and edited
@@ -104,8 +105,6 @@ def test_spec_values_are_kept_as_a_list(op_client):
         reverse("pickup:entity_add", args=["spec"]),
         {"name": "重量", "values_text": "4两\n3两\n4两", "sort_order": 0},
     )
-    from pickup.models import SpecAttribute
-
     assert list(SpecAttribute.objects.get().values.values_list("value", flat=True)) == [
         "4两",
         "3两",

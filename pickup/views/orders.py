@@ -1,4 +1,4 @@
-"""Back-office pages of orders (线上订单, 门店订单, 回收站) and red packets; thin views."""
+"""Back-office order pages: 线上订单, 门店订单 (with 核销), 回收站."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -13,19 +13,10 @@ from couponhub.core.errors import Refused
 from couponhub.core.permissions import has_perm, mask_phone, permission_required, scope_q
 from couponhub.core.views import paginate
 from pickup import filters, forms, selectors, services, tables
-from pickup.models import PickupCode, PickupOrder, RedPacketAccount, RedPacketSettings
+from pickup.models import PickupOrder
+from pickup.views.common import MANAGE, VERIFY, VIEW, redirect_back, selected_ids
 
-VIEW, MANAGE, VERIFY = "pickup.view", "pickup.manage", "pickup.verify_store_order"
 ONLINE, STORE = PickupOrder.Kind.ONLINE, PickupOrder.Kind.STORE
-
-
-def _ids(request) -> list[int]:
-    return [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-
-
-def _back(request, default: str):
-    target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else default)
 
 
 # ---------------------------------------------------------------------------
@@ -154,20 +145,20 @@ def orders_batch(request, kind: str):
             job = services.start_order_export(actor=request.user, kind=kind, query=query)
         except Refused as exc:
             messages.error(request, str(exc))
-            return _back(request, default)
+            return redirect_back(request, default)
         messages.success(
             request, _("The export is running; the file will be in the download centre.")
         )
         return redirect("core:job_detail", pk=job.pk)
-    ids = _ids(request)
+    ids = selected_ids(request)
     if not ids:
         messages.error(request, _("Tick the orders first."))
-        return _back(request, default)
+        return redirect_back(request, default)
     count = services.delete_orders(
         actor=request.user, orders=PickupOrder.objects.filter(pk__in=ids, kind=kind)
     )
     messages.success(request, _("%(n)s orders moved to the recycle bin.") % {"n": count})
-    return _back(request, default)
+    return redirect_back(request, default)
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +272,7 @@ def store_order_verify(request):
 def recycle_bin(request):
     qs = selectors.orders_for_list(deleted=True)
     if request.method == "POST":
-        ids = _ids(request)
+        ids = selected_ids(request)
         chosen = qs.filter(pk__in=ids)
         if not ids:
             messages.error(request, _("Tick the orders first."))
@@ -295,114 +286,3 @@ def recycle_bin(request):
     filterset = filters.OrderFilter(request.GET, queryset=qs.order_by("-deleted_at"))
     table = paginate(request, tables.RecycleTable(filterset.qs, user=request.user))
     return render(request, "pickup/orders/recycle.html", {"filter": filterset, "table": table})
-
-
-# ---------------------------------------------------------------------------
-# Red packets
-# ---------------------------------------------------------------------------
-
-
-@permission_required(MANAGE)
-def red_packet_settings(request):
-    form = forms.RedPacketSettingsForm(request.POST or None, instance=RedPacketSettings.load())
-    if request.method == "POST" and form.is_valid():
-        services.save_red_packet_settings(actor=request.user, instance=form.save(commit=False))
-        messages.success(request, _("Settings saved."))
-        return redirect("pickup:red_packet_settings")
-    return render(request, "pickup/redpackets/settings.html", {"form": form})
-
-
-@permission_required(MANAGE)
-def red_packet_account(request):
-    form = forms.TopUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.top_up_red_packets(
-                actor=request.user,
-                amount=form.cleaned_data["amount"],
-                note=form.cleaned_data["note"],
-            )
-        except Refused as exc:
-            form.add_error("amount", str(exc))
-        else:
-            messages.success(request, _("Topped up."))
-            return redirect("pickup:red_packet_account")
-    table = paginate(request, tables.RedPacketEntryTable(selectors.red_packet_ledger()))
-    return render(
-        request,
-        "pickup/redpackets/account.html",
-        {"form": form, "account": RedPacketAccount.load(), "table": table},
-    )
-
-
-@permission_required(MANAGE)
-def red_packet_generate(request):
-    form = forms.RedPacketGenerateForm(request.POST or None)
-    preview = None
-    if request.method == "POST" and form.is_valid():
-        selection = selectors.clean_selection(form.cleaned_data)
-        d = form.cleaned_data
-        count = services.red_packet_candidates(selection).count() if selection else 0
-        preview = {
-            "description": selectors.describe_selection(selection),
-            "count": count,
-            "low": d["low"],
-            "high": d["high"],
-            "min_total": d["low"] * count,
-            "max_total": d["high"] * count,
-        }
-        if request.POST.get("confirm"):
-            try:
-                entry = services.generate_red_packets(
-                    actor=request.user, selection=selection, low=d["low"], high=d["high"]
-                )
-            except Refused as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    _("Red packets put on %(n)s codes, ¥%(total)s reserved from the balance.")
-                    % {"n": entry.codes, "total": entry.amount},
-                )
-                return redirect("pickup:red_packet_list")
-    return render(
-        request,
-        "pickup/redpackets/generate.html",
-        {"form": form, "preview": preview, "account": RedPacketAccount.load()},
-    )
-
-
-@permission_required(MANAGE)
-def red_packet_list(request):
-    qs = selectors.red_packet_codes()
-    if request.method == "POST":
-        ids = _ids(request)
-        if not ids:
-            messages.error(request, _("Tick the codes first."))
-        else:
-            entry = services.clear_red_packets(
-                actor=request.user, codes=PickupCode.objects.filter(pk__in=ids)
-            )
-            if entry is None:
-                messages.error(request, _("Nothing to clear: claimed red packets stay."))
-            else:
-                messages.success(
-                    request,
-                    _("Cleared %(n)s red packets; ¥%(total)s returned to the balance.")
-                    % {"n": entry.codes, "total": entry.amount},
-                )
-        return redirect(request.get_full_path())
-    filterset = filters.RedPacketCodeFilter(request.GET, queryset=qs)
-    table = paginate(request, tables.RedPacketCodeTable(filterset.qs))
-    return render(
-        request,
-        "pickup/redpackets/list.html",
-        {"filter": filterset, "table": table, "account": RedPacketAccount.load()},
-    )
-
-
-@permission_required(MANAGE)
-def red_packet_claims(request):
-    filterset = filters.RedPacketClaimFilter(request.GET, queryset=selectors.red_packet_claims())
-    table = paginate(request, tables.RedPacketClaimTable(filterset.qs, user=request.user))
-    return render(request, "pickup/redpackets/claims.html", {"filter": filterset, "table": table})
