@@ -12,29 +12,35 @@ from members.models import MemberImport
 
 @job_runner("members.import")
 def import_members(job: Job) -> None:
-    """All or nothing: any bad row → nothing written and every bad row reported."""
+    """All or nothing: any bad row → nothing written and every bad row reported (the first 5,000
+    kept on the import, 200 in the job's result). The file is read as it streams."""
     imp = MemberImport.objects.get(job=job)
     if imp.imported:
         return  # an earlier run committed
     try:
-        with imp.file.open("rb") as fh:
-            rows = list(read_rows(fh, filename=imp.original_name))
+        with imp.file.open("rb") as fh, transaction.atomic():
+            outcome = services.import_member_rows(
+                actor=job.owner,
+                rows=read_rows(fh, filename=imp.original_name),
+                progress=lambda done: set_progress(job, done),
+            )
+            if not outcome.error_count:
+                MemberImport.objects.filter(pk=imp.pk).update(
+                    total_rows=outcome.total, imported=outcome.imported, errors=[]
+                )
     except SpreadsheetError as exc:
         MemberImport.objects.filter(pk=imp.pk).update(errors=[{"row": 0, "error": exc.message}])
         raise Refused("import_refused", exc.message) from exc
-    clean, errors = services.parse_member_rows(rows)
-    total = len(clean) + len(errors)
-    set_progress(job, 0, total)
-    if errors:
-        MemberImport.objects.filter(pk=imp.pk).update(total_rows=total, errors=errors[:5000])
-        Job.objects.filter(pk=job.pk).update(result={"errors": errors[:200]})
+    if outcome.error_count:
+        set_progress(job, 0, outcome.total)
+        MemberImport.objects.filter(pk=imp.pk).update(
+            total_rows=outcome.total, errors=outcome.errors[:5000]
+        )
+        Job.objects.filter(pk=job.pk).update(result={"errors": outcome.errors[:200]})
         raise Refused(
             "import_refused",
-            f"{len(errors)}行有错误，未导入任何会员："
-            + "；".join(f"第{e['row']}行：{e['error']}" for e in errors[:5]),
+            f"{outcome.error_count}行有错误，未导入任何会员："
+            + "；".join(f"第{e['row']}行：{e['error']}" for e in outcome.errors[:5]),
         )
-    with transaction.atomic():
-        count = services.import_members(actor=job.owner, rows=clean)
-        MemberImport.objects.filter(pk=imp.pk).update(total_rows=total, imported=count, errors=[])
-    Job.objects.filter(pk=job.pk).update(result={"imported": count})
-    set_progress(job, total)
+    Job.objects.filter(pk=job.pk).update(result={"imported": outcome.imported})
+    set_progress(job, outcome.total, outcome.total)

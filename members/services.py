@@ -7,10 +7,13 @@ Member row in the same transaction, through a conditional UPDATE that refuses to
 
 import datetime
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -296,12 +299,137 @@ def start_member_import(*, actor, upload):
     return imp
 
 
-def parse_member_rows(rows) -> tuple[list[dict], list[dict]]:
-    """Validate every row; returns (clean rows, errors [{row, error}]). Writes nothing."""
+# An upload is read as it streams and copied into a temporary table this many rows at a time
+# (progress is reported after each chunk); nothing of the file is kept in memory.
+IMPORT_CHUNK_ROWS = 20_000
+# The bad rows an import reports (the first, by row); the count covers them all.
+IMPORT_ERRORS_KEPT = 5_000
+_PHONE = re.compile(r"1\d{10}")
+_CARD_NO = re.compile(r"[0-9A-Za-z]{4,30}")
+_MEMBERS = Member._meta.db_table
+
+# Every data row of the upload, good or bad (an earlier bad row still makes a later one a
+# duplicate): its number in the file, its place among the data rows, the member's fields, and
+# what the row shows on its own (_parse_member_row). Dropped at the end of the import's
+# transaction, and explicitly when the import runs inside a caller's.
+_CREATE_STAGING = """
+    CREATE TEMPORARY TABLE member_import_rows (
+        row_no integer NOT NULL,
+        seq integer NOT NULL,
+        phone text NOT NULL,
+        card_no text NOT NULL,
+        member_no text NOT NULL,
+        name text NOT NULL,
+        gender text,
+        birthday date,
+        level text NOT NULL,
+        store_id bigint,
+        phone_ok boolean NOT NULL,
+        card_ok boolean NOT NULL,
+        problems text
+    ) ON COMMIT DROP
+"""
+_COPY_STAGING = (
+    "COPY member_import_rows (row_no, seq, phone, card_no, member_no, name, gender, birthday, "
+    "level, store_id, phone_ok, card_ok, problems) FROM STDIN"
+)
+# The bad rows, first by row: a well-formed phone, card number or member ID that an earlier row
+# has (the first such row), and, for the rows good within the file, a value a member already has.
+# bad_rows counts them all.
+_BAD_ROWS = f"""
+    WITH first_phone AS (
+        SELECT phone, min(row_no) AS row_no FROM member_import_rows
+        GROUP BY phone HAVING count(*) > 1
+    ), first_card AS (
+        SELECT card_no, min(row_no) AS row_no FROM member_import_rows
+        GROUP BY card_no HAVING count(*) > 1
+    ), first_member_no AS (
+        SELECT member_no, min(row_no) AS row_no FROM member_import_rows WHERE member_no <> ''
+        GROUP BY member_no HAVING count(*) > 1
+    ), in_file AS (
+        SELECT r.row_no, r.phone, r.card_no, r.member_no, r.phone_ok, r.card_ok, r.problems,
+            CASE WHEN r.phone_ok AND fp.row_no < r.row_no THEN fp.row_no END AS phone_first,
+            CASE WHEN r.card_ok AND fc.row_no < r.row_no THEN fc.row_no END AS card_first,
+            CASE WHEN fn.row_no < r.row_no THEN fn.row_no END AS member_no_first
+        FROM member_import_rows r
+        LEFT JOIN first_phone fp ON fp.phone = r.phone
+        LEFT JOIN first_card fc ON fc.card_no = r.card_no
+        LEFT JOIN first_member_no fn ON fn.member_no = r.member_no
+    ), judged AS (
+        SELECT *, phone_ok AND card_ok AND problems IS NULL AND phone_first IS NULL
+            AND card_first IS NULL AND member_no_first IS NULL AS good_in_file
+        FROM in_file
+    )
+    SELECT j.row_no, j.phone, j.card_no, j.member_no, j.phone_ok, j.card_ok, j.problems,
+        j.phone_first, j.card_first, j.member_no_first,
+        mp.id IS NOT NULL AS phone_taken,
+        mc.id IS NOT NULL AS card_taken,
+        mn.id IS NOT NULL AS member_no_taken,
+        count(*) OVER () AS bad_rows
+    FROM judged j
+    LEFT JOIN {_MEMBERS} mp ON j.good_in_file AND mp.phone = j.phone
+    LEFT JOIN {_MEMBERS} mc ON j.good_in_file AND mc.card_no = j.card_no
+    LEFT JOIN {_MEMBERS} mn ON j.good_in_file AND j.member_no <> '' AND mn.member_no = j.member_no
+    WHERE NOT j.good_in_file OR mp.id IS NOT NULL OR mc.id IS NOT NULL OR mn.id IS NOT NULL
+    ORDER BY j.row_no
+    LIMIT {IMPORT_ERRORS_KEPT}
+"""
+# The members, in the file's order (so their ids too); a row without a member ID gets
+# I<base + its place>. The last four columns take the model's defaults.
+_INSERT_MEMBERS = f"""
+    INSERT INTO {_MEMBERS} (member_no, phone, card_no, name, gender, birthday, level,
+        registration_store_id, source, registered_at, real_name_verified, u_value, points,
+        stored_value)
+    SELECT CASE WHEN member_no = '' THEN 'I' || (%(base)s + seq) ELSE member_no END, phone,
+        card_no, name, gender, birthday, level, store_id, %(source)s, %(now)s, false, 0, 0, 0
+    FROM member_import_rows
+    ORDER BY seq
+"""
+
+
+class _BadRow(NamedTuple):
+    """A row of _BAD_ROWS."""
+
+    row_no: int
+    phone: str
+    card_no: str
+    member_no: str
+    phone_ok: bool
+    card_ok: bool
+    problems: str | None
+    phone_first: int | None
+    card_first: int | None
+    member_no_first: int | None
+    phone_taken: bool
+    card_taken: bool
+    member_no_taken: bool
+    bad_rows: int
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """`total` data rows read; `imported` members (0 when a row is bad); `error_count` bad rows,
+    the first IMPORT_ERRORS_KEPT of them in `errors` ([{row, error}], by row)."""
+
+    total: int
+    imported: int = 0
+    error_count: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def import_member_rows(
+    *, actor, rows: Iterable[list[str]], progress: Callable[[int], None] | None = None
+) -> ImportOutcome:
+    """Import the members of an upload's rows (header first), all or nothing, in one transaction.
+
+    Each row is checked on its own as it is read and copied into a temporary table, chunk by
+    chunk (`progress(rows read)` after each); duplicates within the file and values members
+    already have are found in SQL; when no row is bad, one INSERT … SELECT creates the members.
+    Memory stays flat whatever the size of the upload."""
     rows = iter(rows)
     header = next(rows, None)
     if not header:
-        return [], [{"row": 1, "error": "文件为空"}]
+        return ImportOutcome(total=1, error_count=1, errors=[{"row": 1, "error": "文件为空"}])
     columns = [IMPORT_HEADERS.get(h.strip()) for h in header]
     missing = [
         name
@@ -309,47 +437,64 @@ def parse_member_rows(rows) -> tuple[list[dict], list[dict]]:
         if key in ("phone", "card_no") and key not in columns
     ]
     if missing:
-        return [], [{"row": 1, "error": f"缺少列：{'、'.join(missing)}"}]
+        error = f"缺少列：{'、'.join(missing)}"
+        return ImportOutcome(total=1, error_count=1, errors=[{"row": 1, "error": error}])
     stores = {o.code: o.pk for o in Org.objects.filter(kind=Org.Kind.STORE)}
-    clean, errors = [], []
-    seen: dict[str, dict[str, int]] = {"phone": {}, "card_no": {}, "member_no": {}}
+    staged = _staged_rows(rows, columns, stores=stores)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CREATE_STAGING)
+        total = 0
+        while True:
+            with cursor.cursor.copy(_COPY_STAGING) as copy:
+                before = total
+                for record in islice(staged, IMPORT_CHUNK_ROWS):
+                    copy.write_row(record)
+                    total += 1
+            if progress is not None:
+                progress(total)
+            if total - before < IMPORT_CHUNK_ROWS:
+                break
+        cursor.execute("ANALYZE member_import_rows")
+        cursor.execute(_BAD_ROWS)
+        bad = [_BadRow(*r) for r in cursor.fetchall()]
+        imported = 0
+        if not bad:
+            base = (
+                Member.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            ) + 10001
+            params = {"base": base, "source": Member.Source.IMPORT, "now": timezone.now()}
+            cursor.execute(_INSERT_MEMBERS, params)
+            imported = cursor.rowcount
+            record_audit(actor=actor, action="members.import", after={"count": imported})
+        cursor.execute("DROP TABLE member_import_rows")
+    return ImportOutcome(
+        total=total,
+        imported=imported,
+        error_count=bad[0].bad_rows if bad else 0,
+        errors=[{"row": r.row_no, "error": _row_error(r)} for r in bad],
+    )
+
+
+def _staged_rows(rows, columns: list[str | None], *, stores: dict[str, int]) -> Iterator[tuple]:
+    """The staging table's rows of the data rows (numbered from 2, blank rows skipped)."""
+    seq = 0
     for number, row in enumerate(rows, start=2):
         if not row:
             continue
         data = {
             key: (row[i] if i < len(row) else "").strip() for i, key in enumerate(columns) if key
         }
-        record, problems = _parse_member_row(data, number, seen=seen, stores=stores)
-        if problems:
-            errors.append({"row": number, "error": "；".join(problems)})
-            continue
-        clean.append(record)
-    errors.extend(_already_members(clean))
-    errors.sort(key=lambda e: e["row"])
-    bad = {e["row"] for e in errors}
-    return [r for r in clean if r["row"] not in bad], errors
+        yield (number, seq, *_parse_member_row(data, stores=stores))
+        seq += 1
 
 
-def _parse_member_row(
-    data: dict[str, str], number: int, *, seen: dict[str, dict[str, int]], stores: dict[str, int]
-) -> tuple[dict | None, list[str]]:
-    """One row on its own and against the rows above it (`seen`: value → first row number).
-
-    Returns (the member's fields, []) or (None, the problems)."""
-    seen_phone, seen_card, seen_no = seen["phone"], seen["card_no"], seen["member_no"]
+def _parse_member_row(data: dict[str, str], *, stores: dict[str, int]) -> tuple:
+    """One row on its own: the member's fields (phone, card number, member ID, name, gender,
+    birthday, level, store id), whether the phone and the card number are well formed, and the
+    row's other problems (gender, birthday, store; None when there are none). Whether a value
+    repeats an earlier row or belongs to a member is found in SQL (_BAD_ROWS)."""
     problems = []
     phone, card_no = data.get("phone", ""), data.get("card_no", "")
-    if not re.fullmatch(r"1\d{10}", phone):
-        problems.append(f"手机号“{phone}”格式不正确，应为11位数字")
-    elif phone in seen_phone:
-        problems.append(f"手机号{phone}与第{seen_phone[phone]}行重复")
-    if not re.fullmatch(r"[0-9A-Za-z]{4,30}", card_no):
-        problems.append(f"会员卡号“{card_no}”格式不正确")
-    elif card_no in seen_card:
-        problems.append(f"会员卡号{card_no}与第{seen_card[card_no]}行重复")
-    member_no = data.get("member_no", "")
-    if member_no and member_no in seen_no:
-        problems.append(f"会员ID{member_no}与第{seen_no[member_no]}行重复")
     gender = GENDERS.get(data.get("gender", ""))
     if gender is None:
         problems.append(f"性别“{data['gender']}”不正确，应为男/女")
@@ -364,83 +509,41 @@ def _parse_member_row(
         store_id = stores.get(data["store_code"])
         if store_id is None:
             problems.append(f"注册门店编码“{data['store_code']}”不存在")
-    seen_phone.setdefault(phone, number)
-    seen_card.setdefault(card_no, number)
-    if member_no:
-        seen_no.setdefault(member_no, number)
-    if problems:
-        return None, problems
-    return {
-        "row": number,
-        "phone": phone,
-        "card_no": card_no,
-        "member_no": member_no,
-        "name": data.get("name", "")[:50],
-        "gender": gender,
-        "birthday": birthday,
-        "level": data.get("level", "")[:20],
-        "registration_store_id": store_id,
-    }, []
+    return (
+        phone,
+        card_no,
+        data.get("member_no", ""),
+        data.get("name", "")[:50],
+        gender,
+        birthday,
+        data.get("level", "")[:20],
+        store_id,
+        _PHONE.fullmatch(phone) is not None,
+        _CARD_NO.fullmatch(card_no) is not None,
+        "；".join(problems) or None,
+    )
 
 
-def _already_members(clean: list[dict]) -> list[dict]:
-    """Errors of the rows whose phone, card number or member ID a member already has (queried in
-    chunks of 5,000 rows)."""
-    errors = []
-    for start in range(0, len(clean), 5000):
-        chunk = clean[start : start + 5000]
-        taken_phones = set(
-            Member.objects.filter(phone__in=[r["phone"] for r in chunk]).values_list(
-                "phone", flat=True
-            )
-        )
-        taken_cards = set(
-            Member.objects.filter(card_no__in=[r["card_no"] for r in chunk]).values_list(
-                "card_no", flat=True
-            )
-        )
-        taken_nos = set(
-            Member.objects.filter(
-                member_no__in=[r["member_no"] for r in chunk if r["member_no"]]
-            ).values_list("member_no", flat=True)
-        )
-        for r in chunk:
-            problems = []
-            if r["phone"] in taken_phones:
-                problems.append(f"手机号{r['phone']}已是会员")
-            if r["card_no"] in taken_cards:
-                problems.append(f"会员卡号{r['card_no']}已存在")
-            if r["member_no"] in taken_nos:
-                problems.append(f"会员ID{r['member_no']}已存在")
-            if problems:
-                errors.append({"row": r["row"], "error": "；".join(problems)})
-    return errors
-
-
-def import_members(*, actor, rows: list[dict]) -> int:
-    """Create all the (already validated) members in one transaction."""
-    now = timezone.now()
-    with transaction.atomic():
-        base = (Member.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 10001
-        taken = set()
-        members = []
-        for i, r in enumerate(rows):
-            member_no = r["member_no"] or f"I{base + i}"
-            taken.add(member_no)
-            members.append(
-                Member(
-                    member_no=member_no,
-                    phone=r["phone"],
-                    card_no=r["card_no"],
-                    name=r["name"],
-                    gender=r["gender"],
-                    birthday=r["birthday"],
-                    level=r["level"],
-                    registration_store_id=r["registration_store_id"],
-                    source=Member.Source.IMPORT,
-                    registered_at=now,
-                )
-            )
-        Member.objects.bulk_create(members, batch_size=2000)
-        record_audit(actor=actor, action="members.import", after={"count": len(members)})
-    return len(members)
+def _row_error(r: "_BadRow") -> str:
+    """A bad row's message, its problems in column order (a value a member already has is only
+    reported for a row good within the file)."""
+    messages = []
+    if not r.phone_ok:
+        messages.append(f"手机号“{r.phone}”格式不正确，应为11位数字")
+    elif r.phone_first is not None:
+        messages.append(f"手机号{r.phone}与第{r.phone_first}行重复")
+    if not r.card_ok:
+        messages.append(f"会员卡号“{r.card_no}”格式不正确")
+    elif r.card_first is not None:
+        messages.append(f"会员卡号{r.card_no}与第{r.card_first}行重复")
+    if r.member_no_first is not None:
+        messages.append(f"会员ID{r.member_no}与第{r.member_no_first}行重复")
+    if r.problems:
+        messages.append(r.problems)
+    if r.phone_taken:
+        messages.append(f"手机号{r.phone}已是会员")
+    if r.card_taken:
+        messages.append(f"会员卡号{r.card_no}已存在")
+    if r.member_no_taken:
+        messages.append(f"会员ID{r.member_no}已存在")
+    return "；".join(messages)

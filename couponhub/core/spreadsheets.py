@@ -293,25 +293,36 @@ def _xls_iter(book: Any, sheet: Any) -> Iterator[list[str]]:
 # --- csv / txt ---------------------------------------------------------------
 
 
-def _decode_text(data: bytes) -> str:
+# Text is decoded as it is read: a decoded copy of a 20 MB upload would take 20–80 MB (one to four
+# bytes a character), and a StringIO of it four bytes a character again.
+_DECODE_CHUNK_BYTES = 1024 * 1024
+_SNIFF_CHARS = 64 * 1024
+
+
+def _text_encoding(data: bytes) -> str:
+    """The encoding that decodes the whole of `data`, checked chunk by chunk (nothing is kept)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # Excel's "Unicode text" export
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise SpreadsheetError("无法识别文件编码（支持UTF-8与GBK）") from exc
-    if data.startswith(BINARY_SIGNATURES) or b"\x00" in data:
+        candidates: tuple[str, ...] = ("utf-16",)  # Excel's "Unicode text" export
+    elif data.startswith(BINARY_SIGNATURES) or b"\x00" in data:
         raise SpreadsheetError(MSG_MISMATCH)
-    for encoding in ("utf-8-sig", "gb18030"):  # utf-8-sig also reads BOM-less UTF-8
+    else:
+        candidates = ("utf-8-sig", "gb18030")  # utf-8-sig also reads BOM-less UTF-8
+    for encoding in candidates:
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding)
+            for start in range(0, len(data), _DECODE_CHUNK_BYTES):
+                decoder.decode(data[start : start + _DECODE_CHUNK_BYTES])
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return encoding
     raise SpreadsheetError("无法识别文件编码（支持UTF-8与GBK）")
 
 
-def _sniff_delimiter(text: str) -> str | None:
-    sample = text[: 64 * 1024]
+def _sniff_delimiter(data: bytes, encoding: str) -> str | None:
+    # at most 4 bytes a character in UTF-8, GB18030 and UTF-16 (+ a BOM): enough for the sample
+    sample = codecs.getincrementaldecoder(encoding)().decode(data[: 4 * _SNIFF_CHARS + 4])
+    sample = sample[:_SNIFF_CHARS]
     if "\t" in sample:
         return "\t"
     if "," in sample:
@@ -320,15 +331,26 @@ def _sniff_delimiter(text: str) -> str | None:
 
 
 def _text_rows(data: bytes, *, tab_or_comma: bool) -> Iterator[list[str]]:
-    text = _decode_text(data)
-    delimiter = _sniff_delimiter(text) if tab_or_comma else ","
+    encoding = _text_encoding(data)
+    delimiter = _sniff_delimiter(data, encoding) if tab_or_comma else ","
+    # newline="": lines end at \r, \n or \r\n, untranslated, as csv wants them; BytesIO shares
+    # the bytes it is given
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     if delimiter is None:
-        return ([line.strip()] for line in text.splitlines())
+        return _line_iter(text)
     return _csv_iter(text, delimiter)
 
 
-def _csv_iter(text: str, delimiter: str) -> Iterator[list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _line_iter(text: IO[str]) -> Iterator[list[str]]:
+    # the same lines as str.splitlines() of the whole text, which also splits at \x0b, \x0c,
+    # \x1c-\x1e, \x85, \u2028 and \u2029
+    for line in text:
+        for part in line.splitlines():
+            yield [part.strip()]
+
+
+def _csv_iter(text: IO[str], delimiter: str) -> Iterator[list[str]]:
+    reader = csv.reader(text, delimiter=delimiter)
     for row in reader:
         yield [cell.strip() for cell in row]
 

@@ -303,6 +303,38 @@ def test_txt_delimiter_sniffing(data, expected):
     assert read(data, "codes.txt") == expected
 
 
+def _whole_text_rows(data: bytes, encoding: str, delimiter: str | None) -> list[list[str]]:
+    """The rows of a text file decoded all at once (how read_rows read text before it streamed)."""
+    text = data.decode(encoding)
+    if delimiter is None:
+        return [[line.strip()] for line in text.splitlines()]
+    return [
+        [c.strip() for c in row]
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
+@pytest.mark.parametrize("seed", range(3))
+def test_text_is_read_as_it_streams_with_the_rows_of_the_whole_text(encoding, seed):
+    """Long texts (many decoder and read chunks) full of line ends of every kind, quotes and
+    multi-byte characters: the streamed rows are those of the text decoded at once."""
+    import random
+
+    rng = random.Random(seed)
+    pieces = ["\r\n", "\n", "\r", ",", "\t", '"', " ", "券码", "𠀀", "\u2028", "\x1c", "A1", "9"]
+    text = "".join(rng.choice(pieces) for _ in range(60_000))
+    whole = {"utf-8": "utf-8-sig", "utf-8-sig": "utf-8-sig"}.get(encoding, encoding)
+    for filename, body, delimiter in (
+        ("a.csv", text, ","),
+        ("a.txt", text, "\t"),  # sniffed: a tab in the text
+        ("a.txt", text.replace("\t", "").replace(",", ""), None),  # neither: one cell a line
+    ):
+        data = body.encode(encoding)
+        streamed = list(spreadsheets._text_rows(data, tab_or_comma=filename == "a.txt"))
+        assert streamed == _whole_text_rows(data, whole, delimiter)
+
+
 @pytest.mark.parametrize("name", ["pic.csv", "pic.txt", "pic.xlsx", "pic.xls"])
 def test_renamed_png_is_rejected(name):
     with pytest.raises(SpreadsheetError, match="文件内容与扩展名不符"):

@@ -1,8 +1,14 @@
+import functools
+
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from couponhub.core.models import Job, RoleAssignment
+from couponhub.core.jobs import JobCancelled, rerun_job, run_job
+from couponhub.core.models import AuditEntry, Job, RoleAssignment
+from couponhub.core.spreadsheets import read_rows
+from members import jobs, services
 from members.models import Member, MemberImport
 from tests.factories import StoreFactory, user_with_role
 from tests.members.factories import MemberFactory
@@ -72,3 +78,169 @@ def test_import_refuses_wrong_file_type(client, operator, _upload):
 def test_import_needs_permission(client):
     client.force_login(user_with_role(Role.CLERK, StoreFactory()))
     assert client.get(reverse("members:import")).status_code == 403
+
+
+# --- the streamed import: the runner on a stored upload -------------------------------------
+
+FULL_HEADER = "手机号,会员卡号,姓名,性别,生日,会员等级,注册门店编码,会员ID\n"
+
+
+def _good_rows(n: int, *, start: int = 0) -> list[str]:
+    """n good rows; every third has a member ID, the others get one from the import."""
+    return [
+        f"137{start + i:08d},K{start + i:06d},会员{i},{'男女'[i % 2]},1990-01-02,金卡,380,"
+        + (f"N{start + i}" if i % 3 == 0 else "")
+        for i in range(n)
+    ]
+
+
+def _run_import(owner, text: str, name: str = "members.csv"):
+    """Store the upload like start_member_import and run its job (no worker)."""
+    job = Job.objects.create(kind="members.import", title=name, owner=owner)
+    imp = MemberImport(created_by=owner, original_name=name, job=job)
+    imp.file.save(name, ContentFile(text.encode("utf-8")), save=False)
+    imp.save()
+    run_job(job.pk)
+    job.refresh_from_db()
+    imp.refresh_from_db()
+    return job, imp
+
+
+def _errors(imp) -> dict[int, str]:
+    return {e["row"]: e["error"] for e in imp.errors}
+
+
+def test_duplicates_within_the_file_name_the_first_row(operator):
+    job, imp = _run_import(
+        operator,
+        FULL_HEADER
+        + "13800000001,C001,张三,男,,,,M1\n"  # row 2
+        + "13800000001,C002,李四,女,,,,\n"  # 3: phone of row 2
+        + "13800000003,C001,王五,,,,,\n"  # 4: card of row 2
+        + "13800000004,C004,赵六,,,,,M1\n"  # 5: member ID of row 2
+        + "13800000005,C005,钱七,X,,,,\n"  # 6: bad gender
+        + "13800000005,C001,孙八,,,,,M1\n",  # 7: phone of row 6 (bad itself), card, ID of row 2
+    )
+    assert job.status == Job.Status.FAILED
+    assert Member.objects.count() == 0
+    assert _errors(imp) == {
+        3: "手机号13800000001与第2行重复",
+        4: "会员卡号C001与第2行重复",
+        5: "会员IDM1与第2行重复",
+        6: "性别“X”不正确，应为男/女",
+        7: "手机号13800000005与第6行重复；会员卡号C001与第2行重复；会员IDM1与第2行重复",
+    }
+    assert imp.total_rows == 6 and imp.imported == 0
+    assert job.result == {"errors": [{"row": r, "error": e} for r, e in _errors(imp).items()]}
+    assert job.error.startswith("5行有错误，未导入任何会员：第3行：手机号13800000001与第2行重复；")
+
+
+def test_values_members_already_have_are_refused(operator):
+    MemberFactory(phone="13800000009", card_no="C009", member_no="M9")
+    MemberFactory(phone="13800000008")
+    job, imp = _run_import(
+        operator,
+        FULL_HEADER
+        + "13800000001,C001,张三,男,,,,\n"
+        + "13800000009,C002,李四,女,,,,\n"
+        + "13800000003,C009,王五,,,,,M9\n"
+        + "13800000008,C004,赵六,X,,,,\n",  # bad on its own: reported for that, not the clash
+    )
+    assert job.status == Job.Status.FAILED
+    assert Member.objects.count() == 2
+    assert _errors(imp) == {
+        3: "手机号13800000009已是会员",
+        4: "会员卡号C009已存在；会员IDM9已存在",
+        5: "性别“X”不正确，应为男/女",
+    }
+
+
+def test_an_all_good_file_of_thousands_imports_exactly(operator, monkeypatch):
+    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 1000)
+    progress = []
+    monkeypatch.setattr(
+        jobs, "set_progress", lambda job, done, total=None: progress.append((done, total))
+    )
+    earlier = MemberFactory()
+    rows = _good_rows(3500)
+    rows.insert(1000, "")  # a blank line: skipped, yet counted in the row numbers
+    job, imp = _run_import(operator, FULL_HEADER + "\n".join(rows) + "\n")
+    assert job.status == Job.Status.SUCCEEDED
+    assert (imp.total_rows, imp.imported, imp.errors) == (3500, 3500, [])
+    assert job.result == {"imported": 3500}
+    assert progress == [(1000, None), (2000, None), (3000, None), (3500, None), (3500, 3500)]
+    members = list(Member.objects.filter(source=Member.Source.IMPORT).order_by("id"))
+    base = earlier.pk + 10001
+    assert [m.member_no for m in members] == [
+        f"N{i}" if i % 3 == 0 else f"I{base + i}" for i in range(3500)
+    ]
+    assert [m.phone for m in members] == [f"137{i:08d}" for i in range(3500)]
+    first, second = members[0], members[1]
+    assert (first.card_no, first.name, first.gender, first.level) == (
+        "K000000",
+        "会员0",
+        "M",
+        "金卡",
+    )
+    assert str(first.birthday) == "1990-01-02" and first.registration_store.code == "380"
+    assert second.gender == "F" and not second.real_name_verified and second.stored_value == 0
+    assert AuditEntry.objects.filter(action="members.import").get().after == {"count": 3500}
+
+
+def test_one_bad_row_in_the_middle_writes_nothing(operator, monkeypatch):
+    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 1000)
+    rows = _good_rows(3000)
+    rows[1500] = rows[1500].replace("1990-01-02", "1990-02-30")
+    job, imp = _run_import(operator, FULL_HEADER + "\n".join(rows) + "\n")
+    assert job.status == Job.Status.FAILED
+    assert Member.objects.count() == 0
+    assert not AuditEntry.objects.filter(action="members.import").exists()
+    assert imp.errors == [{"row": 1502, "error": "生日“1990-02-30”不是有效日期（如1990-05-01）"}]
+    assert (imp.total_rows, imp.imported) == (3000, 0)
+    assert (job.done, job.total) == (0, 3000)
+    assert (
+        job.error
+        == "1行有错误，未导入任何会员：第1502行：生日“1990-02-30”不是有效日期（如1990-05-01）"
+    )
+
+
+def test_a_rerun_after_success_writes_nothing_more(operator, django_capture_on_commit_callbacks):
+    job, imp = _run_import(operator, FULL_HEADER + "\n".join(_good_rows(50)) + "\n")
+    assert job.status == Job.Status.SUCCEEDED and imp.imported == 50
+    # the worker died after the commit, before it marked the job done
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED)
+    with django_capture_on_commit_callbacks(execute=True):
+        rerun_job(job=Job.objects.get(pk=job.pk), actor=operator)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert Member.objects.count() == 50
+    assert AuditEntry.objects.filter(action="members.import").count() == 1
+
+
+def test_many_bad_rows_are_counted_and_the_first_ones_kept(operator):
+    rows = [f"1380000{i:04d},C{i:05d},,X,,,," for i in range(6000)]
+    job, imp = _run_import(operator, FULL_HEADER + "\n".join(rows) + "\n")
+    assert len(imp.errors) == 5000 and imp.errors[0]["row"] == 2 and imp.errors[-1]["row"] == 5001
+    assert len(job.result["errors"]) == 200
+    assert job.error.startswith("6000行有错误，未导入任何会员：第2行：性别“X”不正确")
+
+
+def test_a_file_refused_while_it_is_read_writes_nothing(operator, monkeypatch):
+    monkeypatch.setattr(jobs, "read_rows", functools.partial(read_rows, max_rows=100))
+    monkeypatch.setattr(services, "IMPORT_CHUNK_ROWS", 30)
+    job, imp = _run_import(operator, FULL_HEADER + "\n".join(_good_rows(150)) + "\n")
+    assert job.status == Job.Status.FAILED and job.error == "超过100行上限"
+    assert imp.errors == [{"row": 0, "error": "超过100行上限"}]
+    assert Member.objects.count() == 0
+
+
+def test_a_cancelled_import_stops_and_writes_nothing(operator):
+    job = Job.objects.create(kind="members.import", title="m", owner=operator)
+    imp = MemberImport(created_by=operator, original_name="m.csv", job=job)
+    imp.file.save("m.csv", ContentFile((FULL_HEADER + _good_rows(5)[0]).encode()), save=False)
+    imp.save()
+    job.status = Job.Status.CANCELLED  # cancelled while the worker runs it
+    Job.objects.filter(pk=job.pk).update(status=job.status)
+    with pytest.raises(JobCancelled):
+        jobs.import_members(job)
+    assert Member.objects.count() == 0
