@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from couponhub.core.errors import Refused
-from couponhub.core.jobs import job_runner, set_progress
+from couponhub.core.jobs import job_runner, raise_if_cancelled, set_progress
 from couponhub.core.models import Job
 from couponhub.core.spreadsheets import SpreadsheetError, read_rows
 from members import services
@@ -22,7 +22,8 @@ def import_members(job: Job) -> None:
             outcome = services.import_member_rows(
                 actor=job.owner,
                 rows=read_rows(fh, filename=imp.original_name),
-                progress=lambda done: set_progress(job, done),
+                # one transaction: a cancel is looked for per chunk, progress is shown at the end
+                progress=lambda _done: raise_if_cancelled(job),
             )
             if not outcome.error_count:
                 MemberImport.objects.filter(pk=imp.pk).update(

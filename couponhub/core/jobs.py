@@ -86,6 +86,14 @@ def set_progress(job: Job, done: int, total: int | None = None) -> None:
         raise JobCancelled
 
 
+def raise_if_cancelled(job: Job) -> None:
+    """Stop the runner if someone cancelled the job meanwhile, with a plain read: for a runner
+    inside one long transaction, where writing progress would lock the job's row until it ends
+    (and a cancel would wait for it)."""
+    if Job.objects.filter(pk=job.pk, status=Job.Status.CANCELLED).exists():
+        raise JobCancelled
+
+
 def attach_result_file(job: Job, filename: str, write: Callable[[Path], None]) -> None:
     """Let `write` fill a temporary file, then store it as the job's result."""
     fd, tmp = tempfile.mkstemp(suffix=Path(filename).suffix)
