@@ -4,21 +4,20 @@ X-Signature = hex HMAC-SHA256(secret, METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.utils import timezone
 from ninja.security import APIKeyHeader
 
 from api.models import ApiClient, ApiNonce
+from couponhub.core import signing
 from couponhub.core.errors import Refused
 from couponhub.core.models import Org
-from couponhub.core.signing import SignedHeaders, read_signed_headers, refuse_nul
+from couponhub.core.signing import SignedHeaders, claim_nonce, read_signed_headers, refuse_nul
 
-NONCE_TTL = timedelta(minutes=10)
+NONCE_TTL = signing.NONCE_TTL
 
 
 def _unauthorized(code: str, message: str) -> Refused:
@@ -49,7 +48,7 @@ def verify_request(request) -> ApiClient:
         elif not cached:
             client_cache.put(client, loaded_generation, generation)
     else:
-        claimed = _claim_nonce(client, nonce)
+        claimed = claim_nonce(ApiNonce, client=client, nonce=nonce)
     if not claimed:
         raise _unauthorized("nonce_reused", "X-Nonce 已使用过，请勿重放请求")
     refuse_nul(request)
@@ -65,16 +64,6 @@ def _check(client, request, signed: SignedHeaders) -> None:
         raise _unauthorized("invalid_client", "客户端不存在或已停用")
     if not signed.signed_by(client.secret, request):
         raise _unauthorized("invalid_signature", "签名校验失败")
-
-
-def _claim_nonce(client: ApiClient, nonce: str) -> bool:
-    """Without Redis: True the first time this client uses this nonce (a unique row)."""
-    try:
-        with transaction.atomic():
-            ApiNonce.objects.create(client=client, nonce=nonce)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _claim_nonce_and_read_generation(client: ApiClient, nonce: str) -> tuple[bool, str | None]:
@@ -184,12 +173,6 @@ def connect_client_cache_signals() -> None:
         uid = f"api-client-cache-{model._meta.label}"
         post_save.connect(_invalidate_client_cache, sender=model, dispatch_uid=uid)
         post_delete.connect(_invalidate_client_cache, sender=model, dispatch_uid=uid)
-
-
-def purge_old_nonces(now=None) -> int:
-    now = now or timezone.now()
-    deleted, _ = ApiNonce.objects.filter(created_at__lt=now - NONCE_TTL).delete()
-    return deleted
 
 
 class SignedRequest(APIKeyHeader):

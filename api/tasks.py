@@ -1,9 +1,10 @@
 from celery import shared_task
 
-from api.security import purge_old_nonces
-from redemption.partner_auth import purge_old_shop_nonces
+from api.models import ApiNonce
+from couponhub.core.signing import purge_old_nonces
+from redemption.models import OutsideShopNonce
 
 
 @shared_task(name="api.tasks.purge_old_nonces_task")
 def purge_old_nonces_task() -> int:
-    return purge_old_nonces() + purge_old_shop_nonces()
+    return purge_old_nonces(ApiNonce) + purge_old_nonces(OutsideShopNonce)

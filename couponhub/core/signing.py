@@ -4,6 +4,10 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from couponhub.core.errors import Refused
 
@@ -68,3 +72,24 @@ def refuse_nul(request) -> None:
     carries one is turned away at the door (the body is checked field by field when parsed)."""
     if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
         raise Refused("invalid_request", "请求地址中不能包含空字符（NUL）", 400)
+
+
+NONCE_TTL = timedelta(minutes=10)
+
+
+def claim_nonce(nonce_model, **row) -> bool:
+    """True the first time a signer uses a nonce: one row under the model's unique constraint
+    on (signer, nonce). A nonce used again within NONCE_TTL finds its row."""
+    try:
+        with transaction.atomic():
+            nonce_model.objects.create(**row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def purge_old_nonces(nonce_model, now=None) -> int:
+    """Rows older than NONCE_TTL: their requests are outside the clock window anyway."""
+    now = now or timezone.now()
+    deleted, _ = nonce_model.objects.filter(created_at__lt=now - NONCE_TTL).delete()
+    return deleted

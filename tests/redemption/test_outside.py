@@ -241,3 +241,23 @@ def test_an_order_takes_no_more_outside_coupons_than_the_activity_allows(store):
     redeem_outside_coupon(
         code=third.code, store=store, items=None, order_no="POS-2", operator="till"
     )
+
+
+def test_the_purge_drops_nonces_of_clients_and_shops_older_than_ten_minutes(store):
+    import datetime
+
+    from django.utils import timezone
+
+    from api.models import ApiNonce
+    from api.tasks import purge_old_nonces_task
+    from redemption.models import OutsideShopNonce
+
+    shop, client = OutsideShopFactory(), ApiClientFactory(store=store)
+    old = timezone.now() - datetime.timedelta(minutes=11)
+    ApiNonce.objects.create(client=client, nonce="old", created_at=old)
+    ApiNonce.objects.create(client=client, nonce="new")
+    OutsideShopNonce.objects.create(shop=shop, nonce="old", created_at=old)
+    OutsideShopNonce.objects.create(shop=shop, nonce="new")
+    assert purge_old_nonces_task() == 2
+    assert list(ApiNonce.objects.values_list("nonce", flat=True)) == ["new"]
+    assert list(OutsideShopNonce.objects.values_list("nonce", flat=True)) == ["new"]
