@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import attach_result_file, job_runner, set_progress
 from couponhub.core.models import Job
+from couponhub.core.money import format_yuan
 from couponhub.core.spreadsheets import write_xlsx
 from pickup import selectors, services
 from pickup.models import CodeBatch, ExportRecord, ImportRecord
@@ -17,6 +18,22 @@ def generate_codes(job: Job) -> None:
     services.fill_code_batch(batch, progress=lambda done, total: set_progress(job, done, total))
     job.result = {"批次": batch.pk, "提货码数量": batch.quantity}
     Job.objects.filter(pk=job.pk).update(result=job.result)
+
+
+@job_runner("pickup.generate_red_packets")
+def generate_red_packets(job: Job) -> None:
+    params = job.params
+    owner = job.owner
+    generated = services.generate_red_packets(
+        actor=owner,
+        selection=params["selection"],
+        low=params["low"],
+        high=params["high"],
+        job=job,
+        progress=lambda done, total: set_progress(job, done, total),
+    )
+    result = {"提货码数量": generated.codes, "预留金额": format_yuan(generated.amount)}
+    Job.objects.filter(pk=job.pk).update(result=result, total=generated.codes)
 
 
 @job_runner("pickup.import_codes")

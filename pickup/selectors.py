@@ -13,7 +13,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from couponhub.core.models import AuditEntry
+from couponhub.core.models import AuditEntry, Job
 from couponhub.core.spreadsheets import MAX_ROWS, write_csv, write_xlsx
 from pickup.filters import OnlineOrderFilter, StoreOrderFilter
 from pickup.models import (
@@ -409,3 +409,12 @@ def red_packet_claims() -> QuerySet[RedPacketClaim]:
 
 def red_packet_ledger() -> QuerySet[RedPacketEntry]:
     return RedPacketEntry.objects.select_related("actor")
+
+
+def red_packet_jobs(user, limit: int = 10) -> list[Job]:
+    """The user's latest red-packet generations, for their progress bars."""
+    return list(
+        Job.objects.filter(owner=user, kind="pickup.generate_red_packets").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )

@@ -69,12 +69,15 @@ from pickup.services.orders import (
 from pickup.services.red_packets import (
     MAX_RED_PACKET,
     MAX_RED_PACKET_CODES,
+    RedPacketPlan,
     allocate_amounts,
     claim_red_packet,
     clear_red_packets,
     generate_red_packets,
+    plan_red_packets,
     red_packet_candidates,
     save_red_packet_settings,
+    start_red_packet_generation,
     top_up_red_packets,
 )
 from pickup.services.transfers import run_code_import, start_code_export, start_code_import
@@ -94,6 +97,7 @@ __all__ = [
     "CodeCheck",
     "Delivery",
     "GenerationSpec",
+    "RedPacketPlan",
     "allocate_amounts",
     "allowed_stores",
     "batch_modify_codes",
@@ -124,6 +128,7 @@ __all__ = [
     "normalise_code",
     "notify_new_order",
     "place_order",
+    "plan_red_packets",
     "purge_orders",
     "purge_password_attempts",
     "red_packet_candidates",
@@ -143,6 +148,7 @@ __all__ = [
     "start_code_export",
     "start_code_import",
     "start_order_export",
+    "start_red_packet_generation",
     "top_up_red_packets",
     "verify_store_order",
 ]
