@@ -16,7 +16,7 @@ from django.utils import timezone
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import enqueue_job
-from couponhub.core.models import Job, RoleAssignment, User
+from couponhub.core.models import Job
 from couponhub.core.sms import send_sms
 from pickup.models import (
     CardType,
@@ -170,16 +170,8 @@ def place_order(
 
 
 def _admin_phones() -> list[str]:
-    return sorted(
-        set(
-            User.objects.filter(
-                is_active=True,
-                role_assignments__role=RoleAssignment.Role.ADMIN,
-            )
-            .exclude(phone="")
-            .values_list("phone", flat=True)
-        )
-    )
+    """The administrators' phones kept in the pickup settings (系统设置)."""
+    return PickupSettings.load().admin_phone_list
 
 
 def _send(phone: str, text: str, purpose: str) -> None:
