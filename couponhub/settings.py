@@ -241,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pickup.tasks.complete_shipped_orders_task",
         "schedule": crontab(hour=2, minute=0),
     },
+    "pickup-track-shipped-orders": {
+        "task": "pickup.tasks.track_shipped_orders_task",
+        "schedule": crontab(minute="*/30"),
+    },
     "api-purge-old-nonces": {
         "task": "api.tasks.purge_old_nonces_task",
         "schedule": crontab(minute="*/10"),
@@ -269,6 +273,20 @@ SMS_PRICE = "0.05"
 # pending), and the request header holding the consumer's address behind a proxy ("" = REMOTE_ADDR).
 PICKUP_PAYOUT_BACKEND = os.environ.get("PICKUP_PAYOUT_BACKEND", "pickup.payouts.RecordingBackend")
 PICKUP_CLIENT_IP_HEADER = os.environ.get("PICKUP_CLIENT_IP_HEADER", "")
+# Courier tracking (an order completes when its parcel is signed for): the backend's dotted path
+# (the default records queries and reports parcels in transit) and its options; 快递100:
+# PICKUP_TRACKING_BACKEND=pickup.tracking.Kuaidi100Backend with KUAIDI100_CUSTOMER, KUAIDI100_KEY.
+PICKUP_TRACKING_BACKEND = os.environ.get(
+    "PICKUP_TRACKING_BACKEND", "pickup.tracking.RecordingBackend"
+)
+PICKUP_TRACKING_OPTIONS = {
+    "customer": os.environ.get("KUAIDI100_CUSTOMER", ""),
+    "key": os.environ.get("KUAIDI100_KEY", ""),
+}
+if PICKUP_TRACKING_BACKEND.endswith("Kuaidi100Backend") and not all(
+    PICKUP_TRACKING_OPTIONS.values()
+):
+    raise ImproperlyConfigured("Kuaidi100Backend needs KUAIDI100_CUSTOMER and KUAIDI100_KEY")
 
 # U-value (U享值) units per yuan, as the seed's screens show (≈100 U = ¥1).
 U_VALUE_PER_YUAN = int(os.environ.get("U_VALUE_PER_YUAN", "100"))

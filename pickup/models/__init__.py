@@ -25,7 +25,12 @@ from pickup.models.codes import (
     PasswordAttempt,
     PickupCode,
 )
-from pickup.models.orders import STORE_STATUS_LABELS, PickupOrder, PickupOrderItem
+from pickup.models.orders import (
+    STORE_STATUS_LABELS,
+    PickupOrder,
+    PickupOrderItem,
+    TrackingState,
+)
 from pickup.models.red_packets import (
     RedPacketAccount,
     RedPacketClaim,
@@ -59,4 +64,5 @@ __all__ = [
     "RedPacketSettings",
     "SpecAttribute",
     "SpecValue",
+    "TrackingState",
 ]

@@ -81,6 +81,7 @@ from pickup.services.red_packets import (
     start_red_packet_generation,
     top_up_red_packets,
 )
+from pickup.services.tracking import orders_to_track, record_tracking, track_shipped_orders
 from pickup.services.transfers import run_code_import, start_code_export, start_code_import
 
 __all__ = [
@@ -128,11 +129,13 @@ __all__ = [
     "new_order_no",
     "normalise_code",
     "notify_new_order",
+    "orders_to_track",
     "parse_phone_list",
     "place_order",
     "plan_red_packets",
     "purge_orders",
     "purge_password_attempts",
+    "record_tracking",
     "red_packet_candidates",
     "reserve_serials",
     "restore_orders",
@@ -152,5 +155,6 @@ __all__ = [
     "start_order_export",
     "start_red_packet_generation",
     "top_up_red_packets",
+    "track_shipped_orders",
     "verify_store_order",
 ]

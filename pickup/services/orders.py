@@ -277,7 +277,11 @@ def ship_order(*, actor, order: PickupOrder, courier: Courier, tracking_no: str)
     return order
 
 
-def complete_order(*, actor, order: PickupOrder, note: str = "") -> PickupOrder:
+def complete_order(
+    *, actor, order: PickupOrder, note: str = "", completed_at: dt.datetime | None = None
+) -> PickupOrder:
+    """A shipped online order is completed: by hand, when its parcel is signed for
+    (`completed_at` = the signing time), or N days after shipping."""
     with transaction.atomic():
         return _change_order(
             order,
@@ -287,7 +291,7 @@ def complete_order(*, actor, order: PickupOrder, note: str = "") -> PickupOrder:
             kind=PickupOrder.Kind.ONLINE,
             note=note,
             status=S.COMPLETED,
-            completed_at=timezone.now(),
+            completed_at=completed_at or timezone.now(),
         )
 
 
