@@ -273,6 +273,46 @@ SMS_PRICE = "0.05"
 # pending), and the request header holding the consumer's address behind a proxy ("" = REMOTE_ADDR).
 PICKUP_PAYOUT_BACKEND = os.environ.get("PICKUP_PAYOUT_BACKEND", "pickup.payouts.RecordingBackend")
 PICKUP_CLIENT_IP_HEADER = os.environ.get("PICKUP_CLIENT_IP_HEADER", "")
+# Top-ups of the SMS and red-packet accounts, paid online: the payment backend's dotted path
+# (the default records orders and lets a developer simulate the payment) and its options.
+# WeChat Pay Native: PICKUP_PAYMENT_BACKEND=pickup.payment_backends.WechatPayNativeBackend with
+# WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_SERIAL_NO, WECHATPAY_PRIVATE_KEY_FILE (the
+# merchant's PEM key), WECHATPAY_API_V3_KEY, WECHATPAY_PLATFORM_KEY_FILE (the platform's public
+# key, PEM) and WECHATPAY_PLATFORM_SERIAL_NO; PICKUP_PAYMENT_NOTIFY_URL is the public https URL
+# of /pickup/payments/notify/ (default: built from the request).
+PICKUP_PAYMENT_BACKEND = os.environ.get(
+    "PICKUP_PAYMENT_BACKEND", "pickup.payment_backends.RecordingBackend"
+)
+PICKUP_PAYMENT_NOTIFY_URL = os.environ.get("PICKUP_PAYMENT_NOTIFY_URL", "")
+
+
+def _file_text(variable: str) -> str:
+    path = os.environ.get(variable, "")
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{variable}: cannot read {path}: {exc}") from exc
+
+
+PICKUP_PAYMENT_OPTIONS = {}
+if PICKUP_PAYMENT_BACKEND.endswith("WechatPayNativeBackend"):
+    PICKUP_PAYMENT_OPTIONS = {
+        "mchid": os.environ.get("WECHATPAY_MCHID", ""),
+        "appid": os.environ.get("WECHATPAY_APPID", ""),
+        "merchant_serial_no": os.environ.get("WECHATPAY_SERIAL_NO", ""),
+        "merchant_private_key": _file_text("WECHATPAY_PRIVATE_KEY_FILE"),
+        "api_v3_key": os.environ.get("WECHATPAY_API_V3_KEY", ""),
+        "platform_public_key": _file_text("WECHATPAY_PLATFORM_KEY_FILE"),
+        "platform_serial_no": os.environ.get("WECHATPAY_PLATFORM_SERIAL_NO", ""),
+    }
+    if not all(v for k, v in PICKUP_PAYMENT_OPTIONS.items() if k != "platform_serial_no"):
+        raise ImproperlyConfigured(
+            "WechatPayNativeBackend needs WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_SERIAL_NO, "
+            "WECHATPAY_PRIVATE_KEY_FILE, WECHATPAY_API_V3_KEY and WECHATPAY_PLATFORM_KEY_FILE"
+        )
+
 # Courier tracking (an order completes when its parcel is signed for): the backend's dotted path
 # (the default records queries and reports parcels in transit) and its options; 快递100:
 # PICKUP_TRACKING_BACKEND=pickup.tracking.Kuaidi100Backend with KUAIDI100_CUSTOMER, KUAIDI100_KEY.

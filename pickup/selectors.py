@@ -30,6 +30,7 @@ from pickup.models import (
     RedPacketClaim,
     RedPacketEntry,
     SpecAttribute,
+    TopUpOrder,
 )
 
 SELECTION_KEYS = ("serial_from", "serial_to", "batch", "card_type", "date_from", "date_to")
@@ -418,3 +419,8 @@ def red_packet_jobs(user, limit: int = 10) -> list[Job]:
             "-created_at", "-id"
         )[:limit]
     )
+
+
+def top_up_orders(purpose: str | None = None) -> QuerySet[TopUpOrder]:
+    qs = TopUpOrder.objects.select_related("actor")
+    return qs.filter(purpose=purpose) if purpose else qs

@@ -215,10 +215,12 @@ def backend_path() -> str:
 
 
 @cache
-def _load(path: str, options: tuple) -> TrackingBackend:
-    return import_string(path)(**dict(options))
+def _load(path: str, options_json: str) -> TrackingBackend:
+    return import_string(path)(**json.loads(options_json))
 
 
 def get_backend() -> TrackingBackend:
+    """One backend per path and options (settings may change in tests)."""
     options = getattr(settings, "PICKUP_TRACKING_OPTIONS", {}) or {}
-    return _load(backend_path(), tuple(sorted((k, v) for k, v in options.items() if v)))
+    options = {k: v for k, v in options.items() if v not in ("", None)}
+    return _load(backend_path(), json.dumps(options, sort_keys=True))

@@ -31,6 +31,7 @@ from pickup.models.orders import (
     PickupOrderItem,
     TrackingState,
 )
+from pickup.models.payments import TopUpOrder
 from pickup.models.red_packets import (
     RedPacketAccount,
     RedPacketClaim,
@@ -64,5 +65,6 @@ __all__ = [
     "RedPacketSettings",
     "SpecAttribute",
     "SpecValue",
+    "TopUpOrder",
     "TrackingState",
 ]

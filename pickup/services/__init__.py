@@ -67,6 +67,7 @@ from pickup.services.orders import (
     start_order_export,
     verify_store_order,
 )
+from pickup.services.payments import handle_payment_notice, simulate_payment, start_top_up
 from pickup.services.red_packets import (
     MAX_RED_PACKET,
     MAX_RED_PACKET_CODES,
@@ -126,6 +127,7 @@ __all__ = [
     "fill_code_batch",
     "find_consumer_order",
     "generate_red_packets",
+    "handle_payment_notice",
     "new_order_no",
     "normalise_code",
     "notify_new_order",
@@ -150,10 +152,12 @@ __all__ = [
     "save_settings",
     "save_spec_attribute",
     "ship_order",
+    "simulate_payment",
     "start_code_export",
     "start_code_import",
     "start_order_export",
     "start_red_packet_generation",
+    "start_top_up",
     "top_up_red_packets",
     "track_shipped_orders",
     "verify_store_order",

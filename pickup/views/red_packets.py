@@ -8,7 +8,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.permissions import permission_required
 from couponhub.core.views import paginate
 from pickup import filters, forms, selectors, services, tables
-from pickup.models import PickupCode, RedPacketAccount, RedPacketSettings
+from pickup.models import PickupCode, RedPacketAccount, RedPacketSettings, TopUpOrder
 from pickup.views.common import MANAGE, selected_ids
 
 
@@ -24,24 +24,19 @@ def red_packet_settings(request):
 
 @permission_required(MANAGE)
 def red_packet_account(request):
-    form = forms.TopUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.top_up_red_packets(
-                actor=request.user,
-                amount=form.cleaned_data["amount"],
-                note=form.cleaned_data["note"],
-            )
-        except Refused as exc:
-            form.add_error("amount", str(exc))
-        else:
-            messages.success(request, _("Topped up."))
-            return redirect("pickup:red_packet_account")
+    """The account, its ledger and its top-ups: a top-up is paid online (pickup:top_up) and
+    raises the balance only when the payment is confirmed."""
     table = paginate(request, tables.RedPacketEntryTable(selectors.red_packet_ledger()))
     return render(
         request,
         "pickup/redpackets/account.html",
-        {"form": form, "account": RedPacketAccount.load(), "table": table},
+        {
+            "account": RedPacketAccount.load(),
+            "table": table,
+            "purpose": TopUpOrder.Purpose.RED_PACKETS,
+            "top_up_form": forms.TopUpForm(),
+            "top_up_orders": selectors.top_up_orders(TopUpOrder.Purpose.RED_PACKETS)[:10],
+        },
     )
 
 
