@@ -309,9 +309,14 @@ class SelectionForm(forms.Form):
 
     serial_from = forms.IntegerField(label=_("serial from"), required=False, min_value=0)
     serial_to = forms.IntegerField(label=_("serial to"), required=False, min_value=0)
-    batch = BatchChoiceField(label=_("batch"), queryset=batch_choices(), required=False)
+    batch = BatchChoiceField(
+        label=_("batch"), queryset=batch_choices(), required=False, empty_label=_("any batch")
+    )
     card_type = forms.ModelChoiceField(
-        label=_("card type"), queryset=CardType.objects.all(), required=False
+        label=_("card type"),
+        queryset=CardType.objects.all(),
+        required=False,
+        empty_label=_("any card type"),
     )
     date_from = forms.DateField(label=_("generated from"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("generated to"), required=False, widget=DATE)
