@@ -133,6 +133,13 @@ def simulate_payment(*, actor, order: TopUpOrder) -> TopUpOrder:
     backend = payment_backends.get_backend()
     if not backend.can_simulate or order.backend != payment_backends.backend_path():
         raise Refused("pickup_refused", "模拟支付：只有开发环境的记录支付通道可以模拟支付", 403)
+    with transaction.atomic():
+        record_audit(
+            actor=actor,
+            action="pickup.topup.simulate",
+            obj=order,
+            note="开发环境模拟支付",
+        )
     headers, body = backend.simulate_notice(
         out_trade_no=order.out_trade_no, amount_fen=order.amount_fen
     )

@@ -255,6 +255,8 @@ def test_the_development_backend_pays_by_simulation_through_the_same_notice(op_c
     op_client.post(reverse("pickup:payment_simulate", args=[order.out_trade_no]))
     op_client.post(reverse("pickup:payment_simulate", args=[order.out_trade_no]))
     assert get_account().balance == Decimal("3.00") and SmsTopUp.objects.count() == 1
+    assert AuditEntry.objects.filter(action="pickup.topup.simulate").count() == 2
+    assert AuditEntry.objects.filter(action="pickup.topup.paid").count() == 1
     sms_page = op_client.get(reverse("pickup:sms")).content.decode()
     assert order.out_trade_no in sms_page and "已支付" in sms_page
     # a notice the backend did not sign is refused
