@@ -263,8 +263,9 @@ def generate_red_packets(
             later = max(0, left - len(serials))
             amounts = allocate_amounts(len(serials), low, high, account.balance, later=later)
             put = _set_red_packet_amounts(serials, amounts)
-            if not put:
-                break
+            if not put:  # every code of the chunk was used meanwhile: on to the next ones
+                left = max(0, left - len(serials))
+                continue
             chunk_total = to_money(sum(put, Decimal(0)))
             account.balance -= chunk_total
             account.reserved += chunk_total
