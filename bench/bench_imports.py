@@ -196,12 +196,17 @@ def _prepare_gift(data: bytes, rows: int):
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from couponhub.core.models import Job
+    from couponhub.core.models import Job, Org
     from coupons.models import Coupon, CouponRule
     from tests.coupons.factories import CouponRuleFactory
 
+    org = Org.objects.filter(code="BENCH-IMPORTS").first() or Org.objects.create(
+        code="BENCH-IMPORTS", kind="group", name="压测集团"
+    )
     CouponRule.objects.filter(code="BENCH-IMPORT-GIFT").delete()
-    rule = CouponRuleFactory(code="BENCH-IMPORT-GIFT", code_prefix="BG", total=rows)
+    rule = CouponRuleFactory(
+        code="BENCH-IMPORT-GIFT", code_prefix="BG", total=rows, creating_org=org
+    )
     name = default_storage.save(f"imports/gifts/bench-{rows}.csv", ContentFile(data))
     job = Job.objects.create(
         kind="coupons.gift", title=name, owner=_owner(), params={"rule_id": rule.pk, "file": name}
