@@ -14,7 +14,12 @@ it commits, so a killed build resumes at the first step not recorded. Full size:
 
 Redemption lines, promo-code uses and POS orders are not built yet (see the figures' labels).
 `--quick`: a hundredth of each. `BENCH_SCALE_STEPS=pickup` builds and measures only the steps and
-pages whose names start with one of the comma-separated words.
+pages whose names start with one of the comma-separated words; `BENCH_SCALE_PAGES=0` or
+`BENCH_SCALE_GENERATE=0` leaves out the pages or the generation figure.
+
+The generation figure: `generate_pickup_codes` of 1,000,000 codes (a child process, the job's
+own service) into the 10,000,000-code table, next to the same into an empty table in a database
+of its own (`<name>_scale_empty`), twice each; the codes are deleted after each run.
 
 Each page is fetched by the in-process test client as the role that uses it: 3 warm-up requests,
 then 15 timed ones (p50, p95) and the number of queries of one; the baseline is the home page in
@@ -396,6 +401,70 @@ def _measure(report, connection) -> None:
         )
 
 
+GENERATE = 1_000_000
+GENERATE_CHILD = """
+import os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "couponhub.settings")
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from pickup.models import CardType, CodeBatch, PickupCode
+from tests.pickup.factories import CardTypeFactory
+card = CardType.objects.filter(name="规模生成").first() or CardTypeFactory(name="规模生成")
+before = PickupCode.objects.order_by("-serial").values_list("serial", flat=True).first()
+started = time.perf_counter()
+call_command("generate_pickup_codes", "--card-type", str(card.pk), "--quantity", sys.argv[1],
+             "--prefix", "GX", "--code-length", "12", stdout=open(os.devnull, "w"))
+print("SECONDS", time.perf_counter() - started)
+batch = CodeBatch.objects.filter(card_type=card).order_by("-pk").first()
+PickupCode.objects.filter(batch=batch).delete()
+batch.delete()
+from django.db import connection
+with connection.cursor() as cur:
+    cur.execute("VACUUM ANALYZE pickup_pickupcode")
+"""
+
+
+def _generation(report, connection, quantity: int) -> None:
+    """`generate_pickup_codes` of `quantity` codes into the full table and into an empty one
+    (a database of its own, `<name>_scale_empty`), each in a child process, twice; the codes
+    are deleted again after each run."""
+    import subprocess
+
+    from couponhub.local_postgres import database_url
+
+    full = database_url(connection.settings_dict)
+    empty = full.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"] + "_empty"
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [empty.rsplit("/", 1)[1]])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{empty.rsplit("/", 1)[1]}"')
+        cur.execute("SELECT count(*) FROM pickup_pickupcode")
+        held = cur.fetchone()[0]
+    rates = {"full": [], "empty": []}
+    for _run in range(2):
+        for which, url in (("empty", empty), ("full", full)):
+            out = subprocess.run(
+                [sys.executable, "-c", GENERATE_CHILD, str(quantity)],
+                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                env={**os.environ, "DATABASE_URL": url},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            seconds = float(dict(line.split() for line in out.splitlines())["SECONDS"])
+            rates[which].append(quantity / seconds)
+    ratio = statistics.median(rates["full"]) / statistics.median(rates["empty"])
+    report(
+        goal=f"generate {quantity:,} codes into {held:,}: ≥ 70% of the rate into an empty table",
+        measured=", ".join(f"{r:,.0f} codes/s" for r in rates["full"]),
+        baseline=", ".join(f"{r:,.0f} codes/s" for r in rates["empty"]),
+        baseline_label="the same command into an empty code table, same run",
+        verdict=f"{'ok' if ratio >= 0.7 else 'MISSED'} ({ratio:.0%} by medians)",
+    )
+
+
 def _p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20)[18]
 
@@ -408,7 +477,10 @@ def run(report, *, quick: bool) -> None:
     own_name = _setup_db(quick)
     try:
         _build(connection, _scaled(quick))
-        _measure(report, connection)
+        if os.environ.get("BENCH_SCALE_PAGES", "1") == "1":
+            _measure(report, connection)
+        if _wanted("pickup") and os.environ.get("BENCH_SCALE_GENERATE", "1") == "1":
+            _generation(report, connection, GENERATE // 100 if quick else GENERATE)
     finally:  # the benches after this one use the database they were given
         connection.creation.destroy_test_db(own_name, verbosity=0, keepdb=True)
 
