@@ -1,8 +1,8 @@
 from celery import shared_task
 
-from couponhub.core import jobs
+from couponhub.core import jobs, sms  # noqa: F401  (sms holds deliver_sms_task)
 
 
-@shared_task(name="couponhub.core.tasks.mark_stalled_jobs_task")
-def mark_stalled_jobs_task() -> int:
-    return jobs.mark_stalled_jobs()
+@shared_task(name="couponhub.core.tasks.recover_orphaned_jobs_task")
+def recover_orphaned_jobs_task() -> int:
+    return len(jobs.recover_orphaned_jobs())
