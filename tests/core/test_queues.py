@@ -1,19 +1,29 @@
 """Several processes on one database, as production runs: a worker per queue, two workers on one
 queue, a worker killed in the middle of a job. Real Celery worker processes (tests/conftest.py
-`start_worker`); the test process stands for the web, calling the services a request calls."""
+`start_worker`) and web processes (gunicorn); elsewhere the test process stands for the web,
+calling the services a request calls."""
 
+import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
 
 from couponhub.celery import app as celery_app
 from couponhub.core import jobs
-from couponhub.core.exports import start_audit_export
 from couponhub.core.models import Job, SmsMessage
 from couponhub.core.sms import deliver_sms_task, send_sms, top_up_sms_account
+from couponhub.local_postgres import database_url
 from pickup.models import PickupCode
 from pickup.services import GENERATION_CHUNK_SIZE, GenerationSpec, create_code_batch
 from redemption.services import start_sms_challenge
@@ -107,14 +117,86 @@ def test_a_million_code_batch_on_the_bulk_worker_does_not_hold_up_an_sms_check(w
     assert PickupCode.objects.filter(batch=batch).count() < 1_000_000
 
 
-def test_two_workers_run_every_job_once_and_send_every_sms_once(workers):
+@pytest.fixture
+def webs(tmp_path):
+    """Two web processes (gunicorn, one process each) on the test database."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    started = []
+    for i in (1, 2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        log = open(tmp_path / f"web{i}.log", "w+")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "couponhub.wsgi", "--bind", f"127.0.0.1:{port}"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        proc.log, proc.url = log, f"http://127.0.0.1:{port}"
+        started.append(proc)
+    try:
+        for proc in started:
+            _wait(lambda p=proc: _answers(p.url + "/healthz"), "a web process", procs=[proc])
+        yield started
+    finally:
+        for proc in started:
+            proc.terminate()
+            proc.wait(timeout=20)
+            proc.log.close()
+
+
+def _answers(url) -> bool:
+    try:
+        return urllib.request.urlopen(url, timeout=2).status == 200
+    except OSError:
+        return False
+
+
+def _post_as(client, user, url):
+    """POST as a logged-in user from outside (a session cookie and a CSRF token pair)."""
+    client.force_login(user)
+    csrf = "a" * 32
+    request = urllib.request.Request(
+        url,
+        method="POST",
+        data=b"",
+        headers={
+            "Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={csrf}",
+            "X-CSRFToken": csrf,
+            "Host": "127.0.0.1",
+        },
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        urllib.request.build_opener(NoRedirect).open(request, timeout=30)
+    except urllib.error.HTTPError as answer:  # the 302 to the job's page
+        assert answer.code == 302, answer.read()[:500]
+
+
+def test_two_web_processes_and_two_workers_run_every_job_once_and_send_every_sms_once(
+    workers, webs, client
+):
     env = CONSOLE_SMS
     one = workers.start("one", ["interactive", "bulk"], env)
     two = workers.start("two", ["interactive", "bulk"], env)
     admin = user_with_role(Role.ADMIN, OrgFactory())
     top_up_sms_account(actor=None, amount=Decimal("10"))
-    # given ten jobs and twenty SMS, each of them delivered twice by the broker
-    exports = [start_audit_export(actor=admin, query={}) for _ in range(10)]
+    # given ten jobs asked for on the two web processes in turn, and twenty SMS, each of them
+    # then delivered twice by the broker
+    for i in range(10):
+        _post_as(client, admin, webs[i % 2].url + reverse("core:audit_log"))
+    exports = list(Job.objects.all())
+    assert len(exports) == 10
     messages = [send_sms(phone=f"1390000{i:04d}", text=f"通知{i}", purpose="t") for i in range(20)]
     for job in exports:
         jobs.run_job_task.apply_async((job.pk,), queue=jobs.queue_for(job.kind))
