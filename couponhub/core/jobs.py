@@ -32,7 +32,6 @@ from celery import shared_task
 from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,8 +144,11 @@ def _try_lock(job_id: int) -> bool:
 
 
 def _unlock(job_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_SPACE, job_id])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_SPACE, job_id])
+    except Exception:  # the connection itself is gone: so is the lock
+        logger.warning("job %s: could not unlock, its connection is gone", job_id, exc_info=True)
 
 
 def _claim(job_id: int) -> Job | None:
@@ -159,17 +161,21 @@ def _claim(job_id: int) -> Job | None:
         )
         if job is None or not _try_lock(job.pk):
             return None  # finished, cancelled, or being run by a live worker
-        if job.status == Job.Status.RUNNING:
-            logger.warning("job %s: its worker died, taking it over", job.pk)
-        now = timezone.now()
-        Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.RUNNING,
-            started_at=job.started_at or now,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            worker=_worker_name(),
-            error="",
-        )
+        try:
+            if job.status == Job.Status.RUNNING:
+                logger.warning("job %s: its worker died, taking it over", job.pk)
+            now = timezone.now()
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                attempts=F("attempts") + 1,
+                worker=_worker_name(),
+                error="",
+            )
+        except BaseException:
+            _unlock(job.pk)  # a session lock outlives the transaction: give it back
+            raise
     job.refresh_from_db()
     return job
 
@@ -246,29 +252,29 @@ def cancel_job(*, job: Job, actor) -> Job:
     return job
 
 
-def _held_job_ids() -> RawSQL:
-    """Ids of the jobs some session of this database holds (pg_locks lists every database)."""
-    return RawSQL(
-        "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
-        " AND objsubid = 2"
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        [_LOCK_SPACE],
-    )
-
-
 def recover_orphaned_jobs() -> list[int]:
-    """Queue again every running job whose worker died (no session holds its lock); one that
-    has died MAX_ATTEMPTS times is failed instead, so a job that kills its worker stops."""
+    """Queue again every running job whose worker died (nobody holds its lock: this session
+    takes it for a moment); one that has died MAX_ATTEMPTS times is failed instead, so a job
+    that kills its worker stops."""
+    requeued = []
     with transaction.atomic():
-        orphaned = Job.objects.filter(status=Job.Status.RUNNING).exclude(pk__in=_held_job_ids())
-        orphaned.filter(attempts__gte=MAX_ATTEMPTS).update(
-            status=Job.Status.FAILED,
-            error="任务中断：执行任务的进程多次停止，请检查后重新运行",
-            finished_at=timezone.now(),
-        )
-        requeued = list(orphaned.select_for_update(skip_locked=True).order_by("pk"))
-        for job in requeued:
-            Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
-            logger.warning("job %s: its worker died, queued again", job.pk)
-            _enqueue(job)
-    return [job.pk for job in requeued]
+        running = Job.objects.select_for_update(skip_locked=True).filter(status=Job.Status.RUNNING)
+        for job in running.order_by("pk"):
+            if not _try_lock(job.pk):
+                continue  # a live worker runs it
+            try:
+                if job.attempts >= MAX_ATTEMPTS:
+                    Job.objects.filter(pk=job.pk).update(
+                        status=Job.Status.FAILED,
+                        error="任务中断：执行任务的进程多次停止，请检查后重新运行",
+                        finished_at=timezone.now(),
+                    )
+                    logger.warning("job %s: its worker died %s times, failed", job.pk, job.attempts)
+                    continue
+                Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+                logger.warning("job %s: its worker died, queued again", job.pk)
+                _enqueue(job)
+                requeued.append(job.pk)
+            finally:
+                _unlock(job.pk)
+    return requeued
