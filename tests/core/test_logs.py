@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from pythonjsonlogger.json import JsonFormatter
 
 from couponhub.core import logs
 from couponhub.core.models import AuditEntry, SmsMessage
@@ -36,14 +37,8 @@ def captured_logs():
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(logs.ContextFilter())
-    formatter = settings.LOGGING["formatters"]["json"]
-    handler.setFormatter(
-        __import__("pythonjsonlogger.json", fromlist=["JsonFormatter"]).JsonFormatter(
-            formatter["fmt"],
-            rename_fields=formatter["rename_fields"],
-            json_ensure_ascii=False,
-        )
-    )
+    options = {k: v for k, v in settings.LOGGING["formatters"]["json"].items() if k != "()"}
+    handler.setFormatter(JsonFormatter(**options))
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
@@ -119,6 +114,7 @@ def test_the_logs_of_a_counter_flow_and_a_consumer_pickup_hold_no_secret(
     text = captured_logs.getvalue()
     lines = text.splitlines()
     records = [json.loads(line) for line in lines]  # one JSON object per line
+    assert all(r["time"].endswith("+00:00") and r["level"] and r["logger"] for r in records)
     routes = {r.get("route") for r in records}
     assert {"/redemption/lookup/", "/login/", "/pickup/c/"} <= routes, routes
     assert all(r["request_id"] for r in records if r.get("route"))
