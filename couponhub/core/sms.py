@@ -21,6 +21,7 @@ from django.utils import timezone
 from couponhub.core.audit import record_audit
 from couponhub.core.models import SmsAccount, SmsMessage, SmsTopUp
 from couponhub.core.money import to_money
+from couponhub.core.sms_backends import SmsResult
 
 DEFAULT_ACCOUNT = "default"
 
@@ -102,12 +103,16 @@ def deliver(message_id: int) -> None:
     if not claimed:
         return
     message = SmsMessage.objects.get(pk=message_id)
-    result = get_backend().send(
-        phone=message.phone,
-        text=message.text,
-        template_code=message.template_code,
-        params=message.params,
-    )
+    try:
+        result = get_backend().send(
+            phone=message.phone,
+            text=message.text,
+            template_code=message.template_code,
+            params=message.params,
+        )
+    except Exception:  # a backend bug or an unforeseen network error: failed, fee given back
+        logger.exception("sms %s: the gateway backend raised", message.pk)
+        result = SmsResult(ok=False, error="短信网关异常，未发送")
     with transaction.atomic():
         if result.ok:
             message.status = SmsMessage.Status.SENT
