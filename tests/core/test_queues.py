@@ -86,7 +86,7 @@ def _counter_sms():
     return SmsMessage.objects.get(phone=challenge.phone, purpose="redeem_code")
 
 
-def test_a_million_code_batch_on_the_bulk_worker_does_not_hold_up_an_sms_check(workers):
+def test_a_million_code_batch_on_the_bulk_worker_does_not_hold_up_an_sms_check(workers, client):
     bulk = workers.start("bulk", ["bulk"])
     interactive = workers.start("interactive", ["interactive"])
     operator = user_with_role(Role.OPERATOR, OrgFactory())
@@ -110,6 +110,11 @@ def test_a_million_code_batch_on_the_bulk_worker_does_not_hold_up_an_sms_check(w
         seconds=30,
         procs=[interactive],
     )
+    # and the probes answer meanwhile: ready, and the batch counted as running
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.json()
+    running = 'couponhub_jobs{kind="pickup.generate_codes",state="running"} 1.0'
+    assert running in client.get("/metrics").content.decode()
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and job.done < job.total, "the batch ended first"
     # (the rest of the batch is not needed: cancel it, the runner stops at its next chunk)
