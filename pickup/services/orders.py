@@ -179,10 +179,13 @@ def _send(phone: str, text: str, purpose: str) -> None:
     try:
         message = send_sms(phone=phone, text=text, purpose=purpose)
     except Exception:  # the gateway must never break the order flow
-        logger.exception("pickup SMS to %s failed", phone)
+        logger.exception("pickup SMS %s failed", purpose)
         return
     if message.status not in ("sent", "pending"):
-        logger.warning("pickup SMS %s to %s not sent: %s", purpose, phone, message.error)
+        # the message's id, not the phone: logs never carry a full phone number
+        logger.warning(
+            "pickup SMS %s (message %s) not sent: %s", purpose, message.pk, message.error
+        )
 
 
 def notify_new_order(order_id: int) -> None:
