@@ -92,6 +92,10 @@ def lookup(request):
             )
             if section == "coupons":
                 context["coupons"] = coupon_selectors.wallet_tab(member, store, tab, now)
+                if tab == "usable" and context["can_redeem"]:
+                    # 关联订单 up front: the coupons are checked against it before the SMS
+                    context["link_orders"] = selectors.orders_for_linking(member, store)
+                    context["chosen_order"] = request.GET.get("order", "")
             elif section == "orders":
                 context["orders"] = member_selectors.recent_orders(member, store)
             elif section == "products":
@@ -113,13 +117,20 @@ def start(request):
     except (Member.DoesNotExist, ValueError):
         raise Http404 from None
     ids = [int(i) for i in request.POST.getlist("coupon") if i.isdigit()]
+    order_id = request.POST.get("order", "")
+    order = None
+    if order_id.isdigit():
+        order = MemberOrder.objects.filter(pk=order_id, store=store).first()
+        if order is None:
+            raise Http404
     try:
         challenge = services.start_sms_challenge(
-            member=member, store=store, coupon_ids=ids, actor=request.user
+            member=member, store=store, coupon_ids=ids, actor=request.user, order=order
         )
     except Refused as exc:
         messages.error(request, exc.message)
-        return redirect(_lookup_url(q, selected=",".join(str(i) for i in ids)))
+        selected = ",".join(str(i) for i in ids)
+        return redirect(_lookup_url(q, selected=selected, order=order_id))
     return redirect(f"{reverse('redemption:verify', args=[challenge.pk])}?{urlencode({'q': q})}")
 
 
@@ -160,6 +171,9 @@ def verify(request, pk):
             except Refused as exc:
                 error, status = exc.message, 400
             else:
+                if redemption.order_id:  # the order chosen before the check is linked
+                    url = reverse("redemption:receipt", args=[redemption.pk])
+                    return redirect(f"{url}?{urlencode({'q': q})}")
                 url = reverse("redemption:link", args=[redemption.pk])
                 return redirect(f"{url}?{urlencode({'q': q, 'flow': 1})}")
         challenge.refresh_from_db()

@@ -8,6 +8,7 @@ from couponhub.core.errors import Refused
 from members import services as member_services
 from members.models import MemberOrder
 from redemption.models import Redemption, RedemptionLine
+from redemption.services.redeem import check_order_fit
 from redemption.services.returns import auto_return_order
 
 
@@ -17,6 +18,11 @@ def link_order(*, redemption: Redemption, order: MemberOrder, actor=None) -> Red
         raise Refused("order_other_store", "订单不是本门店的订单，不能关联", status=409)
     if redemption.member_id and order.member_id and order.member_id != redemption.member_id:
         raise Refused("order_other_member", "订单不属于该会员，不能关联", status=409)
+    if order.status == MemberOrder.Status.REFUNDED:
+        raise Refused("order_refunded", f"订单{order.order_no}已退单，不能关联", status=409)
+    live = RedemptionLine.objects.filter(redemption=redemption, returned_at__isnull=True)
+    coupons = [line.coupon for line in live.select_related("coupon__rule")]
+    check_order_fit(coupons, order=order, verdict="不能关联该订单")
     with transaction.atomic():
         updated = Redemption.objects.filter(pk=redemption.pk, order__isnull=True).update(
             order=order, order_no=order.order_no

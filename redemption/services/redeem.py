@@ -65,8 +65,31 @@ def refusal_for(coupon: Coupon, store: Org, now=None) -> Refused | None:
     return Refused(code, f"券{coupon.code}：{reason}", coupon_code=coupon.code, status=409)
 
 
-def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
-    """Thresholds and product coupons against the order's items (when the till sent them)."""
+def order_items(order: MemberOrder) -> list[Item]:
+    """The items of a stored POS order, as the fit check reads them."""
+    return [
+        Item(sku=i.sku, amount=i.amount, category=i.category, qty=i.qty) for i in order.items.all()
+    ]
+
+
+def check_order_fit(
+    coupons: Sequence[Coupon],
+    *,
+    items: Sequence[Item] | None = None,
+    order: MemberOrder | None = None,
+    verdict: str = "不能使用",
+) -> None:
+    """Refuse when one of `coupons` does not fit the order: its threshold (满300可用) on the
+    order's eligible amount (its items less the rule's excluded categories), and a product
+    coupon's product among the items. The order is `items` (sent by the till) or a stored
+    `order`; an order stored without item lines is measured by its total, and a product coupon
+    cannot be checked against it, so it is refused. The refusal names the coupon and, for a
+    threshold, the shortfall; `verdict` ends the sentence (不能使用, 不能关联该订单)."""
+    if items is None:
+        if order is None:
+            return
+        items = order_items(order)
+    total = None if items or order is None else order.total
     skus = {i.sku for i in items}
     for coupon in coupons:
         rule = coupon.rule
@@ -75,18 +98,24 @@ def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
             name = rule.exchange_product_name or sku
             raise Refused(
                 "product_not_in_order",
-                f"券{coupon.code}：订单中没有券对应的商品【{name}】，不能使用",
+                f"券{coupon.code}：订单中没有券对应的商品【{name}】，{verdict}",
                 coupon_code=coupon.code,
                 status=409,
             )
         if rule.min_order_amount and rule.min_order_amount > 0:
-            excluded = set(rule.excluded_categories or [])
-            eligible = sum((i.amount for i in items if i.category not in excluded), Decimal("0"))
+            if total is not None:
+                eligible = total
+            else:
+                excluded = set(rule.excluded_categories or [])
+                eligible = sum(
+                    (i.amount for i in items if i.category not in excluded), Decimal("0")
+                )
             if eligible < rule.min_order_amount:
+                short = to_money(rule.min_order_amount - eligible)
                 raise Refused(
                     "below_threshold",
                     f"券{coupon.code}：订单可用金额{to_money(eligible)}元未满"
-                    f"{to_money(rule.min_order_amount)}元，不能使用",
+                    f"{to_money(rule.min_order_amount)}元，还差{short}元，{verdict}",
                     coupon_code=coupon.code,
                     status=409,
                 )
@@ -232,13 +261,9 @@ def redeem_coupons(
     with transaction.atomic():
         coupons = _load_coupons(selection, by_code=bool(codes))
         _check_usable(coupons, store=store, member=member, now=now)
-        if items is None and order is not None:
-            items = [
-                Item(sku=i.sku, amount=i.amount, category=i.category, qty=i.qty)
-                for i in order.items.all()
-            ]
-        if items is not None:
-            _check_order_fit(coupons, items)
+        if order is not None and order.status == MemberOrder.Status.REFUNDED:
+            raise Refused("order_refunded", f"订单{order.order_no}已退单，不能关联", status=409)
+        check_order_fit(coupons, items=items, order=order)
         _mark_used(coupons, store=store, now=now)
         holders = {c.member_id for c in coupons}
         if member is None and len(holders) == 1 and None not in holders:
