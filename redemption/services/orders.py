@@ -5,9 +5,12 @@ from django.db import transaction
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
+from couponhub.core.order_discounts import Kind as DiscountKind
+from couponhub.core.order_discounts import claim_order_discount
 from members import services as member_services
 from members.models import MemberOrder
 from redemption.models import Redemption, RedemptionLine
+from redemption.services._common import order_discount_key
 from redemption.services.redeem import check_order_fit
 from redemption.services.returns import auto_return_order
 
@@ -29,6 +32,14 @@ def link_order(*, redemption: Redemption, order: MemberOrder, actor=None) -> Red
         )
         if not updated:
             raise Refused("already_linked", "该核销记录已关联订单", status=409)
+        if coupons:  # coupons don't stack with a promo code on the order
+            client_key, order_no = order_discount_key(order=order)
+            claim_order_discount(
+                client_key=client_key,
+                order_no=order_no,
+                kind=DiscountKind.COUPON,
+                ref=redemption.redemption_no,
+            )
         record_audit(
             actor=actor,
             action="redemption.link_order",

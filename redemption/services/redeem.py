@@ -20,11 +20,13 @@ from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
+from couponhub.core.order_discounts import Kind as DiscountKind
+from couponhub.core.order_discounts import claim_order_discount
 from coupons.models import Coupon, CouponRule
 from members import services as member_services
 from members.models import Member, MemberOrder
 from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
-from redemption.services._common import client_label
+from redemption.services._common import client_label, order_discount_key
 
 Status = Coupon.Status
 
@@ -279,6 +281,15 @@ def redeem_coupons(
             order=order,
             order_no=order_no,
             now=now,
+        )
+        client_key, discounted_no = order_discount_key(
+            order=order, api_client=api_client, order_no=redemption.order_no
+        )
+        claim_order_discount(  # coupons don't stack with a promo code on the order
+            client_key=client_key,
+            order_no=discounted_no,
+            kind=DiscountKind.COUPON,
+            ref=redemption.redemption_no,
         )
         for coupon in coupons:
             if coupon.rule.benefit == CouponRule.Benefit.RECHARGE:
