@@ -6,6 +6,7 @@ app_name = "redemption"
 urlpatterns = [
     path("lookup/", views.lookup, name="lookup"),
     path("start/", views.start, name="start"),
+    path("recharge/", views.recharge, name="recharge"),
     path("verify/<int:pk>/", views.verify, name="verify"),
     path("<int:pk>/link/", views.link, name="link"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from couponhub.core.errors import Refused
+from couponhub.core.money import format_yuan
 from couponhub.core.permissions import (
     get_scoped_or_404,
     has_perm,
@@ -91,7 +92,14 @@ def lookup(request):
                 tabs=[(t, TAB_LABELS[t], counts[t]) for t in coupon_selectors.TABS],
             )
             if section == "coupons":
-                context["coupons"] = coupon_selectors.wallet_tab(member, store, tab, now)
+                per_page = coupon_selectors.WALLET_PAGE
+                pages = max(1, -(-counts[tab] // per_page))
+                page = request.GET.get("page", "1")
+                page = min(pages, max(1, int(page))) if page.isdigit() else 1
+                context.update(page=page, pages=pages, tab_count=counts[tab])
+                context["coupons"] = coupon_selectors.wallet_tab(
+                    member, store, tab, now, page=page, per_page=per_page
+                )
                 if tab == "usable" and context["can_redeem"]:
                     # 关联订单 up front: the coupons are checked against it before the SMS
                     context["link_orders"] = selectors.orders_for_linking(member, store)
@@ -132,6 +140,35 @@ def start(request):
         selected = ",".join(str(i) for i in ids)
         return redirect(_lookup_url(q, selected=selected, order=order_id))
     return redirect(f"{reverse('redemption:verify', args=[challenge.pk])}?{urlencode({'q': q})}")
+
+
+@require_POST
+@permission_required("redemption.redeem")
+def recharge(request):
+    """充值券: the card's number tops up the member's stored value (no SMS: the card is the
+    proof, and it only adds to the member's balance)."""
+    store = _counter_store(request)
+    q = request.POST.get("q", "")
+    try:
+        member = Member.objects.get(pk=request.POST.get("member"))
+    except (Member.DoesNotExist, ValueError):
+        raise Http404 from None
+    number = request.POST.get("number", "")
+    try:
+        redemption = services.redeem_recharge_coupon(
+            store=store, number=number, member=member, actor=request.user, app=COUNTER_APP
+        )
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        member.refresh_from_db(fields=["stored_value"])
+        coupon = redemption.redeemed_coupons[0]
+        messages.success(
+            request,
+            f"充值券{number.strip()}已充值{format_yuan(coupon.rule.face_value)}，"
+            f"储值余额{format_yuan(member.stored_value)}",
+        )
+    return redirect(_lookup_url(q))
 
 
 def _challenge(request, pk) -> SmsChallenge:

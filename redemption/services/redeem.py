@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from couponhub.core.audit import record_audit
@@ -22,7 +23,7 @@ from couponhub.core.models import Org
 from couponhub.core.money import to_money
 from couponhub.core.order_discounts import Kind as DiscountKind
 from couponhub.core.order_discounts import claim_order_discount
-from coupons.models import Coupon, CouponRule
+from coupons.models import RECHARGE_MAX_LEN, RECHARGE_MIN_LEN, Coupon, CouponRule
 from members import services as member_services
 from members.models import Member, MemberOrder
 from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
@@ -145,17 +146,33 @@ def _selection(keys: Sequence) -> list:
     return selection
 
 
+def is_recharge_number(key) -> bool:
+    """A 充值券 is also used by its 15–20-digit number (POS, WeChat, the counter)."""
+    return (
+        isinstance(key, str) and key.isdigit() and RECHARGE_MIN_LEN <= len(key) <= RECHARGE_MAX_LEN
+    )
+
+
 def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
     """The selected coupons in primary-key order (the order they are locked in); every one must
-    exist."""
-    lookup = {"code__in": selection} if by_code else {"pk__in": selection}
+    exist. By code, a 15–20-digit key also finds a recharge coupon by its number."""
+    if by_code:
+        numbers = [s for s in selection if is_recharge_number(s)]
+        lookup = (
+            Q(code__in=selection) | Q(recharge_no__in=numbers) if numbers else Q(code__in=selection)
+        )
+    else:
+        lookup = Q(pk__in=selection)
     coupons = list(
-        Coupon.objects.filter(**lookup)
+        Coupon.objects.filter(lookup)
         .select_related("rule", "member")
         .prefetch_related("rule__usable_orgs")
         .order_by("pk")
     )
-    found = {c.code if by_code else c.pk for c in coupons}
+    if by_code:
+        found = {c.code for c in coupons} | {c.recharge_no for c in coupons if c.recharge_no}
+    else:
+        found = {c.pk for c in coupons}
     missing = [s for s in selection if s not in found]
     if missing:
         raise Refused(
@@ -171,7 +188,10 @@ def _check_usable(coupons: list[Coupon], *, store: Org, member: Member | None, n
     """Every coupon is the member's (when a member is given) and usable at `store` now."""
     if member is not None:
         for coupon in coupons:
-            if coupon.member_id != member.pk:
+            bearer_recharge = (
+                coupon.member_id is None and coupon.rule.benefit == CouponRule.Benefit.RECHARGE
+            )
+            if coupon.member_id != member.pk and not bearer_recharge:
                 raise Refused(
                     "coupon_not_members",
                     f"券{coupon.code}：不属于会员{member.name or member.member_no}",
@@ -328,4 +348,26 @@ def _top_up(coupon: Coupon, member, store, actor, redemption) -> None:
         store=store,
         ref_type="redemption",
         ref_id=redemption.redemption_no,
+    )
+
+
+def redeem_recharge_coupon(
+    *, store: Org, number: str, member: Member, actor, app: str, method: str = "scan"
+) -> Redemption:
+    """充值券 at the counter: the card's 15–20-digit number, presented for `member`, tops up
+    their stored value once (a bound card only for its own member)."""
+    number = (number or "").strip()
+    if not is_recharge_number(number):
+        raise Refused(
+            "invalid_recharge_number",
+            f"充值券号应为{RECHARGE_MIN_LEN}–{RECHARGE_MAX_LEN}位数字",
+            status=400,
+        )
+    coupon = Coupon.objects.filter(recharge_no=number).select_related("rule").first()
+    if coupon is None:
+        raise Refused("coupon_not_found", f"充值券号{number}不存在", coupon_code=number, status=404)
+    if coupon.rule.benefit != CouponRule.Benefit.RECHARGE:  # a number is only ever a recharge's
+        raise Refused("not_recharge", f"券{coupon.code}：不是充值券", status=409)
+    return redeem_coupons(
+        store=store, codes=[number], member=member, actor=actor, app=app, method=method
     )
