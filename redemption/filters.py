@@ -4,11 +4,38 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.filters import DATE_WIDGET
+from couponhub.core.models import Org
+from couponhub.core.permissions import scope_q
 from redemption.models import Redemption, RedemptionLine
 
 
+def member_q(value: str, field: str) -> Q:
+    """会员信息 as a clerk types it: a card number, a member ID or a whole phone exactly, the last
+    four digits of a phone, or part of a name."""
+    value = value.strip()
+    if not value:
+        return Q()
+    q = (
+        Q(**{f"{field}__card_no": value})
+        | Q(**{f"{field}__phone": value})
+        | Q(**{f"{field}__member_no": value})
+        | Q(**{f"{field}__name__icontains": value})
+    )
+    if len(value) == 4 and value.isdigit():
+        q |= Q(**{f"{field}__phone__endswith": value})
+    return q
+
+
 class RecordFilter(django_filters.FilterSet):
-    """优惠券核销记录: 会员信息, 优惠券名称, 券码, 核销方式, 核销应用, 操作人, 状态, 操作时间."""
+    """优惠券核销记录: 全业态 (or one org node of the user's scope), 会员信息, 优惠券名称, 券码,
+    核销方式, 核销应用, 操作人, 状态, 操作时间."""
+
+    org = django_filters.ModelChoiceFilter(
+        label=_("organisation"),
+        queryset=Org.objects.none(),
+        empty_label=_("All business lines"),
+        method="filter_org",
+    )
 
     member = django_filters.CharFilter(
         label=_("Member information"),
@@ -18,7 +45,9 @@ class RecordFilter(django_filters.FilterSet):
     coupon_name = django_filters.CharFilter(
         label=_("Coupon name"), field_name="coupon__rule__name", lookup_expr="icontains"
     )
-    code = django_filters.CharFilter(label=_("Coupon code"), field_name="coupon__code")
+    code = django_filters.CharFilter(
+        label=_("Coupon code"), field_name="coupon__code", lookup_expr="iexact"
+    )
     method = django_filters.ChoiceFilter(
         label=_("Redemption method"), field_name="redemption__method", choices=Redemption.Method
     )
@@ -48,14 +77,25 @@ class RecordFilter(django_filters.FilterSet):
         model = RedemptionLine
         fields = []
 
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if user is not None:
+            orgs = (
+                Org.objects.filter(scope_q(user, "redemption.view_records", ""), is_active=True)
+                .select_related("parent")
+                .order_by("path")
+            )
+            self.filters["org"].queryset = orgs
+            self.form.fields["org"].queryset = orgs
+            self.form.fields["org"].label_from_instance = lambda org: org.label
+
+    def filter_org(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(redemption__store__path__startswith=value.path)
+
     def filter_member(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(
-            Q(coupon__member__card_no=value)
-            | Q(coupon__member__phone=value)
-            | Q(coupon__member__member_no=value)
-            | Q(coupon__member__name=value)
-        )
+        return queryset.filter(member_q(value, "coupon__member"))
 
     def filter_operator(self, queryset, name, value):
         value = value.strip()

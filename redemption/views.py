@@ -299,7 +299,7 @@ def records(request):
     qs = scoped(
         request.user, "redemption.view_records", selectors.record_lines(), "redemption__store"
     )
-    filterset = RecordFilter(request.GET, queryset=qs)
+    filterset = RecordFilter(request.GET, queryset=qs, user=request.user)
     table = RecordTable(
         filterset.qs,
         request=request,
