@@ -343,6 +343,9 @@ class OutsideCoupon(models.Model):
     )
     order_no = models.CharField(_("order number"), max_length=40, blank=True)
     used_by = models.CharField(_("operator"), max_length=150, blank=True)
+    # 退券 at the till, on the day of use and once: the coupon is unused again, this stays set
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    returned_by = models.CharField(_("returned by"), max_length=150, blank=True)
 
     class Meta:
         verbose_name = _("outside coupon")

@@ -172,13 +172,22 @@ def outside_refusal(
 
 
 def find_outside_coupon(code: str) -> OutsideCoupon | None:
+    """The coupon of a consumption number as scanned or typed: J12345 or, its letter prefix
+    left off, 12345 (every shop's prefix is tried; the number as typed wins)."""
     code = code.strip().upper()
-    return (
-        OutsideCoupon.objects.select_related("shop", "activity", "member")
+    if not code:
+        return None
+    candidates = [code]
+    if not code[0].isalpha():
+        prefixes = OutsideShop.objects.values_list("code_prefix", flat=True).distinct()
+        candidates += [f"{prefix.upper()}{code}" for prefix in prefixes]
+    found = {
+        c.code: c
+        for c in OutsideCoupon.objects.select_related("shop", "activity", "member")
         .prefetch_related("activity__stores")
-        .filter(code=code)
-        .first()
-    )
+        .filter(code__in=candidates)
+    }
+    return next((found[c] for c in candidates if c in found), None)
 
 
 def redeem_outside_coupon(
@@ -239,5 +248,50 @@ def redeem_outside_coupon(
             transaction.on_commit(
                 lambda: send_sms(phone=phone, text=text, purpose="outside_redeemed")
             )
+    coupon.refresh_from_db()
+    return coupon
+
+
+def return_outside_coupon(*, coupon: OutsideCoupon, store: Org, operator: str, actor=None):
+    """退券 of an outside coupon at the till that redeemed it, on the day it was redeemed, once:
+    it is unused again (a conditional UPDATE, so two returns at once make one)."""
+    now = timezone.now()
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    label = f"票券【消费号{coupon.code}】"
+    with transaction.atomic():
+        updated = OutsideCoupon.objects.filter(
+            pk=coupon.pk,
+            status=OutsideCoupon.Status.USED,
+            used_store=store,
+            used_at__gte=start_of_day,
+            returned_at__isnull=True,
+        ).update(
+            status=OutsideCoupon.Status.UNUSED,
+            used_at=None,
+            used_store=None,
+            order_no="",
+            used_by="",
+            returned_at=now,
+            returned_by=operator[:150],
+        )
+        if not updated:
+            coupon.refresh_from_db()
+            if coupon.returned_at is not None:
+                why = "已退过一次，不能再退"
+            elif coupon.status != OutsideCoupon.Status.USED:
+                why = "未核销，不能退券"
+            elif coupon.used_store_id != store.pk:
+                why = "不是本店核销的，不能在本店退券"
+            else:
+                why = "只能在核销当天退券"
+            raise Refused("outside_return_refused", f"{label}{why}", status=409)
+        record_audit(
+            actor=actor or operator,
+            action="redemption.outside_return",
+            obj=coupon,
+            org=store,
+            before={"status": OutsideCoupon.Status.USED, "order_no": coupon.order_no},
+            after={"status": OutsideCoupon.Status.UNUSED},
+        )
     coupon.refresh_from_db()
     return coupon

@@ -1,6 +1,6 @@
 """Reads of the redemption domain: the order dialog, the records list, challenges."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from couponhub.core.models import Org
 from members.models import Member, MemberOrder
@@ -35,3 +35,13 @@ def redemption_detail(pk: int) -> QuerySet[Redemption]:
 
 def outside_coupons() -> QuerySet[OutsideCoupon]:
     return OutsideCoupon.objects.select_related("shop", "activity", "mapping", "used_store")
+
+
+def member_outside_coupons(member: Member, limit: int = 50) -> list[OutsideCoupon]:
+    """The member's outside coupons (bound to the member, or sold to the member's phone), for the
+    wallet: unused first, then the newest."""
+    return list(
+        OutsideCoupon.objects.filter(Q(member=member) | Q(phone=member.phone))
+        .select_related("activity", "shop", "used_store")
+        .order_by("-status", "-sold_at", "-id")[:limit]
+    )

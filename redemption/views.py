@@ -100,6 +100,7 @@ def lookup(request):
                 context["coupons"] = coupon_selectors.wallet_tab(
                     member, store, tab, now, page=page, per_page=per_page
                 )
+                context["outside_coupons"] = selectors.member_outside_coupons(member)
                 if tab == "usable" and context["can_redeem"]:
                     # 关联订单 up front: the coupons are checked against it before the SMS
                     context["link_orders"] = selectors.orders_for_linking(member, store)
