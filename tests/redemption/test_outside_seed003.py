@@ -1,5 +1,5 @@
-"""Seed 003 gaps (issue 16): activities editable (the manual's fix for 店不能使用该票券 is to add the
-store), 退券 at the till within the day and once, outside coupons in the member's wallet, a
+"""Seed 003 gaps (issue 16): activities editable (the manual's fix for 店不能使用该票券 is to add
+the store), 退券 at the till within the day and once, outside coupons in the member's wallet, a
 消费号 typed without its leading J."""
 
 import datetime
