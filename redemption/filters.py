@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from couponhub.core.filters import DATE_WIDGET
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
-from redemption.models import Redemption, RedemptionLine
+from redemption.models import OutsideCoupon, OutsideShop, Redemption, RedemptionLine
 
 
 def member_q(value: str, field: str) -> Q:
@@ -107,3 +107,54 @@ class RecordFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(returned_at__isnull=value == "redeemed")
+
+
+class OutsideArchiveFilter(django_filters.FilterSet):
+    """票券档案: every outside coupon, by 消费号 (its J may be left off, any case), status, shop,
+    outside product, local coupon, redeeming store, phone and the sale and redemption dates."""
+
+    code = django_filters.CharFilter(label=_("consumption number"), method="filter_code")
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), field_name="status", choices=OutsideCoupon.Status.choices
+    )
+    shop = django_filters.ModelChoiceFilter(
+        label=_("outside shop"), queryset=OutsideShop.objects.order_by("name")
+    )
+    product = django_filters.CharFilter(
+        label=_("outside product"), field_name="mapping__product_name", lookup_expr="icontains"
+    )
+    activity = django_filters.CharFilter(
+        label=_("local coupon"), field_name="activity__name", lookup_expr="icontains"
+    )
+    store = django_filters.CharFilter(label=_("redeeming store"), method="filter_store")
+    phone = django_filters.CharFilter(label=_("phone"), method="filter_phone")
+    sold_from = django_filters.DateFilter(
+        label=_("sold from"), field_name="sold_at", lookup_expr="date__gte", widget=DATE_WIDGET
+    )
+    sold_to = django_filters.DateFilter(
+        label=_("to"), field_name="sold_at", lookup_expr="date__lte", widget=DATE_WIDGET
+    )
+    used_from = django_filters.DateFilter(
+        label=_("used from"), field_name="used_at", lookup_expr="date__gte", widget=DATE_WIDGET
+    )
+    used_to = django_filters.DateFilter(
+        label=_("to"), field_name="used_at", lookup_expr="date__lte", widget=DATE_WIDGET
+    )
+
+    class Meta:
+        model = OutsideCoupon
+        fields = []
+
+    def filter_code(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(code__icontains=value)
+
+    def filter_store(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(used_store__code=value) | Q(used_store__name__icontains=value))
+
+    def filter_phone(self, queryset, name, value):
+        value = value.strip()
+        if len(value) == 4 and value.isdigit():
+            return queryset.filter(phone__endswith=value)
+        return queryset.filter(phone=value)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Org
 from couponhub.core.sms import send_sms
 from coupons.models import store_ancestor_ids
@@ -295,3 +296,21 @@ def return_outside_coupon(*, coupon: OutsideCoupon, store: Org, operator: str, a
         )
     coupon.refresh_from_db()
     return coupon
+
+
+ARCHIVE_EXPORT = "redemption.export_outside_archive"
+
+
+def start_archive_export(*, actor, query: dict, total: int):
+    """导出 of the 票券档案 as the list page filters it (the job re-reads it in the owner's
+    scope, redemption/jobs.py)."""
+    with transaction.atomic():
+        job = enqueue_job(
+            kind=ARCHIVE_EXPORT,
+            title="票券档案导出",
+            owner=actor,
+            params={"query": query},
+            total=total,
+        )
+        record_audit(actor=actor, action="redemption.outside_archive_export", obj=job, after=query)
+    return job

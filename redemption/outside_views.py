@@ -5,15 +5,18 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from couponhub.core.errors import Refused
 from couponhub.core.permissions import get_scoped_or_404, permission_required, scoped
 from couponhub.core.stores import current_store
 from members.models import MemberOrder
-from redemption import outside
+from redemption import outside, selectors
+from redemption.filters import OutsideArchiveFilter
 from redemption.forms import PERM, ActivityForm, BindShopForm, MappingForm, OutsideRedeemForm
 from redemption.models import OutsideActivity, OutsideCoupon, OutsideProductMapping, OutsideShop
 from redemption.services import Item
+from redemption.tables import OutsideArchiveTable
 
 
 @permission_required(PERM)
@@ -150,3 +153,20 @@ def till_return(request, pk):
     else:
         messages.success(request, f"票券【消费号{coupon.code}】已退券，可再次使用")
     return redirect("redemption:outside_till")
+
+
+@permission_required(PERM)
+def archive(request):
+    """票券档案: every outside coupon of the user's shops with its status, shop, mapping,
+    redeeming store and time; filters; 导出 as a background job."""
+    base = scoped(request.user, PERM, selectors.outside_coupons(), "shop__org")
+    filterset = OutsideArchiveFilter(request.GET, queryset=base)
+    if request.method == "POST":
+        query = {k: v for k, v in request.GET.items() if k != "page" and v}
+        job = outside.start_archive_export(
+            actor=request.user, query=query, total=filterset.qs.count()
+        )
+        return redirect("core:job_detail", pk=job.pk)
+    table = OutsideArchiveTable(filterset.qs, request=request)
+    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    return render(request, "redemption/outside_archive.html", {"filter": filterset, "table": table})

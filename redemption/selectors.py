@@ -34,7 +34,10 @@ def redemption_detail(pk: int) -> QuerySet[Redemption]:
 
 
 def outside_coupons() -> QuerySet[OutsideCoupon]:
-    return OutsideCoupon.objects.select_related("shop", "activity", "mapping", "used_store")
+    """票券档案: every outside coupon with its shop, mapping, activity and redeeming store."""
+    return OutsideCoupon.objects.select_related(
+        "shop", "activity", "mapping", "used_store"
+    ).order_by("-sold_at", "-id")
 
 
 def member_outside_coupons(member: Member, limit: int = 50) -> list[OutsideCoupon]:

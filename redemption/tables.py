@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import mask_phone
-from redemption.models import RedemptionLine
+from redemption.models import OutsideCoupon, RedemptionLine
 
 
 class RecordTable(tables.Table):
@@ -98,3 +98,48 @@ class RecordTable(tables.Table):
                 "next": self.request.get_full_path(),
             },
         )
+
+
+class OutsideArchiveTable(tables.Table):
+    """票券档案: one row per outside coupon."""
+
+    code = tables.Column(_("consumption number"))
+    status = tables.Column(_("Status"))
+    shop = tables.Column(_("outside shop"), accessor="shop__name")
+    product = tables.Column(_("outside product"), accessor="mapping__product_name")
+    activity = tables.Column(_("local coupon"), accessor="activity__name")
+    phone = tables.Column(_("phone"), empty_values=())
+    sold_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("sold at"))
+    used_store = tables.Column(_("redeeming store"), empty_values=())
+    used_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("used at"))
+    order_no = tables.Column(_("order number"))
+    returned_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("returned at"))
+
+    class Meta:
+        model = OutsideCoupon
+        fields = []
+        sequence = [
+            "code",
+            "status",
+            "shop",
+            "product",
+            "activity",
+            "phone",
+            "sold_at",
+            "used_store",
+            "used_at",
+            "order_no",
+            "returned_at",
+        ]
+        attrs = {"class": "table", "id": "outside-archive"}
+        orderable = False
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+    def render_phone(self, record):
+        return mask_phone(record.phone, self.request.user) if record.phone else "—"
+
+    def render_used_store(self, record):
+        store = record.used_store
+        return f"{store.code}-{store.name}" if store else "—"

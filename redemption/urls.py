@@ -22,5 +22,6 @@ urlpatterns = [
     ),
     path("outside/mappings/", outside_views.mappings, name="outside_mappings"),
     path("outside/till/", outside_views.till, name="outside_till"),
+    path("outside/archive/", outside_views.archive, name="outside_archive"),
     path("outside/till/<int:pk>/return/", outside_views.till_return, name="outside_return"),
 ]
