@@ -1,3 +1,5 @@
+import re
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -158,3 +160,67 @@ class OutsideArchiveFilter(django_filters.FilterSet):
         if len(value) == 4 and value.isdigit():
             return queryset.filter(phone__endswith=value)
         return queryset.filter(phone=value)
+
+
+OUTSIDE_APP = "票券核销"  # the app an outside coupon is redeemed in at the counter (the till page)
+
+
+class OutsideRecordFilter(django_filters.FilterSet):
+    """The records page's filters (the same query parameters as `RecordFilter`) applied to
+    outside-coupon redemptions, which appear as rows of the page next to ours."""
+
+    org = django_filters.ModelChoiceFilter(
+        queryset=Org.objects.all(), method="filter_org", field_name="used_store"
+    )
+    member = django_filters.CharFilter(method="filter_member")
+    coupon_name = django_filters.CharFilter(field_name="activity__name", lookup_expr="icontains")
+    code = django_filters.CharFilter(method="filter_code")
+    method = django_filters.CharFilter(method="filter_method")
+    app = django_filters.CharFilter(method="filter_app")
+    operator = django_filters.CharFilter(field_name="used_by", lookup_expr="iexact")
+    state = django_filters.CharFilter(method="filter_state")
+    time_from = django_filters.DateFilter(field_name="used_at", lookup_expr="date__gte")
+    time_to = django_filters.DateFilter(field_name="used_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = OutsideCoupon
+        fields = []
+
+    def filter_org(self, queryset, name, value):
+        return queryset.filter(used_store__path__startswith=value.path) if value else queryset
+
+    def filter_member(self, queryset, name, value):
+        q = member_q(value, "member")
+        value = value.strip()
+        if value.isdigit() and len(value) in (4, 11):
+            q |= Q(phone__endswith=value)
+        return queryset.filter(q)
+
+    def filter_code(self, queryset, name, value):
+        value = value.strip()
+        q = Q(code__iexact=value)
+        if value[:1].isdigit():  # a 消费号 typed without its letter prefix
+            q |= Q(code__iregex=rf"^[A-Z]+{re.escape(value)}$")
+        return queryset.filter(q)
+
+    def filter_method(self, queryset, name, value):
+        if value == Redemption.Method.API:
+            return queryset.filter(used_by__startswith="api:")
+        if value == Redemption.Method.SCAN:
+            return queryset.exclude(used_by__startswith="api:")
+        return queryset.none()  # no SMS check for an outside coupon
+
+    def filter_app(self, queryset, name, value):
+        value = value.strip()
+        if value in OUTSIDE_APP:
+            return queryset
+        return queryset.filter(used_by__icontains=value)
+
+    def filter_state(self, queryset, name, value):
+        if value == "redeemed":
+            return queryset.filter(status=OutsideCoupon.Status.USED)
+        if value == "returned":
+            return queryset.exclude(status=OutsideCoupon.Status.USED).filter(
+                returned_at__isnull=False
+            )
+        return queryset

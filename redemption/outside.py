@@ -255,7 +255,8 @@ def redeem_outside_coupon(
 
 def return_outside_coupon(*, coupon: OutsideCoupon, store: Org, operator: str, actor=None):
     """退券 of an outside coupon at the till that redeemed it, on the day it was redeemed, once:
-    it is unused again (a conditional UPDATE, so two returns at once make one)."""
+    it is unused again (a conditional UPDATE, so two returns at once make one); a new
+    redemption overwrites where and when."""
     now = timezone.now()
     start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     label = f"票券【消费号{coupon.code}】"
@@ -266,14 +267,8 @@ def return_outside_coupon(*, coupon: OutsideCoupon, store: Org, operator: str, a
             used_store=store,
             used_at__gte=start_of_day,
             returned_at__isnull=True,
-        ).update(
-            status=OutsideCoupon.Status.UNUSED,
-            used_at=None,
-            used_store=None,
-            order_no="",
-            used_by="",
-            returned_at=now,
-            returned_by=operator[:150],
+        ).update(  # where and when it was redeemed stay for the records and the archive
+            status=OutsideCoupon.Status.UNUSED, returned_at=now, returned_by=operator[:150]
         )
         if not updated:
             coupon.refresh_from_db()

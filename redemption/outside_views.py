@@ -123,7 +123,11 @@ def till(request):
                     request, f"票券【消费号{coupon.code}】{coupon.activity.name}核销成功"
                 )
                 return redirect("redemption:outside_till")
-    recent = OutsideCoupon.objects.filter(used_store=store).select_related("activity")[:20]
+    recent = (
+        OutsideCoupon.objects.filter(used_store=store)
+        .select_related("activity")
+        .order_by("-used_at", "-id")[:20]
+    )
     status = 400 if error or form.errors else 200
     today = timezone.localdate()
     for coupon in recent:  # 退券 on the day of use, once

@@ -29,8 +29,8 @@ from coupons.models import Coupon
 from members import selectors as member_selectors
 from members.models import Member, MemberOrder
 from redemption import selectors, services
-from redemption.filters import RecordFilter
-from redemption.models import Redemption, RedemptionLine, SmsChallenge
+from redemption.filters import OutsideRecordFilter, RecordFilter
+from redemption.models import OutsideCoupon, Redemption, RedemptionLine, SmsChallenge
 from redemption.tables import RecordTable
 
 COUNTER_APP = "门店后台"
@@ -297,18 +297,33 @@ def receipt(request, pk):
 @permission_required("redemption.view_records")
 def records(request):
     """优惠券核销记录, scoped to the user's stores."""
-    qs = scoped(
-        request.user, "redemption.view_records", selectors.record_lines(), "redemption__store"
-    )
+    perm = "redemption.view_records"
+    qs = scoped(request.user, perm, selectors.record_lines(), "redemption__store")
     filterset = RecordFilter(request.GET, queryset=qs, user=request.user)
+    # outside-coupon redemptions (消费号) are rows of the list too, under the same filters
+    theirs = scoped(request.user, perm, OutsideCoupon.objects.all(), "used_store")
+    outside_rows = OutsideRecordFilter(_valid_filters(filterset), queryset=theirs).qs
     table = RecordTable(
-        filterset.qs,
+        selectors.record_rows(filterset.qs, outside_rows),
         request=request,
         can_return=has_perm(request.user, "redemption.return"),
         can_link=has_perm(request.user, "redemption.link_order"),
     )
     RequestConfig(request, paginate={"per_page": 20}).configure(table)
     return render(request, "redemption/records.html", {"filter": filterset, "table": table})
+
+
+def _valid_filters(filterset) -> dict:
+    """The records filters as the form took them (a value it refused, e.g. an org outside the
+    user's scope, is left out), for the outside-coupon rows."""
+    if not filterset.form.is_valid():
+        return {}
+    values = {}
+    for name, value in filterset.form.cleaned_data.items():
+        if value in (None, ""):
+            continue
+        values[name] = value.pk if hasattr(value, "pk") else value
+    return values
 
 
 @require_POST

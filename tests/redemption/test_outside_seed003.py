@@ -89,7 +89,7 @@ def test_a_redeemed_outside_coupon_is_returned_at_the_till_the_same_day_once(cli
     done = client.post(url, follow=True).content.decode()
     assert "票券【消费号J660001】已退券，可再次使用" in done
     coupon.refresh_from_db()
-    assert coupon.status == "unused" and coupon.used_store is None and coupon.returned_at
+    assert coupon.status == "unused" and coupon.used_store == store and coupon.returned_at
     # it can be used again, but not returned a second time
     outside.redeem_outside_coupon(code=coupon.code, store=store, items=None, operator="lina_pan")
     again = client.post(url, follow=True).content.decode()

@@ -68,3 +68,47 @@ def test_the_coupon_code_matches_regardless_of_case(client, manager, stores):
     line = line_at(stores[0], MemberFactory(), "N5825JJD")
     assert line.coupon.code in client.get(URL, {"code": "n5825jjd"}).content.decode()
     assert line.coupon.code not in client.get(URL, {"code": "n5825jj"}).content.decode()
+
+
+def test_outside_coupon_redemptions_are_rows_with_their_consumption_number(client, manager, stores):
+    from redemption import outside
+    from tests.redemption.factories import OutsideCouponFactory, OutsideProductMappingFactory
+
+    a, b = stores
+    ours = line_at(a, MemberFactory(), "RX8C3E09")
+    mapping = OutsideProductMappingFactory(activity__stores=[a, b], activity__name="100元代金券")
+    theirs = OutsideCouponFactory(mapping=mapping, code="J880777", phone="18100004469")
+    outside.redeem_outside_coupon(
+        code=theirs.code, store=a, items=None, order_no="19315:194501", operator="lina_pan"
+    )
+    elsewhere = OutsideCouponFactory(mapping=mapping, code="J880778")
+    outside.redeem_outside_coupon(code=elsewhere.code, store=b, items=None, operator="x")
+    unused = OutsideCouponFactory(mapping=mapping, code="J880779")
+    page = client.get(URL).content.decode()
+    assert ours.coupon.code in page and "J880777" in page and "消费号" in page
+    # (HQ sees whole phone numbers)
+    assert "100元代金券" in page and "19315:194501" in page and "18100004469" in page
+    assert "J880778" in page and unused.code not in page  # never redeemed: no row
+    # the same filters hold for them
+    only_a = client.get(URL, {"org": a.pk}).content.decode()
+    assert "J880777" in only_a and "J880778" not in only_a
+    by_code = client.get(URL, {"code": "j880777"}).content.decode()
+    assert "J880777" in by_code and ours.coupon.code not in by_code
+    assert "J880777" in client.get(URL, {"code": "880777"}).content.decode()
+    assert "J880777" in client.get(URL, {"member": "4469"}).content.decode()
+    assert "J880777" not in client.get(URL, {"method": "sms"}).content.decode()
+    assert "J880777" not in client.get(URL, {"state": "returned"}).content.decode()
+    named = client.get(URL, {"coupon_name": "代金"}).content.decode()
+    assert "J880777" in named and ours.coupon.code not in named
+
+
+def test_outside_rows_stay_inside_the_users_scope(client, stores):
+    from redemption import outside
+    from tests.redemption.factories import OutsideCouponFactory, OutsideProductMappingFactory
+
+    a, b = stores
+    client.force_login(user_with_role(RoleAssignment.Role.CLERK, a))
+    mapping = OutsideProductMappingFactory(activity__stores=[a, b])
+    there = OutsideCouponFactory(mapping=mapping, code="J880780")
+    outside.redeem_outside_coupon(code=there.code, store=b, items=None, operator="x")
+    assert "J880780" not in client.get(URL).content.decode()
