@@ -51,7 +51,10 @@ class RecordFilter(django_filters.FilterSet):
         label=_("Coupon code"), field_name="coupon__code", lookup_expr="iexact"
     )
     method = django_filters.ChoiceFilter(
-        label=_("Redemption method"), field_name="redemption__method", choices=Redemption.Method
+        label=_("Redemption method"),
+        field_name="redemption__method",
+        choices=Redemption.Method,
+        empty_label=_("All"),
     )
     app = django_filters.CharFilter(
         label=_("Redemption app"), field_name="redemption__app", lookup_expr="icontains"
@@ -61,6 +64,7 @@ class RecordFilter(django_filters.FilterSet):
         label=_("Status"),
         method="filter_state",
         choices=[("redeemed", _("Redeemed")), ("returned", _("Returned"))],
+        empty_label=_("All"),
     )
     time_from = django_filters.DateFilter(
         label=_("Operation time from"),
@@ -117,10 +121,13 @@ class OutsideArchiveFilter(django_filters.FilterSet):
 
     code = django_filters.CharFilter(label=_("consumption number"), method="filter_code")
     status = django_filters.ChoiceFilter(
-        label=_("Status"), field_name="status", choices=OutsideCoupon.Status.choices
+        label=_("Status"),
+        field_name="status",
+        choices=OutsideCoupon.Status.choices,
+        empty_label=_("All"),
     )
     shop = django_filters.ModelChoiceFilter(
-        label=_("outside shop"), queryset=OutsideShop.objects.order_by("name")
+        label=_("outside shop"), queryset=OutsideShop.objects.order_by("name"), empty_label=_("All")
     )
     product = django_filters.CharFilter(
         label=_("outside product"), field_name="mapping__product_name", lookup_expr="icontains"
