@@ -336,7 +336,7 @@ def _top_up(coupon: Coupon, member, store, actor, redemption) -> None:
     if holder is None:
         raise Refused(
             "member_required",
-            f"券{coupon.code}：充值券未绑定会员，请在会员查询中核销",
+            f"券{coupon.code}：充值券未绑定会员，请提供会员卡号（card_no）或在会员查询中充值",
             coupon_code=coupon.code,
             status=409,
         )
