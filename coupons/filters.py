@@ -8,13 +8,17 @@ class CouponRuleFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(label=_("rule code"), lookup_expr="icontains")
     name = django_filters.CharFilter(label=_("coupon name"), lookup_expr="icontains")
     medium = django_filters.ChoiceFilter(
-        label=_("coupon medium"), choices=CouponRule.Medium.choices
+        label=_("coupon medium"), choices=CouponRule.Medium.choices, empty_label=_("All")
     )
-    kind = django_filters.ChoiceFilter(label=_("coupon kind"), choices=CouponRule.Kind.choices)
+    kind = django_filters.ChoiceFilter(
+        label=_("coupon kind"), choices=CouponRule.Kind.choices, empty_label=_("All")
+    )
     benefit = django_filters.ChoiceFilter(
-        label=_("benefit method"), choices=CouponRule.Benefit.choices
+        label=_("benefit method"), choices=CouponRule.Benefit.choices, empty_label=_("All")
     )
-    status = django_filters.ChoiceFilter(label=_("data status"), choices=CouponRule.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("data status"), choices=CouponRule.Status.choices, empty_label=_("All")
+    )
     is_disabled = django_filters.BooleanFilter(label=_("disabled"))
     is_invalidated = django_filters.BooleanFilter(label=_("invalidated"))
 

@@ -5,7 +5,7 @@ from couponhub.core.forms import SpreadsheetFileField
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
 from coupons.models import Campaign, CouponRule
-from coupons.rules import rule_errors
+from coupons.rules import draft_errors, rule_errors
 from members.models import Member
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -76,8 +76,14 @@ class CouponRuleForm(forms.ModelForm):
             "usable_orgs": forms.SelectMultiple(attrs={"size": 8}),
         }
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, draft: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # 暂存 checks the name only (draft_errors); 保存 checks every field (rule_errors)
+        self.draft = draft
+        if draft:
+            self.instance.status = CouponRule.Status.DRAFT
+            for name in self.DEFAULTED:
+                self.fields[name].required = False
         orgs = Org.objects.filter(scope_q(user, "coupons.edit_rules", ""), is_active=True)
         self.fields["creating_org"].queryset = orgs
         # usable orgs: any org of the tree may be chosen (the rule may be used chain-wide)
@@ -92,9 +98,9 @@ class CouponRuleForm(forms.ModelForm):
             self.initial.setdefault("creating_org", first.pk if first else None)
             root = Org.objects.filter(parent__isnull=True).first()
             self.initial.setdefault("usable_orgs", [root.pk] if root else [])
-        self.fields["effective_date"].required = True
         # the default model validation of empty fields is replaced by rule_errors (Chinese)
         for name in (
+            "effective_date",
             "total",
             "numeric_length",
             "start_value",
@@ -104,10 +110,24 @@ class CouponRuleForm(forms.ModelForm):
         ):
             self.fields[name].required = False
 
+    DEFAULTED = ("medium", "kind", "benefit", "validity_type", "code_mode", "per_member_limit")
+
+    def clean(self):
+        data = super().clean()
+        if self.draft:  # a draft left these empty: the rule's defaults, as the page preselects
+            for name in self.DEFAULTED:
+                if data.get(name) in (None, ""):
+                    data[name] = CouponRule._meta.get_field(name).get_default()
+                    self.errors.pop(name, None)
+        return data
+
     def validate_unique(self):
         """The seed's field rules first (Chinese, naming the field); then the constraints."""
         usable = self.cleaned_data.get("usable_orgs") or []
-        errors = rule_errors(self.instance, usable_org_count=len(usable))
+        if self.draft:
+            errors = draft_errors(self.instance)
+        else:
+            errors = rule_errors(self.instance, usable_org_count=len(usable))
         for field, message in errors.items():
             if field in self.errors:
                 continue

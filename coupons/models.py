@@ -92,7 +92,8 @@ class CouponRule(models.Model):
     excluded_categories = models.JSONField(
         _("excluded product categories"), default=list, blank=True
     )
-    effective_date = models.DateField(_("effective date"))
+    # empty only in a 暂存 draft, which needs no more than a name (a check constraint below)
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
     min_order_amount = MoneyField(_("minimum order amount"), default=0)
     per_member_limit = models.PositiveIntegerField(
         _("claim limit per member"), default=0, help_text=_("0 means no limit")
@@ -183,7 +184,10 @@ class CouponRule(models.Model):
             models.CheckConstraint(
                 condition=Q(generated_count__lte=models.F("total")), name="rule_generated_lte_total"
             ),
-            models.CheckConstraint(condition=Q(total__gt=0), name="rule_total_gt_0"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(total__gt=0, effective_date__isnull=False),
+                name="rule_complete_unless_draft",
+            ),
             models.CheckConstraint(
                 condition=Q(medium="electronic") | Q(kind="ordinary"), name="rule_physical_ordinary"
             ),

@@ -6,6 +6,7 @@ COUPONS = _("Coupons")
 
 NAV_ITEMS = [
     NavItem(COUPONS, _("Coupon rules"), "coupons:rule_list", "coupons.view", 10),
+    NavItem(COUPONS, _("Coupon rule review"), "coupons:rule_review", "coupons.approve_rules", 15),
     NavItem(COUPONS, _("Campaigns"), "coupons:campaign_list", "coupons.view", 20),
     NavItem(COUPONS, _("Coupon list"), "coupons:coupon_list", "coupons.view", 30),
 ]

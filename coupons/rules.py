@@ -106,6 +106,29 @@ def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dic
     return e
 
 
+def draft_errors(rule: CouponRule) -> dict[str, str]:
+    """暂存 saves an incomplete draft: only the name is required; what is filled in must still
+    be possible for the rule's medium/kind/benefit (保存 and 提交 then check everything)."""
+    e: dict[str, str] = {}
+    if not (rule.name or "").strip():
+        _err(e, "name", "必须填写")
+    if rule.medium == Medium.PHYSICAL and rule.kind != Kind.ORDINARY:
+        _err(e, "kind", "实物券的种类固定为普通券")
+    if rule.benefit == Benefit.RECHARGE and not (
+        rule.medium == Medium.PHYSICAL and rule.kind == Kind.ORDINARY
+    ):
+        _err(e, "benefit", "充值券仅适用于实物普通券")
+    for field, empty in EMPTY.items():
+        value = getattr(rule, field)
+        if not is_enabled(rule, field) and value not in (empty, None, "", [], False):
+            _err(e, field, _why_disabled(field))
+    if rule.start_value is not None and rule.start_value < 0:
+        _err(e, "start_value", "不能为负数")
+    if rule.min_order_amount is not None and rule.min_order_amount < 0:
+        _err(e, "min_order_amount", "不能为负数")
+    return e
+
+
 def _check_info(rule: CouponRule, e: dict) -> None:
     if rule.medium == Medium.PHYSICAL and rule.kind != Kind.ORDINARY:
         _err(e, "kind", "实物券的种类固定为普通券")

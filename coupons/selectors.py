@@ -47,14 +47,22 @@ def wallet_counts(member: Member, store: Org, now=None) -> dict[str, int]:
     )
 
 
-def wallet_tab(member: Member, store: Org, tab: str, now=None, limit: int = 60) -> list[Coupon]:
+WALLET_PAGE = 60  # coupons a wallet tab shows at a time
+
+
+def wallet_tab(
+    member: Member, store: Org, tab: str, now=None, *, page: int = 1, per_page: int = WALLET_PAGE
+) -> list[Coupon]:
+    """One page of a wallet tab (page 1 first); the tab's count from `wallet_counts` gives the
+    number of pages."""
     now = now or timezone.now()
     order = ("valid_to", "id") if tab in ("usable", "unusable") else ("-valid_to", "-id")
+    start = (max(1, page) - 1) * per_page
     return list(
         Coupon.objects.filter(member=member)
         .filter(tab_q(tab, store, now))
         .select_related("rule", "campaign")
-        .order_by(*order)[:limit]
+        .order_by(*order)[start : start + per_page]
     )
 
 

@@ -89,3 +89,14 @@ class CouponTable(tables.Table):
 
     def render_effective_status(self, record):
         return record.get_effective_status_display()
+
+
+class RuleReviewTable(CouponRuleTable):
+    """The finance review queue: the rule list with a selection box a row."""
+
+    selection = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": ""}})
+    reject_reason = tables.Column(_("rejection reason"))
+
+    class Meta(CouponRuleTable.Meta):
+        fields = ["selection", *CouponRuleTable.Meta.fields, "reject_reason"]
+        sequence = ["selection", "..."]

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from couponhub.core.errors import Refused
@@ -25,7 +26,7 @@ from coupons.forms import (
     RejectForm,
 )
 from coupons.models import Campaign, Coupon, CouponRule
-from coupons.tables import CampaignTable, CouponRuleTable, CouponTable
+from coupons.tables import CampaignTable, CouponRuleTable, CouponTable, RuleReviewTable
 
 RULE_SCOPE = "creating_org"
 
@@ -57,6 +58,73 @@ def rule_list(request):
     )
 
 
+REVIEW_TABS = [
+    (CouponRule.Status.IN_REVIEW, _lazy("Pending review")),
+    (CouponRule.Status.APPROVED, CouponRule.Status.APPROVED.label),
+    ("rejected", _lazy("Rejected")),
+    ("", _lazy("All")),
+]
+
+
+@permission_required("coupons.approve_rules")
+def rule_review(request):
+    """财务审核: the rules in review by default (待审核), batch 审核通过 / 驳回 with a reason."""
+    status = request.GET.get("status", CouponRule.Status.IN_REVIEW)
+    base = scoped(request.user, "coupons.approve_rules", selectors.rule_list(), RULE_SCOPE)
+    filterset = CouponRuleFilter(request.GET, queryset=base)
+    qs = filterset.qs
+    if status == "rejected":  # 驳回 sends a rule back to draft with its reason
+        qs = qs.filter(status=CouponRule.Status.DRAFT).exclude(reject_reason="")
+    elif status in CouponRule.Status.values:
+        qs = qs.filter(status=status)
+    table = _paginate(request, RuleReviewTable(qs))
+    tabs = [{"key": key, "label": label, "active": key == status} for key, label in REVIEW_TABS]
+    return render(
+        request,
+        "coupons/rule_review.html",
+        {"filter": filterset, "table": table, "tabs": tabs, "status": status},
+    )
+
+
+@require_POST
+@permission_required("coupons.approve_rules")
+def rule_review_batch(request):
+    ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]
+    rules = list(
+        scoped(request.user, "coupons.approve_rules", CouponRule.objects.all(), RULE_SCOPE)
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    decision = request.POST.get("decision")
+    if not rules:
+        messages.error(request, "请选择要审核的券规则")
+    elif decision in ("approve", "reject"):
+        try:
+            moved, refused = services.review_rules(
+                actor=request.user,
+                rules=rules,
+                approve=decision == "approve",
+                reason=request.POST.get("reason", ""),
+            )
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            verb = "审核通过" if decision == "approve" else "驳回"
+            if moved:
+                messages.success(request, f"已{verb}{len(moved)}条券规则")
+            for code, why in refused.items():
+                messages.error(request, f"券规则{code}：{why}")
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("coupons:rule_review")
+
+
+def _is_draft(request) -> bool:
+    """暂存 (any POST but 保存) saves an incomplete draft."""
+    return request.method == "POST" and request.POST.get("action") != "create"
+
+
 def _save_rule_form(request, form, confirm_default=False):
     rule = form.save(commit=False)
     try:
@@ -74,7 +142,7 @@ def _save_rule_form(request, form, confirm_default=False):
 
 @permission_required("coupons.edit_rules")
 def rule_create(request):
-    form = CouponRuleForm(request.POST or None, user=request.user)
+    form = CouponRuleForm(request.POST or None, user=request.user, draft=_is_draft(request))
     if request.method == "POST" and form.is_valid():
         require_in_scope(request.user, "coupons.edit_rules", form.cleaned_data["creating_org"])
         rule = _save_rule_form(request, form)
@@ -90,7 +158,9 @@ def rule_edit(request, pk: int):
     if rule.status not in services.EDITABLE:
         messages.error(request, "只有暂存或创建状态的券规则可以修改")
         return redirect("coupons:rule_detail", pk=rule.pk)
-    form = CouponRuleForm(request.POST or None, instance=rule, user=request.user)
+    form = CouponRuleForm(
+        request.POST or None, instance=rule, user=request.user, draft=_is_draft(request)
+    )
     if request.method == "POST" and form.is_valid():
         require_in_scope(request.user, "coupons.edit_rules", form.cleaned_data["creating_org"])
         if _save_rule_form(request, form):
@@ -213,14 +283,19 @@ def rule_coupons(request, pk: int):
                 receive_form = ReceiveForm(request.POST, user=request.user, prefix="r")
                 if receive_form.is_valid():
                     d = receive_form.cleaned_data
-                    n = services.receive_physical(
+                    received = services.receive_physical(
                         actor=request.user,
                         rule=rule,
                         code_from=d["code_from"],
                         code_to=d["code_to"],
                         store=d["store"],
                     )
-                    messages.success(request, _("%(n)s coupons received.") % {"n": n})
+                    messages.success(request, _("%(n)s coupons received.") % {"n": received.count})
+                    if received.already:
+                        messages.warning(
+                            request,
+                            f"该券码范围内有{received.already}张券此前已领用，未重复领用",
+                        )
                     return redirect("coupons:rule_coupons", pk=rule.pk)
             elif step == "distribute":
                 distribute_form = DistributeForm(request.POST, prefix="d")

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
@@ -251,20 +252,22 @@ class ApplicationQuerySet(models.QuerySet):
 
 
 class PromoCodeApplication(models.Model):
+    # The manual's words (初始/待审核/审核通过/审核驳回/有效/无效) under a context of their own:
+    # "approved" and "active" read 已审核 and 启用 in other apps' catalogues.
     class Status(models.TextChoices):
-        DRAFT = "draft", _("initial")
-        PENDING = "pending", _("pending review")
-        APPROVED = "approved", _("approved")
-        REJECTED = "rejected", _("rejected")
-        INVALIDATED = "invalidated", _("manually invalidated")
+        DRAFT = "draft", pgettext_lazy("promo code status", "initial")
+        PENDING = "pending", pgettext_lazy("promo code status", "pending review")
+        APPROVED = "approved", pgettext_lazy("promo code status", "approved")
+        REJECTED = "rejected", pgettext_lazy("promo code status", "rejected")
+        INVALIDATED = "invalidated", pgettext_lazy("promo code status", "manually invalidated")
 
     class DisplayStatus(models.TextChoices):
-        DRAFT = "draft", _("initial")
-        PENDING = "pending", _("pending review")
-        APPROVED = "approved", _("approved")
-        REJECTED = "rejected", _("rejected")
-        ACTIVE = "active", _("active")
-        INACTIVE = "inactive", _("inactive")
+        DRAFT = "draft", pgettext_lazy("promo code status", "initial")
+        PENDING = "pending", pgettext_lazy("promo code status", "pending review")
+        APPROVED = "approved", pgettext_lazy("promo code status", "approved")
+        REJECTED = "rejected", pgettext_lazy("promo code status", "rejected")
+        ACTIVE = "active", pgettext_lazy("promo code status", "active")
+        INACTIVE = "inactive", pgettext_lazy("promo code status", "inactive")
 
     org = models.ForeignKey(
         Org,

@@ -92,9 +92,19 @@ class RedeemItemIn(Schema):
 
 class RedeemIn(Schema):
     store_code: str = Field(..., min_length=1, max_length=30)
-    codes: list[CouponCode] = Field(..., min_length=1, description=f"1–{MAX_COUPONS} coupon codes")
+    codes: list[CouponCode] = Field(
+        ...,
+        min_length=1,
+        description=f"1–{MAX_COUPONS} coupon codes; a 充值券 also by its 15–20-digit number",
+    )
     order_no: str = Field("", max_length=40)
     items: list[RedeemItemIn] | None = Field(None, max_length=500)
+    card_no: str = Field(
+        "",
+        max_length=30,
+        description="The member presenting the coupons: every coupon must be theirs, and a "
+        "recharge coupon bound to no member tops up their stored value",
+    )
 
 
 class CouponLineOut(Schema):
@@ -302,7 +312,13 @@ def redeem(request, payload: RedeemIn):
         order = MemberOrder.objects.filter(
             source=order_source(client), order_no=payload.order_no
         ).first()
+    member = None
+    if payload.card_no:
+        member = Member.objects.filter(card_no=payload.card_no).first()
+        if member is None:
+            raise Refused("member_not_found", f"会员卡号{payload.card_no}不存在", 404)
     redemption = services.redeem_coupons(
+        member=member,
         store=store,
         codes=codes,
         app=client.name,

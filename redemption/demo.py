@@ -65,6 +65,18 @@ def seed(out) -> None:
             for i in range(5)
         ],
     )
+    # the demo member's own outside coupon (the wallet shows it), and one redeemed at 501 (a
+    # row of the records page, with its 消费号)
+    cat = Member.objects.filter(phone="17700000516").first()
+    if cat:
+        outside.receive_outside_coupons(
+            shop=shop, coupons=[{"code": "880009", "product_id": "P60", "phone": cat.phone}]
+        )
+    guomao = Org.objects.filter(code="501").first()
+    if guomao:
+        outside.redeem_outside_coupon(
+            code="J880001", store=guomao, items=None, order_no="", operator="clerk2"
+        )
     # a redemption for the records page: member 10002 at store 201
     clerk = User.objects.filter(username="clerk").first()
     member = Member.objects.filter(member_no="10002").first()

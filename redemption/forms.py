@@ -39,6 +39,7 @@ class ActivityForm(forms.ModelForm):
             "stores",
             "valid_from",
             "valid_to",
+            "is_active",
         ]
         widgets = {"valid_from": DATE, "valid_to": DATE, "stores": forms.SelectMultiple}
 
@@ -46,6 +47,8 @@ class ActivityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["org"].queryset = _orgs(user).exclude(kind=Org.Kind.STORE)
         self.fields["stores"].queryset = _orgs(user).filter(kind=Org.Kind.STORE)
+        if self.instance.pk is None:  # a new activity is active; editing may stop it
+            del self.fields["is_active"]
 
     def clean(self):
         data = super().clean()

@@ -143,6 +143,10 @@ class SmsChallenge(models.Model):
     clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     phone = models.CharField(max_length=20, db_index=True)
     coupon_ids = models.JSONField(default=list)
+    # The POS order chosen before the check (关联订单 up front), linked when the code is right.
+    order = models.ForeignKey(
+        MemberOrder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     code_hash = models.CharField(max_length=128)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -339,6 +343,9 @@ class OutsideCoupon(models.Model):
     )
     order_no = models.CharField(_("order number"), max_length=40, blank=True)
     used_by = models.CharField(_("operator"), max_length=150, blank=True)
+    # 退券 at the till, on the day of use and once: the coupon is unused again, this stays set
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    returned_by = models.CharField(_("returned by"), max_length=150, blank=True)
 
     class Meta:
         verbose_name = _("outside coupon")

@@ -34,4 +34,11 @@ NAV_ITEMS = [
         "redemption.manage_outside",
         30,
     ),
+    NavItem(
+        OUTSIDE,
+        _("Outside coupon archive"),
+        "redemption:outside_archive",
+        "redemption.manage_outside",
+        40,
+    ),
 ]

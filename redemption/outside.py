@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Org
 from couponhub.core.sms import send_sms
 from coupons.models import store_ancestor_ids
@@ -172,13 +173,22 @@ def outside_refusal(
 
 
 def find_outside_coupon(code: str) -> OutsideCoupon | None:
+    """The coupon of a consumption number as scanned or typed: J12345 or, its letter prefix
+    left off, 12345 (every shop's prefix is tried; the number as typed wins)."""
     code = code.strip().upper()
-    return (
-        OutsideCoupon.objects.select_related("shop", "activity", "member")
+    if not code:
+        return None
+    candidates = [code]
+    if not code[0].isalpha():
+        prefixes = OutsideShop.objects.values_list("code_prefix", flat=True).distinct()
+        candidates += [f"{prefix.upper()}{code}" for prefix in prefixes]
+    found = {
+        c.code: c
+        for c in OutsideCoupon.objects.select_related("shop", "activity", "member")
         .prefetch_related("activity__stores")
-        .filter(code=code)
-        .first()
-    )
+        .filter(code__in=candidates)
+    }
+    return next((found[c] for c in candidates if c in found), None)
 
 
 def redeem_outside_coupon(
@@ -241,3 +251,61 @@ def redeem_outside_coupon(
             )
     coupon.refresh_from_db()
     return coupon
+
+
+def return_outside_coupon(*, coupon: OutsideCoupon, store: Org, operator: str, actor=None):
+    """退券 of an outside coupon at the till that redeemed it, on the day it was redeemed, once:
+    it is unused again (a conditional UPDATE, so two returns at once make one); a new
+    redemption overwrites where and when."""
+    now = timezone.now()
+    start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    label = f"票券【消费号{coupon.code}】"
+    with transaction.atomic():
+        updated = OutsideCoupon.objects.filter(
+            pk=coupon.pk,
+            status=OutsideCoupon.Status.USED,
+            used_store=store,
+            used_at__gte=start_of_day,
+            returned_at__isnull=True,
+        ).update(  # where and when it was redeemed stay for the records and the archive
+            status=OutsideCoupon.Status.UNUSED, returned_at=now, returned_by=operator[:150]
+        )
+        if not updated:
+            coupon.refresh_from_db()
+            if coupon.returned_at is not None:
+                why = "已退过一次，不能再退"
+            elif coupon.status != OutsideCoupon.Status.USED:
+                why = "未核销，不能退券"
+            elif coupon.used_store_id != store.pk:
+                why = "不是本店核销的，不能在本店退券"
+            else:
+                why = "只能在核销当天退券"
+            raise Refused("outside_return_refused", f"{label}{why}", status=409)
+        record_audit(
+            actor=actor or operator,
+            action="redemption.outside_return",
+            obj=coupon,
+            org=store,
+            before={"status": OutsideCoupon.Status.USED, "order_no": coupon.order_no},
+            after={"status": OutsideCoupon.Status.UNUSED},
+        )
+    coupon.refresh_from_db()
+    return coupon
+
+
+ARCHIVE_EXPORT = "redemption.export_outside_archive"
+
+
+def start_archive_export(*, actor, query: dict, total: int):
+    """导出 of the 票券档案 as the list page filters it (the job re-reads it in the owner's
+    scope, redemption/jobs.py)."""
+    with transaction.atomic():
+        job = enqueue_job(
+            kind=ARCHIVE_EXPORT,
+            title="票券档案导出",
+            owner=actor,
+            params={"query": query},
+            total=total,
+        )
+        record_audit(actor=actor, action="redemption.outside_archive_export", obj=job, after=query)
+    return job

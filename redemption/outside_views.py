@@ -1,17 +1,22 @@
 """Outside coupon pages (seed 003): bind shops, activities, product mappings, till redemption."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from couponhub.core.errors import Refused
 from couponhub.core.permissions import get_scoped_or_404, permission_required, scoped
 from couponhub.core.stores import current_store
 from members.models import MemberOrder
-from redemption import outside
+from redemption import outside, selectors
+from redemption.filters import OutsideArchiveFilter
 from redemption.forms import PERM, ActivityForm, BindShopForm, MappingForm, OutsideRedeemForm
 from redemption.models import OutsideActivity, OutsideCoupon, OutsideProductMapping, OutsideShop
 from redemption.services import Item
+from redemption.tables import OutsideArchiveTable
 
 
 @permission_required(PERM)
@@ -46,6 +51,28 @@ def activities(request):
         return redirect("redemption:outside_activities")
     rows = scoped(request.user, PERM, OutsideActivity.objects.prefetch_related("stores"), "org")
     return render(request, "redemption/outside_activities.html", {"form": form, "rows": rows})
+
+
+@permission_required(PERM)
+def activity_edit(request, pk):
+    """编辑活动: e.g. add the store the till said 店不能使用该票券 for (the seed's fix)."""
+    activity = get_scoped_or_404(request.user, PERM, OutsideActivity.objects.all(), "org", pk=pk)
+    form = ActivityForm(request.POST or None, instance=activity, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outside.save_activity(
+                actor=request.user,
+                activity=form.save(commit=False),
+                stores=form.cleaned_data["stores"],
+            )
+        except Refused as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"活动{activity.name}已保存")
+            return redirect("redemption:outside_activities")
+    return render(
+        request, "redemption/outside_activity_edit.html", {"form": form, "activity": activity}
+    )
 
 
 @permission_required(PERM)
@@ -96,7 +123,54 @@ def till(request):
                     request, f"票券【消费号{coupon.code}】{coupon.activity.name}核销成功"
                 )
                 return redirect("redemption:outside_till")
-    recent = OutsideCoupon.objects.filter(used_store=store).select_related("activity")[:20]
+    recent = (
+        OutsideCoupon.objects.filter(used_store=store)
+        .select_related("activity")
+        .order_by("-used_at", "-id")[:20]
+    )
     status = 400 if error or form.errors else 200
+    today = timezone.localdate()
+    for coupon in recent:  # 退券 on the day of use, once
+        coupon.returnable = (
+            coupon.returned_at is None and timezone.localdate(coupon.used_at) == today
+        )
     context = {"form": form, "error": error, "recent": recent, "store": store}
     return render(request, "redemption/outside_till.html", context, status=status)
+
+
+@require_POST
+@permission_required("redemption.return")
+def till_return(request, pk):
+    """退券 of an outside coupon redeemed at this store today."""
+    store = current_store(request)
+    coupon = get_scoped_or_404(
+        request.user, "redemption.return", OutsideCoupon.objects.all(), "used_store", pk=pk
+    )
+    if store is None:
+        raise Http404
+    try:
+        outside.return_outside_coupon(
+            coupon=coupon, store=store, operator=request.user.get_username(), actor=request.user
+        )
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"票券【消费号{coupon.code}】已退券，可再次使用")
+    return redirect("redemption:outside_till")
+
+
+@permission_required(PERM)
+def archive(request):
+    """票券档案: every outside coupon of the user's shops with its status, shop, mapping,
+    redeeming store and time; filters; 导出 as a background job."""
+    base = scoped(request.user, PERM, selectors.outside_coupons(), "shop__org")
+    filterset = OutsideArchiveFilter(request.GET, queryset=base)
+    if request.method == "POST":
+        query = {k: v for k, v in request.GET.items() if k != "page" and v}
+        job = outside.start_archive_export(
+            actor=request.user, query=query, total=filterset.qs.count()
+        )
+        return redirect("core:job_detail", pk=job.pk)
+    table = OutsideArchiveTable(filterset.qs, request=request)
+    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    return render(request, "redemption/outside_archive.html", {"filter": filterset, "table": table})

@@ -1,6 +1,6 @@
 """Reads of the redemption domain: the order dialog, the records list, challenges."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 
 from couponhub.core.models import Org
 from members.models import Member, MemberOrder
@@ -34,4 +34,47 @@ def redemption_detail(pk: int) -> QuerySet[Redemption]:
 
 
 def outside_coupons() -> QuerySet[OutsideCoupon]:
-    return OutsideCoupon.objects.select_related("shop", "activity", "mapping", "used_store")
+    """票券档案: every outside coupon with its shop, mapping, activity and redeeming store."""
+    return OutsideCoupon.objects.select_related(
+        "shop", "activity", "mapping", "used_store"
+    ).order_by("-sold_at", "-id")
+
+
+def member_outside_coupons(member: Member, limit: int = 50) -> list[OutsideCoupon]:
+    """The member's outside coupons (bound to the member, or sold to the member's phone), for the
+    wallet: unused first, then the newest."""
+    return list(
+        OutsideCoupon.objects.filter(Q(member=member) | Q(phone=member.phone))
+        .select_related("activity", "shop", "used_store")
+        .order_by("-status", "-sold_at", "-id")[:limit]
+    )
+
+
+def record_rows(lines: QuerySet[RedemptionLine], outside: QuerySet[OutsideCoupon]) -> QuerySet:
+    """The records page's rows: our redemption lines and outside-coupon redemptions, newest
+    first, as (kind, row_id, at) — one UNION the page counts and slices; `record_objects` then
+    loads the objects of one page."""
+    ours = lines.order_by().values(
+        kind=Value("coupon"), row_id=F("pk"), at=F("redemption__created_at")
+    )
+    theirs = (
+        outside.filter(used_at__isnull=False)
+        .order_by()
+        .values(kind=Value("outside"), row_id=F("pk"), at=F("used_at"))
+    )
+    return ours.union(theirs, all=True).order_by("-at", "-row_id")
+
+
+def record_objects(rows) -> dict[tuple[str, int], object]:
+    """The RedemptionLine / OutsideCoupon of each (kind, row_id) of one page, in two queries."""
+    wanted = {"coupon": [], "outside": []}
+    for row in rows:
+        wanted[row["kind"]].append(row["row_id"])
+    found = {}
+    if wanted["coupon"]:
+        for line in record_lines().filter(pk__in=wanted["coupon"]):
+            found[("coupon", line.pk)] = line
+    if wanted["outside"]:
+        for coupon in outside_coupons().select_related("member").filter(pk__in=wanted["outside"]):
+            found[("outside", coupon.pk)] = coupon
+    return found

@@ -6,11 +6,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import mask_phone
-from redemption.models import RedemptionLine
+from redemption import selectors
+from redemption.filters import OUTSIDE_APP
+from redemption.models import OutsideCoupon, Redemption
 
 
 class RecordTable(tables.Table):
-    """One row per redeemed coupon, as the seed's 优惠券核销记录 shows it."""
+    """One row per redeemed coupon, as the seed's 优惠券核销记录 shows it: our redemption lines
+    and outside-coupon redemptions (with their 消费号) in one list. The data is
+    `selectors.record_rows` (kind, row_id, at); each page's objects are loaded at once by
+    `selectors.record_objects` when the first cell is rendered."""
 
     number = tables.Column(_("No."), empty_values=(), orderable=False)
     coupon_info = tables.Column(_("Coupon information"), empty_values=(), orderable=False)
@@ -19,15 +24,22 @@ class RecordTable(tables.Table):
     actions = tables.Column(_("Actions"), empty_values=(), orderable=False)
 
     class Meta:
-        model = RedemptionLine
-        fields = []
         sequence = ["number", "coupon_info", "member_info", "redemption_info", "actions"]
         attrs = {"class": "table records-table"}
+        orderable = False
 
     def __init__(self, *args, can_return=False, can_link=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.can_return = can_return
         self.can_link = can_link
+        self._objects = None
+
+    def _obj(self, record):
+        if self._objects is None:
+            page = getattr(self, "page", None)
+            rows = [r.record for r in page.object_list] if page else [r.record for r in self.rows]
+            self._objects = selectors.record_objects(rows)
+        return self._objects[(record["kind"], record["row_id"])]
 
     def render_number(self, record):
         page = getattr(self, "page", None)
@@ -37,27 +49,42 @@ class RecordTable(tables.Table):
     def _row_index(self, record):
         if not hasattr(self, "_rows_seen"):
             self._rows_seen = {}
-        return self._rows_seen.setdefault(record.pk, len(self._rows_seen))
+        key = (record["kind"], record["row_id"])
+        return self._rows_seen.setdefault(key, len(self._rows_seen))
 
     def render_coupon_info(self, record):
-        coupon = record.coupon
-        if record.returned_at:
-            state, css = _("Returned"), "tag tag-gray"
+        obj = self._obj(record)
+        if record["kind"] == "outside":
+            returned = obj.status != OutsideCoupon.Status.USED
+            name, code_label, code = obj.activity.name, _("consumption number"), obj.code
         else:
-            state, css = _("Redeemed"), "tag tag-ok"
+            returned = obj.returned_at is not None
+            name, code_label, code = obj.coupon.rule.name, _("Code"), obj.coupon.code
+        state, css = (_("Returned"), "tag tag-gray") if returned else (_("Redeemed"), "tag tag-ok")
         return format_html(
             '<div class="rec-name">{}</div><span class="{}">{}</span> '
             '<span class="muted">{}:</span> <b>{}</b>',
-            coupon.rule.name,
+            name,
             css,
             state,
-            _("Code"),
-            coupon.code,
+            code_label,
+            code,
         )
 
     def render_member_info(self, record):
-        member = record.coupon.member or record.redemption.member
+        obj = self._obj(record)
+        if record["kind"] == "outside":
+            member, phone = obj.member, obj.phone
+        else:
+            member = obj.coupon.member or obj.redemption.member
+            phone = member.phone if member else ""
         if member is None:
+            if phone:
+                return format_html(
+                    '<div class="muted small">{}: {}</div>',
+                    _("Phone"),
+                    mask_phone(phone, self.request.user),
+                )
             return "—"
         return format_html(
             '<div>{}</div><div class="muted small">{}: {}</div>'
@@ -70,27 +97,40 @@ class RecordTable(tables.Table):
         )
 
     def render_redemption_info(self, record):
-        r = record.redemption
+        obj = self._obj(record)
+        if record["kind"] == "outside":
+            store, at = obj.used_store, obj.used_at
+            api = obj.used_by.startswith("api:")
+            app = obj.used_by.removeprefix("api:") if api else OUTSIDE_APP
+            method = Redemption.Method.API.label if api else Redemption.Method.SCAN.label
+            order_no, operator = obj.order_no, obj.used_by.removeprefix("api:")
+        else:
+            r = obj.redemption
+            store, at, app, order_no = r.store, r.created_at, r.app, r.order_no
+            method, operator = r.get_method_display(), r.operator_name
         return format_html(
             "<div>{}: {}-{}</div><div>{}: {}</div><div>{}: {}</div>"
             '<div class="muted small">{} {} · {}</div>',
             _("Store"),
-            r.store.code,
-            r.store.name,
+            store.code,
+            store.name,
             _("App"),
-            r.app,
+            app,
             _("Order number"),
-            r.order_no or _("Not linked"),
-            r.get_method_display(),
-            timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
-            r.operator_name,
+            order_no or _("Not linked"),
+            method,
+            timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
+            operator,
         )
 
     def render_actions(self, record):
+        obj = self._obj(record)
+        if record["kind"] == "outside":  # returned at the till that redeemed it, on the day
+            return "—"
         return render_to_string(
             "redemption/_record_actions.html",
             {
-                "line": record,
+                "line": obj,
                 "can_return": self.can_return,
                 "can_link": self.can_link,
                 # no request: context processors would run once per row
@@ -98,3 +138,48 @@ class RecordTable(tables.Table):
                 "next": self.request.get_full_path(),
             },
         )
+
+
+class OutsideArchiveTable(tables.Table):
+    """票券档案: one row per outside coupon."""
+
+    code = tables.Column(_("consumption number"))
+    status = tables.Column(_("Status"))
+    shop = tables.Column(_("outside shop"), accessor="shop__name")
+    product = tables.Column(_("outside product"), accessor="mapping__product_name")
+    activity = tables.Column(_("local coupon"), accessor="activity__name")
+    phone = tables.Column(_("phone"), empty_values=())
+    sold_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("sold at"))
+    used_store = tables.Column(_("redeeming store"), empty_values=())
+    used_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("used at"))
+    order_no = tables.Column(_("order number"))
+    returned_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("returned at"))
+
+    class Meta:
+        model = OutsideCoupon
+        fields = []
+        sequence = [
+            "code",
+            "status",
+            "shop",
+            "product",
+            "activity",
+            "phone",
+            "sold_at",
+            "used_store",
+            "used_at",
+            "order_no",
+            "returned_at",
+        ]
+        attrs = {"class": "table", "id": "outside-archive"}
+        orderable = False
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+    def render_phone(self, record):
+        return mask_phone(record.phone, self.request.user) if record.phone else "—"
+
+    def render_used_store(self, record):
+        store = record.used_store
+        return f"{store.code}-{store.name}" if store else "—"

@@ -11,8 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from couponhub.core.errors import Refused
+from couponhub.core.money import format_yuan
 from couponhub.core.permissions import (
     get_scoped_or_404,
     has_perm,
@@ -22,14 +24,13 @@ from couponhub.core.permissions import (
     scoped,
 )
 from couponhub.core.stores import current_store
-from couponhub.core.views import paginate
 from coupons import selectors as coupon_selectors
 from coupons.models import Coupon
 from members import selectors as member_selectors
 from members.models import Member, MemberOrder
 from redemption import selectors, services
-from redemption.filters import RecordFilter
-from redemption.models import Redemption, RedemptionLine, SmsChallenge
+from redemption.filters import OutsideRecordFilter, RecordFilter
+from redemption.models import OutsideCoupon, Redemption, RedemptionLine, SmsChallenge
 from redemption.tables import RecordTable
 
 COUNTER_APP = "门店后台"
@@ -91,7 +92,19 @@ def lookup(request):
                 tabs=[(t, TAB_LABELS[t], counts[t]) for t in coupon_selectors.TABS],
             )
             if section == "coupons":
-                context["coupons"] = coupon_selectors.wallet_tab(member, store, tab, now)
+                per_page = coupon_selectors.WALLET_PAGE
+                pages = max(1, -(-counts[tab] // per_page))
+                page = request.GET.get("page", "1")
+                page = min(pages, max(1, int(page))) if page.isdigit() else 1
+                context.update(page=page, pages=pages, tab_count=counts[tab])
+                context["coupons"] = coupon_selectors.wallet_tab(
+                    member, store, tab, now, page=page, per_page=per_page
+                )
+                context["outside_coupons"] = selectors.member_outside_coupons(member)
+                if tab == "usable" and context["can_redeem"]:
+                    # 关联订单 up front: the coupons are checked against it before the SMS
+                    context["link_orders"] = selectors.orders_for_linking(member, store)
+                    context["chosen_order"] = request.GET.get("order", "")
             elif section == "orders":
                 context["orders"] = member_selectors.recent_orders(member, store)
             elif section == "products":
@@ -113,14 +126,50 @@ def start(request):
     except (Member.DoesNotExist, ValueError):
         raise Http404 from None
     ids = [int(i) for i in request.POST.getlist("coupon") if i.isdigit()]
+    order_id = request.POST.get("order", "")
+    order = None
+    if order_id.isdigit():
+        order = MemberOrder.objects.filter(pk=order_id, store=store).first()
+        if order is None:
+            raise Http404
     try:
         challenge = services.start_sms_challenge(
-            member=member, store=store, coupon_ids=ids, actor=request.user
+            member=member, store=store, coupon_ids=ids, actor=request.user, order=order
         )
     except Refused as exc:
         messages.error(request, exc.message)
-        return redirect(_lookup_url(q, selected=",".join(str(i) for i in ids)))
+        selected = ",".join(str(i) for i in ids)
+        return redirect(_lookup_url(q, selected=selected, order=order_id))
     return redirect(f"{reverse('redemption:verify', args=[challenge.pk])}?{urlencode({'q': q})}")
+
+
+@require_POST
+@permission_required("redemption.redeem")
+def recharge(request):
+    """充值券: the card's number tops up the member's stored value (no SMS: the card is the
+    proof, and it only adds to the member's balance)."""
+    store = _counter_store(request)
+    q = request.POST.get("q", "")
+    try:
+        member = Member.objects.get(pk=request.POST.get("member"))
+    except (Member.DoesNotExist, ValueError):
+        raise Http404 from None
+    number = request.POST.get("number", "")
+    try:
+        redemption = services.redeem_recharge_coupon(
+            store=store, number=number, member=member, actor=request.user, app=COUNTER_APP
+        )
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        member.refresh_from_db(fields=["stored_value"])
+        coupon = redemption.redeemed_coupons[0]
+        messages.success(
+            request,
+            f"充值券{number.strip()}已充值{format_yuan(coupon.rule.face_value)}，"
+            f"储值余额{format_yuan(member.stored_value)}",
+        )
+    return redirect(_lookup_url(q))
 
 
 def _challenge(request, pk) -> SmsChallenge:
@@ -160,6 +209,9 @@ def verify(request, pk):
             except Refused as exc:
                 error, status = exc.message, 400
             else:
+                if redemption.order_id:  # the order chosen before the check is linked
+                    url = reverse("redemption:receipt", args=[redemption.pk])
+                    return redirect(f"{url}?{urlencode({'q': q})}")
                 url = reverse("redemption:link", args=[redemption.pk])
                 return redirect(f"{url}?{urlencode({'q': q, 'flow': 1})}")
         challenge.refresh_from_db()
@@ -245,18 +297,34 @@ def receipt(request, pk):
 @permission_required("redemption.view_records")
 def records(request):
     """优惠券核销记录, scoped to the user's stores."""
-    qs = scoped(
-        request.user, "redemption.view_records", selectors.record_lines(), "redemption__store"
-    )
-    filterset = RecordFilter(request.GET, queryset=qs)
-    # no request= here: a table given one pages itself at once with a full count
+    perm = "redemption.view_records"
+    qs = scoped(request.user, perm, selectors.record_lines(), "redemption__store")
+    filterset = RecordFilter(request.GET, queryset=qs, user=request.user)
+    # outside-coupon redemptions (消费号) are rows of the list too, under the same filters
+    theirs = scoped(request.user, perm, OutsideCoupon.objects.all(), "used_store")
+    outside_rows = OutsideRecordFilter(_valid_filters(filterset), queryset=theirs).qs
     table = RecordTable(
-        filterset.qs,
+        selectors.record_rows(filterset.qs, outside_rows),
+        request=request,
         can_return=has_perm(request.user, "redemption.return"),
         can_link=has_perm(request.user, "redemption.link_order"),
     )
-    paginate(request, table)
+    # a UNION of two tables: paged by number (the keyset paginator needs one model's ordering)
+    RequestConfig(request, paginate={"per_page": 20}).configure(table)
     return render(request, "redemption/records.html", {"filter": filterset, "table": table})
+
+
+def _valid_filters(filterset) -> dict:
+    """The records filters as the form took them (a value it refused, e.g. an org outside the
+    user's scope, is left out), for the outside-coupon rows."""
+    if not filterset.form.is_valid():
+        return {}
+    values = {}
+    for name, value in filterset.form.cleaned_data.items():
+        if value in (None, ""):
+            continue
+        values[name] = value.pk if hasattr(value, "pk") else value
+    return values
 
 
 @require_POST

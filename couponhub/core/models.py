@@ -323,3 +323,35 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class OrderDiscount(models.Model):
+    """A discount an order carries: coupons redeemed against it, or a promo code used on it.
+
+    Coupons and promo codes don't stack (seed 004 §3.6.3), and the two live in apps that may not
+    import each other (redemption, promocodes), so each side records its discount here, keyed by
+    the order as its caller names it (the API client's public id and the order number), and
+    refuses when the other kind is on the order (`couponhub.core.order_discounts`)."""
+
+    class Kind(models.TextChoices):
+        COUPON = "coupon", _("coupon")
+        PROMO_CODE = "promo_code", _("promo code")
+
+    client_key = models.CharField(max_length=40)
+    order_no = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    ref = models.CharField(max_length=40)  # the redemption number, or the promo code
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["client_key", "order_no"],
+                condition=models.Q(released_at__isnull=True),
+                name="core_order_discount_live",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.order_no} {self.kind} {self.ref}"

@@ -2,6 +2,7 @@
 store, distribute (发放) it to a customer. Only distributed physical coupons can be redeemed."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -132,25 +133,47 @@ def _parse_range(rule: CouponRule, code_from: str, code_to: str) -> tuple[int, i
     return numbers[0], numbers[1]
 
 
-def receive_physical(*, actor, rule: CouponRule, code_from: str, code_to: str, store: Org) -> int:
-    """领用: every generated coupon in the code range goes to `store`. Returns the count."""
+@dataclass(frozen=True)
+class Received:
+    """What 领用 of a code range did: `count` coupons received now, `already` of the range
+    received (or further along) before, and left as they were."""
+
+    count: int
+    already: int
+
+
+def receive_physical(
+    *, actor, rule: CouponRule, code_from: str, code_to: str, store: Org
+) -> Received:
+    """领用: every generated coupon in the code range goes to `store`; a range that overlaps one
+    received before says how many of it were already received."""
     if not store.is_store:
         raise Refused("coupon_refused", "领用门店必须是门店", status=409)
     lo, hi = _parse_range(rule, code_from, code_to)
+    in_range = Coupon.objects.filter(rule=rule, number__gte=lo, number__lte=hi)
     with transaction.atomic():
-        n = Coupon.objects.filter(
-            rule=rule, number__gte=lo, number__lte=hi, status=Status.GENERATED
-        ).update(status=Status.RECEIVED, store=store)
+        n = in_range.filter(status=Status.GENERATED).update(status=Status.RECEIVED, store=store)
+        already = in_range.count() - n  # coupons are never deleted: the rest were taken before
         if not n:
-            raise Refused("coupon_refused", "该券码范围内没有待领用的券", status=409)
+            raise Refused(
+                "coupon_refused",
+                f"该券码范围内的{already}张券此前均已领用，没有待领用的券",
+                status=409,
+            )
         record_audit(
             actor=actor,
             action="coupons.receive",
             obj=rule,
             org=store,
-            after={"from": code_from, "to": code_to, "count": n, "store": store.code},
+            after={
+                "from": code_from,
+                "to": code_to,
+                "count": n,
+                "already": already,
+                "store": store.code,
+            },
         )
-    return n
+    return Received(count=n, already=already)
 
 
 def distribute_physical(

@@ -6,7 +6,7 @@ from django.utils import timezone
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
 from coupons.models import CouponRule
-from coupons.rules import rule_errors
+from coupons.rules import draft_errors, rule_errors
 
 RuleStatus = CouponRule.Status
 EDITABLE = (RuleStatus.DRAFT, RuleStatus.CREATED)
@@ -36,9 +36,10 @@ def next_rule_code() -> str:
 
 
 def save_rule(*, actor, rule: CouponRule, usable_orgs, confirm: bool = False) -> CouponRule:
-    """暂存 (draft) or 保存 (created, confirm=True) a new or editable rule; full validation."""
+    """暂存 (draft: only the name required) or 保存 (created, confirm=True: every field checked)
+    a new or editable rule."""
     usable_orgs = list(usable_orgs)
-    errors = rule_errors(rule, usable_org_count=len(usable_orgs))
+    errors = rule_errors(rule, usable_org_count=len(usable_orgs)) if confirm else draft_errors(rule)
     if errors:
         raise Refused("coupon_refused", "；".join(errors.values()), status=409)
     now = timezone.now()
@@ -55,7 +56,7 @@ def save_rule(*, actor, rule: CouponRule, usable_orgs, confirm: bool = False) ->
             rule.code = rule.code or next_rule_code()
             rule.created_by, rule.created_at = actor, now
             rule.issued_count = rule.generated_count = 0
-        rule.end_value = rule.start_value + rule.total - 1
+        rule.end_value = rule.start_value + rule.total - 1 if rule.total else 0
         rule.status = RuleStatus.CREATED if confirm else RuleStatus.DRAFT
         rule.save()
         rule.usable_orgs.set(usable_orgs)
@@ -93,7 +94,15 @@ def _transition(
 
 
 def submit_rule(*, actor, rule: CouponRule) -> CouponRule:
-    """提交: draft/created → in review."""
+    """提交: draft/created → in review; a draft saved incomplete (暂存) is refused, naming what
+    is missing."""
+    errors = rule_errors(rule, usable_org_count=rule.usable_orgs.count())
+    if errors:
+        raise Refused(
+            "coupon_refused",
+            f"券规则{rule.code}未填写完整，不能提交审核：" + "；".join(errors.values()),
+            status=409,
+        )
     return _transition(
         actor=actor,
         rule=rule,
@@ -134,6 +143,27 @@ def reject_rule(*, actor, rule: CouponRule, reason: str) -> CouponRule:
         error="只有审核中的券规则可以驳回",
         note=reason,
     )
+
+
+def review_rules(
+    *, actor, rules, approve: bool, reason: str = ""
+) -> tuple[list[CouponRule], dict[str, str]]:
+    """The finance review queue's batch 审核通过 / 驳回 (with one reason for all): each rule moves
+    on its own (one transaction each, as one by one on the detail page); returns the rules moved
+    and, by rule code, why the others were refused."""
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise Refused("coupon_refused", "驳回原因：必须填写", status=409)
+    moved, refused = [], {}
+    for rule in rules:
+        try:
+            if approve:
+                moved.append(approve_rule(actor=actor, rule=rule))
+            else:
+                moved.append(reject_rule(actor=actor, rule=rule, reason=reason))
+        except Refused as exc:
+            refused[rule.code] = exc.message
+    return moved, refused
 
 
 def set_rule_disabled(*, actor, rule: CouponRule, disabled: bool) -> CouponRule:

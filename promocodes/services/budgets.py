@@ -142,11 +142,12 @@ def cost_errors(application: PromoCodeApplication) -> dict[str, str]:
     worst = discounts.worst_case_cost(
         rule, max_uses=application.max_uses, codes=application.quantity
     )
+    # 最大使用次数 0 is unlimited (N), and a discount without a cap has no largest discount: the
+    # worst case is then unbounded, and the budget caps the money at each use instead
+    # (checkout.use_promo_code charges it under a lock and refuses past it).
     if worst is None:
-        errors["max_uses"] = (
-            "超出优惠码额度限制：不限最大使用次数（或不设使用上限的折扣）时无法核算最大优惠金额，"
-            f"部门剩余预算{budget.remaining}元"
-        )
+        if budget.remaining <= 0:
+            errors["department"] = f"超出优惠码额度限制：申请部门在{day}所在期间的优惠码预算已用完"
     elif worst > budget.remaining:
         errors["max_uses"] = (
             f"超出优惠码额度限制：最大可能优惠{worst}元，超过部门剩余预算{budget.remaining}元"

@@ -13,6 +13,8 @@ from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
 from couponhub.core.models import Org
 from couponhub.core.money import ZERO, to_money
+from couponhub.core.order_discounts import Kind as DiscountKind
+from couponhub.core.order_discounts import claim_order_discount, release_order_discount
 from promocodes import discounts
 from promocodes.models import (
     DepartmentBudget,
@@ -198,6 +200,10 @@ def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -
         if checkout.store_code
         else None
     )
+    # a promo code doesn't stack with coupons redeemed against the order (either direction)
+    claim_order_discount(
+        client_key=client_key, order_no=order_no, kind=DiscountKind.PROMO_CODE, ref=promo_code.code
+    )
     # the code's row is locked by _quote(lock=True): it is there to count on
     PromoCode.objects.filter(pk=promo_code.pk).update(uses_count=F("uses_count") + 1)
     merchant = None
@@ -249,7 +255,8 @@ def cancel_promo_use(*, order_no: str, code: str = "", client_key: str = "") -> 
     the client that used a code on its order can cancel it: another client's order number is
     not found."""
     uses = (
-        PromoCodeUse.objects.select_for_update()
+        PromoCodeUse.objects.select_for_update(of=("self",))
+        .select_related("code")
         .filter(client_key=client_key, order_no=order_no)
         .order_by("pk")
     )
@@ -270,6 +277,12 @@ def cancel_promo_use(*, order_no: str, code: str = "", client_key: str = "") -> 
                 spent=F("spent") - use.discount
             )
         use.cancelled_at = now
+        release_order_discount(
+            client_key=client_key,
+            order_no=order_no,
+            kind=DiscountKind.PROMO_CODE,
+            ref=use.code.code,
+        )
         record_audit(
             actor=f"api:{client_key}" if client_key else "api",
             action="promocodes.cancel_use",

@@ -18,7 +18,15 @@ from redemption.services.orders import (
     receive_order,
     refund_order,
 )
-from redemption.services.redeem import STATUS_CODES, Item, redeem_coupons, refusal_for
+from redemption.services.redeem import (
+    STATUS_CODES,
+    Item,
+    check_order_fit,
+    is_recharge_number,
+    redeem_coupons,
+    redeem_recharge_coupon,
+    refusal_for,
+)
 from redemption.services.returns import (
     auto_return_order,
     return_coupons,
@@ -48,11 +56,14 @@ __all__ = [
     "STORE_DAILY_LIMIT",
     "Item",
     "auto_return_order",
+    "check_order_fit",
     "check_sms_code",
+    "is_recharge_number",
     "link_order",
     "link_pending_redemptions",
     "receive_order",
     "redeem_coupons",
+    "redeem_recharge_coupon",
     "refund_order",
     "refusal_for",
     "resend_sms_code",

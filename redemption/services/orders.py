@@ -5,9 +5,13 @@ from django.db import transaction
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
+from couponhub.core.order_discounts import Kind as DiscountKind
+from couponhub.core.order_discounts import claim_order_discount
 from members import services as member_services
 from members.models import MemberOrder
 from redemption.models import Redemption, RedemptionLine
+from redemption.services._common import order_discount_key
+from redemption.services.redeem import check_order_fit
 from redemption.services.returns import auto_return_order
 
 
@@ -17,12 +21,25 @@ def link_order(*, redemption: Redemption, order: MemberOrder, actor=None) -> Red
         raise Refused("order_other_store", "订单不是本门店的订单，不能关联", status=409)
     if redemption.member_id and order.member_id and order.member_id != redemption.member_id:
         raise Refused("order_other_member", "订单不属于该会员，不能关联", status=409)
+    if order.status == MemberOrder.Status.REFUNDED:
+        raise Refused("order_refunded", f"订单{order.order_no}已退单，不能关联", status=409)
+    live = RedemptionLine.objects.filter(redemption=redemption, returned_at__isnull=True)
+    coupons = [line.coupon for line in live.select_related("coupon__rule")]
+    check_order_fit(coupons, order=order, verdict="不能关联该订单")
     with transaction.atomic():
         updated = Redemption.objects.filter(pk=redemption.pk, order__isnull=True).update(
             order=order, order_no=order.order_no
         )
         if not updated:
             raise Refused("already_linked", "该核销记录已关联订单", status=409)
+        if coupons:  # coupons don't stack with a promo code on the order
+            client_key, order_no = order_discount_key(order=order)
+            claim_order_discount(
+                client_key=client_key,
+                order_no=order_no,
+                kind=DiscountKind.COUPON,
+                ref=redemption.redemption_no,
+            )
         record_audit(
             actor=actor,
             action="redemption.link_order",

@@ -14,17 +14,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
-from coupons.models import Coupon, CouponRule
+from couponhub.core.order_discounts import Kind as DiscountKind
+from couponhub.core.order_discounts import claim_order_discount
+from coupons.models import RECHARGE_MAX_LEN, RECHARGE_MIN_LEN, Coupon, CouponRule
 from members import services as member_services
 from members.models import Member, MemberOrder
 from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
-from redemption.services._common import client_label
+from redemption.services._common import client_label, order_discount_key
 
 Status = Coupon.Status
 
@@ -65,8 +68,31 @@ def refusal_for(coupon: Coupon, store: Org, now=None) -> Refused | None:
     return Refused(code, f"券{coupon.code}：{reason}", coupon_code=coupon.code, status=409)
 
 
-def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
-    """Thresholds and product coupons against the order's items (when the till sent them)."""
+def order_items(order: MemberOrder) -> list[Item]:
+    """The items of a stored POS order, as the fit check reads them."""
+    return [
+        Item(sku=i.sku, amount=i.amount, category=i.category, qty=i.qty) for i in order.items.all()
+    ]
+
+
+def check_order_fit(
+    coupons: Sequence[Coupon],
+    *,
+    items: Sequence[Item] | None = None,
+    order: MemberOrder | None = None,
+    verdict: str = "不能使用",
+) -> None:
+    """Refuse when one of `coupons` does not fit the order: its threshold (满300可用) on the
+    order's eligible amount (its items less the rule's excluded categories), and a product
+    coupon's product among the items. The order is `items` (sent by the till) or a stored
+    `order`; an order stored without item lines is measured by its total, and a product coupon
+    cannot be checked against it, so it is refused. The refusal names the coupon and, for a
+    threshold, the shortfall; `verdict` ends the sentence (不能使用, 不能关联该订单)."""
+    if items is None:
+        if order is None:
+            return
+        items = order_items(order)
+    total = None if items or order is None else order.total
     skus = {i.sku for i in items}
     for coupon in coupons:
         rule = coupon.rule
@@ -75,18 +101,24 @@ def _check_order_fit(coupons: Sequence[Coupon], items: Sequence[Item]) -> None:
             name = rule.exchange_product_name or sku
             raise Refused(
                 "product_not_in_order",
-                f"券{coupon.code}：订单中没有券对应的商品【{name}】，不能使用",
+                f"券{coupon.code}：订单中没有券对应的商品【{name}】，{verdict}",
                 coupon_code=coupon.code,
                 status=409,
             )
         if rule.min_order_amount and rule.min_order_amount > 0:
-            excluded = set(rule.excluded_categories or [])
-            eligible = sum((i.amount for i in items if i.category not in excluded), Decimal("0"))
+            if total is not None:
+                eligible = total
+            else:
+                excluded = set(rule.excluded_categories or [])
+                eligible = sum(
+                    (i.amount for i in items if i.category not in excluded), Decimal("0")
+                )
             if eligible < rule.min_order_amount:
+                short = to_money(rule.min_order_amount - eligible)
                 raise Refused(
                     "below_threshold",
                     f"券{coupon.code}：订单可用金额{to_money(eligible)}元未满"
-                    f"{to_money(rule.min_order_amount)}元，不能使用",
+                    f"{to_money(rule.min_order_amount)}元，还差{short}元，{verdict}",
                     coupon_code=coupon.code,
                     status=409,
                 )
@@ -114,17 +146,33 @@ def _selection(keys: Sequence) -> list:
     return selection
 
 
+def is_recharge_number(key) -> bool:
+    """A 充值券 is also used by its 15–20-digit number (POS, WeChat, the counter)."""
+    return (
+        isinstance(key, str) and key.isdigit() and RECHARGE_MIN_LEN <= len(key) <= RECHARGE_MAX_LEN
+    )
+
+
 def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
     """The selected coupons in primary-key order (the order they are locked in); every one must
-    exist."""
-    lookup = {"code__in": selection} if by_code else {"pk__in": selection}
+    exist. By code, a 15–20-digit key also finds a recharge coupon by its number."""
+    if by_code:
+        numbers = [s for s in selection if is_recharge_number(s)]
+        lookup = (
+            Q(code__in=selection) | Q(recharge_no__in=numbers) if numbers else Q(code__in=selection)
+        )
+    else:
+        lookup = Q(pk__in=selection)
     coupons = list(
-        Coupon.objects.filter(**lookup)
+        Coupon.objects.filter(lookup)
         .select_related("rule", "member")
         .prefetch_related("rule__usable_orgs")
         .order_by("pk")
     )
-    found = {c.code if by_code else c.pk for c in coupons}
+    if by_code:
+        found = {c.code for c in coupons} | {c.recharge_no for c in coupons if c.recharge_no}
+    else:
+        found = {c.pk for c in coupons}
     missing = [s for s in selection if s not in found]
     if missing:
         raise Refused(
@@ -140,7 +188,10 @@ def _check_usable(coupons: list[Coupon], *, store: Org, member: Member | None, n
     """Every coupon is the member's (when a member is given) and usable at `store` now."""
     if member is not None:
         for coupon in coupons:
-            if coupon.member_id != member.pk:
+            bearer_recharge = (
+                coupon.member_id is None and coupon.rule.benefit == CouponRule.Benefit.RECHARGE
+            )
+            if coupon.member_id != member.pk and not bearer_recharge:
                 raise Refused(
                     "coupon_not_members",
                     f"券{coupon.code}：不属于会员{member.name or member.member_no}",
@@ -232,13 +283,9 @@ def redeem_coupons(
     with transaction.atomic():
         coupons = _load_coupons(selection, by_code=bool(codes))
         _check_usable(coupons, store=store, member=member, now=now)
-        if items is None and order is not None:
-            items = [
-                Item(sku=i.sku, amount=i.amount, category=i.category, qty=i.qty)
-                for i in order.items.all()
-            ]
-        if items is not None:
-            _check_order_fit(coupons, items)
+        if order is not None and order.status == MemberOrder.Status.REFUNDED:
+            raise Refused("order_refunded", f"订单{order.order_no}已退单，不能关联", status=409)
+        check_order_fit(coupons, items=items, order=order)
         _mark_used(coupons, store=store, now=now)
         holders = {c.member_id for c in coupons}
         if member is None and len(holders) == 1 and None not in holders:
@@ -254,6 +301,15 @@ def redeem_coupons(
             order=order,
             order_no=order_no,
             now=now,
+        )
+        client_key, discounted_no = order_discount_key(
+            order=order, api_client=api_client, order_no=redemption.order_no
+        )
+        claim_order_discount(  # coupons don't stack with a promo code on the order
+            client_key=client_key,
+            order_no=discounted_no,
+            kind=DiscountKind.COUPON,
+            ref=redemption.redemption_no,
         )
         for coupon in coupons:
             if coupon.rule.benefit == CouponRule.Benefit.RECHARGE:
@@ -280,7 +336,7 @@ def _top_up(coupon: Coupon, member, store, actor, redemption) -> None:
     if holder is None:
         raise Refused(
             "member_required",
-            f"券{coupon.code}：充值券未绑定会员，请在会员查询中核销",
+            f"券{coupon.code}：充值券未绑定会员，请提供会员卡号（card_no）或在会员查询中充值",
             coupon_code=coupon.code,
             status=409,
         )
@@ -292,4 +348,26 @@ def _top_up(coupon: Coupon, member, store, actor, redemption) -> None:
         store=store,
         ref_type="redemption",
         ref_id=redemption.redemption_no,
+    )
+
+
+def redeem_recharge_coupon(
+    *, store: Org, number: str, member: Member, actor, app: str, method: str = "scan"
+) -> Redemption:
+    """充值券 at the counter: the card's 15–20-digit number, presented for `member`, tops up
+    their stored value once (a bound card only for its own member)."""
+    number = (number or "").strip()
+    if not is_recharge_number(number):
+        raise Refused(
+            "invalid_recharge_number",
+            f"充值券号应为{RECHARGE_MIN_LEN}–{RECHARGE_MAX_LEN}位数字",
+            status=400,
+        )
+    coupon = Coupon.objects.filter(recharge_no=number).select_related("rule").first()
+    if coupon is None:
+        raise Refused("coupon_not_found", f"充值券号{number}不存在", coupon_code=number, status=404)
+    if coupon.rule.benefit != CouponRule.Benefit.RECHARGE:  # a number is only ever a recharge's
+        raise Refused("not_recharge", f"券{coupon.code}：不是充值券", status=409)
+    return redeem_coupons(
+        store=store, codes=[number], member=member, actor=actor, app=app, method=method
     )

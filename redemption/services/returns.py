@@ -9,11 +9,13 @@ from django.utils import timezone
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
 from couponhub.core.models import Org
+from couponhub.core.order_discounts import Kind as DiscountKind
+from couponhub.core.order_discounts import release_order_discount
 from coupons.models import Coupon, CouponRule
 from members import services as member_services
 from members.models import MemberOrder
 from redemption.models import Redemption, RedemptionLine
-from redemption.services._common import client_label
+from redemption.services._common import client_label, order_discount_key
 
 Status = Coupon.Status
 
@@ -60,6 +62,20 @@ def return_redemption_line(
                     f"券{coupon.code}：会员储值余额不足，不能退回充值券",
                     status=409,
                 ) from None
+        if not RedemptionLine.objects.filter(
+            redemption=redemption, returned_at__isnull=True
+        ).exists():  # its last coupon came back: the order may take a promo code again
+            client_key, order_no = order_discount_key(
+                order=redemption.order,
+                api_client=redemption.api_client,
+                order_no=redemption.order_no,
+            )
+            release_order_discount(
+                client_key=client_key,
+                order_no=order_no,
+                kind=DiscountKind.COUPON,
+                ref=redemption.redemption_no,
+            )
         record_audit(
             actor=actor or client_label(api_client),
             action="redemption.return",

@@ -17,9 +17,9 @@ from couponhub.core.models import Org
 from couponhub.core.permissions import mask_phone
 from couponhub.core.sms import send_sms
 from coupons.models import Coupon
-from members.models import Member
+from members.models import Member, MemberOrder
 from redemption.models import MAX_COUPONS, Redemption, SmsChallenge, SmsCodeSend
-from redemption.services.redeem import redeem_coupons, refusal_for
+from redemption.services.redeem import check_order_fit, redeem_coupons, refusal_for
 
 Method = Redemption.Method
 
@@ -78,10 +78,25 @@ def _send_code(challenge: SmsChallenge, store: Org) -> str:
     return code
 
 
+def _check_chosen_order(order: MemberOrder, *, member: Member, store: Org) -> None:
+    if order.store_id != store.pk:
+        raise Refused("order_other_store", "订单不是本门店的订单，不能关联", status=409)
+    if order.member_id and order.member_id != member.pk:
+        raise Refused("order_other_member", "订单不属于该会员，不能关联", status=409)
+    if order.status == MemberOrder.Status.REFUNDED:
+        raise Refused("order_refunded", f"订单{order.order_no}已退单，不能关联", status=409)
+
+
 def start_sms_challenge(
-    *, member: Member, store: Org, coupon_ids: Sequence[int], actor
+    *,
+    member: Member,
+    store: Org,
+    coupon_ids: Sequence[int],
+    actor,
+    order: MemberOrder | None = None,
 ) -> SmsChallenge:
-    """核销优惠券: check the selection (1–20, the member's, usable here) and text the code."""
+    """核销优惠券: check the selection (1–20, the member's, usable here, fitting the `order`
+    when one is chosen up front) and text the code."""
     ids = sorted(set(int(i) for i in coupon_ids))
     if not ids:
         raise Refused("no_coupons", "请选择要核销的优惠券", status=400)
@@ -99,6 +114,9 @@ def start_sms_challenge(
         refusal = refusal_for(coupon, store, now)
         if refusal:
             raise refusal
+    if order is not None:
+        _check_chosen_order(order, member=member, store=store)
+        check_order_fit(sorted(coupons, key=lambda c: c.pk), order=order)
     with transaction.atomic():
         challenge = SmsChallenge.objects.create(
             member=member,
@@ -106,6 +124,7 @@ def start_sms_challenge(
             clerk=actor,
             phone=member.phone,
             coupon_ids=ids,
+            order=order,
             code_hash="",
             expires_at=now + CODE_TTL,
             last_sent_at=now,
@@ -117,7 +136,11 @@ def start_sms_challenge(
             action="redemption.sms_sent",
             obj=challenge,
             org=store,
-            after={"phone": mask_phone(member.phone), "coupons": ids},
+            after={
+                "phone": mask_phone(member.phone),
+                "coupons": ids,
+                "order_no": order.order_no if order else None,
+            },
         )
     return challenge
 
@@ -184,7 +207,8 @@ def check_sms_code(
 def verify_and_redeem(
     *, challenge: SmsChallenge, code: str, coupon_ids: Sequence[int], store: Org, actor, app: str
 ) -> Redemption:
-    """The clerk typed the code: check it, then redeem the selection (all or nothing)."""
+    """The clerk typed the code: check it, then redeem the selection (all or nothing), against
+    the order chosen up front when there is one (checked again: it may have been refunded)."""
     check_sms_code(challenge=challenge, code=code, coupon_ids=coupon_ids, store=store)
     with transaction.atomic():
         used = SmsChallenge.objects.filter(
@@ -199,4 +223,8 @@ def verify_and_redeem(
             actor=actor,
             app=app,
             method=Method.SMS,
+            # read afresh: the order may have been refunded since the code was sent
+            order=MemberOrder.objects.filter(pk=challenge.order_id).first()
+            if challenge.order_id
+            else None,
         )

@@ -204,6 +204,16 @@ def test_use_refuses_when_the_budget_cannot_cover_the_discount(shop):
     assert error_code(shop.post(USE, order(order_no="O-2"))) == "budget_exhausted"
 
 
+def test_unlimited_uses_run_until_the_budget_is_spent(shop):
+    # 最大使用次数 0 = N: no count limit, the department's budget still caps the money
+    promo(budget_amount="30", max_uses=0)
+    for n in range(2):
+        assert shop.post(USE, order(order_no=f"N-{n}", user_id=f"u-{n}")).status_code == 200
+    refused = shop.post(USE, order(order_no="N-3", user_id="u-3"))
+    assert error_code(refused) == "budget_exhausted"
+    assert DepartmentBudget.objects.get().spent == Decimal("22.22")
+
+
 def test_cancel_gives_the_use_back_once(shop):
     code = promo(max_uses=1)
     shop.post(USE, order(order_no="O-1"))

@@ -137,10 +137,35 @@ def test_a_worst_case_beyond_the_remaining_budget_is_refused(actor, channel):
     with pytest.raises(ValidationError) as exc:
         apply(actor, channel, max_uses=100)
     assert "超出优惠码额度限制" in errors_of(exc)["max_uses"]
+    assert apply(actor, channel, max_uses=90).application.pk  # 999.90 fits
+
+
+def test_max_uses_0_is_unlimited_even_with_a_department_budget(actor, channel):
+    # 最大使用次数 0 = N: the count is unlimited, the budget caps the money at each use
+    result = apply(actor, channel, max_uses=0, discount_rate=Decimal("80"), cap_amount=0)
+    assert result.application.pk and result.application.max_uses == 0
+
+
+def test_unlimited_uses_on_a_spent_budget_are_refused(actor, channel):
+    budget = channel.department.budgets.get()
+    type(budget).objects.filter(pk=budget.pk).update(spent=budget.amount)
     with pytest.raises(ValidationError) as exc:
         apply(actor, channel, max_uses=0)
-    assert "超出优惠码额度限制" in errors_of(exc)["max_uses"]
-    assert apply(actor, channel, max_uses=90).application.pk  # 999.90 fits
+    assert "预算已用完" in errors_of(exc)["department"]
+
+
+def test_statuses_read_as_the_manual_names_them():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert [str(label) for _, label in D.choices] == [
+            "初始",
+            "待审核",
+            "审核通过",
+            "审核驳回",
+            "有效",
+            "无效",
+        ]
 
 
 def test_merchant_codes_are_not_held_to_a_department_budget(actor, channel):

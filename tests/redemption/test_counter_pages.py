@@ -1,4 +1,5 @@
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -62,7 +63,9 @@ def test_the_whole_counter_flow(client, clerk, store, member, coupons, sms_balan
     ok = client.post(response["Location"], body)
     redemption = Redemption.objects.get()
     assert ok.status_code == 302 and f"/{redemption.pk}/link/" in ok["Location"]
-    order = MemberOrderFactory(store=store, member=member, order_no="19241:194501")
+    order = MemberOrderFactory(
+        store=store, member=member, order_no="19241:194501", total=Decimal("350.00")
+    )
     MemberOrderFactory(member=member)  # another store's order is not offered
     dialog = client.get(ok["Location"]).content.decode()
     for heading in (

@@ -197,7 +197,7 @@ def test_link_order_once_and_only_to_this_stores_orders(
     with pytest.raises(Refused) as exc:
         services.link_order(redemption=redemption, order=foreign, actor=clerk_user)
     assert exc.value.code == "order_other_store"
-    order = MemberOrderFactory(store=store, member=member)
+    order = MemberOrderFactory(store=store, member=member, total=Decimal("300.00"))
     services.link_order(redemption=redemption, order=order, actor=clerk_user)
     assert redemption.order == order and redemption.order_no == order.order_no
     with pytest.raises(Refused) as exc:
