@@ -270,6 +270,11 @@ SMS_PRICE = "0.05"
 PICKUP_PAYOUT_BACKEND = os.environ.get("PICKUP_PAYOUT_BACKEND", "pickup.payouts.RecordingBackend")
 PICKUP_CLIENT_IP_HEADER = os.environ.get("PICKUP_CLIENT_IP_HEADER", "")
 
+# Card sheets: the TrueType font they embed and the chain's logo (a PNG/JPEG; "" prints the
+# group's name as a word mark).
+CARD_FONT_PATH = os.environ.get("CARD_FONT_PATH", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+CARD_LOGO_PATH = os.environ.get("CARD_LOGO_PATH", "")
+
 # U-value (U享值) units per yuan, as the seed's screens show (≈100 U = ¥1).
 U_VALUE_PER_YUAN = int(os.environ.get("U_VALUE_PER_YUAN", "100"))
 

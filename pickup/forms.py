@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from couponhub.core.forms import CardSheetForm
 from couponhub.core.permissions import stores_for
 from couponhub.core.spreadsheets import SpreadsheetError, read_rows
 from pickup.models import (
@@ -360,6 +361,19 @@ class ExportForm(SelectionForm):
     file_format = forms.ChoiceField(
         label=_("format"), choices=ExportRecord.Format.choices, initial="xlsx"
     )
+
+
+class PrintCardsForm(SelectionForm, CardSheetForm):
+    """Which codes (the four selectors) and how their cards are printed."""
+
+    field_order = [*SelectionForm.base_fields, *CardSheetForm.base_fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notes"].initial = _(
+            "Scan the QR code or visit the pickup website, then enter the card number and the "
+            "password under the coating."
+        )
 
 
 class CodeFilterForm(SelectionForm):

@@ -36,6 +36,7 @@ urlpatterns = [
     path("codes/import/", transfers.import_codes, name="import"),
     path("codes/import/<int:pk>/<str:which>/", transfers.import_file, name="import_file"),
     path("codes/export/", transfers.export_codes, name="export"),
+    path("codes/print/", transfers.print_cards, name="print_cards"),
     # consumer pages (public)
     path("c/", consumer.consumer_start, name="consumer_start"),
     path("c/card/", consumer.consumer_card, name="consumer_card"),

@@ -66,6 +66,7 @@ from pickup.services.orders import (
     start_order_export,
     verify_store_order,
 )
+from pickup.services.printing import start_card_print
 from pickup.services.red_packets import (
     MAX_RED_PACKET,
     MAX_RED_PACKET_CODES,
@@ -140,6 +141,7 @@ __all__ = [
     "save_settings",
     "save_spec_attribute",
     "ship_order",
+    "start_card_print",
     "start_code_export",
     "start_code_import",
     "start_order_export",
