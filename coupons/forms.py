@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from couponhub.core.forms import SpreadsheetFileField
+from couponhub.core.forms import CardSheetForm, SpreadsheetFileField
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
 from coupons.models import Campaign, CouponRule
@@ -181,6 +181,10 @@ class CampaignForm(forms.ModelForm):
 class CodeRangeForm(forms.Form):
     code_from = forms.CharField(label=_("from code"), max_length=40)
     code_to = forms.CharField(label=_("to code"), max_length=40)
+
+
+class PrintCouponsForm(CodeRangeForm, CardSheetForm):
+    field_order = [*CodeRangeForm.base_fields, *CardSheetForm.base_fields]
 
 
 class ReceiveForm(CodeRangeForm):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("rules/<int:pk>/copy/", views.rule_copy, name="rule_copy"),
     path("rules/<int:pk>/generate/", views.rule_generate, name="rule_generate"),
     path("rules/<int:pk>/coupons/", views.rule_coupons, name="rule_coupons"),
+    path("rules/<int:pk>/print/", views.rule_print, name="rule_print"),
     path("rules/<int:pk>/gift/", views.rule_gift, name="rule_gift"),
     path("rules/<int:pk>/<slug:action>/", views.rule_action, name="rule_action"),
     path("", views.coupon_list, name="coupon_list"),

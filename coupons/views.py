@@ -21,10 +21,12 @@ from coupons.forms import (
     CouponRuleForm,
     DistributeForm,
     GiftForm,
+    PrintCouponsForm,
     ReceiveForm,
     RejectForm,
 )
 from coupons.models import Campaign, Coupon, CouponRule
+from coupons.services import printing
 from coupons.tables import CampaignTable, CouponRuleTable, CouponTable
 
 RULE_SCOPE = "creating_org"
@@ -361,3 +363,26 @@ def campaign_edit(request, pk: int):
         pk=pk,
     )
     return _campaign_form(request, campaign)
+
+
+@permission_required("coupons.manage_physical")
+def rule_print(request, pk: int):
+    """印刷: card sheets of a code range of a physical rule, drawn in the background."""
+    rule = _rule(request, pk, "coupons.manage_physical")
+    form = PrintCouponsForm(request.POST or None, initial={"notes": rule.description})
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = printing.start_coupon_print(
+                actor=request.user,
+                rule=rule,
+                code_from=form.cleaned_data["code_from"],
+                code_to=form.cleaned_data["code_to"],
+                layout=form.layout_params(),
+                notes=form.cleaned_data["notes"],
+                package=form.cleaned_data["package"],
+            )
+        except Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("core:job_detail", pk=job.pk)
+    return render(request, "coupons/rule_print.html", {"rule": rule, "form": form})
