@@ -245,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "api.tasks.purge_old_nonces_task",
         "schedule": crontab(minute="*/10"),
     },
+    "core-deliver-due-events": {
+        "task": "couponhub.core.events.deliver_due_events_task",
+        "schedule": crontab(minute="*"),
+    },
     "core-mark-stalled-jobs": {
         "task": "couponhub.core.tasks.mark_stalled_jobs_task",
         "schedule": crontab(minute="*/5"),
@@ -269,6 +273,11 @@ SMS_PRICE = "0.05"
 # pending), and the request header holding the consumer's address behind a proxy ("" = REMOTE_ADDR).
 PICKUP_PAYOUT_BACKEND = os.environ.get("PICKUP_PAYOUT_BACKEND", "pickup.payouts.RecordingBackend")
 PICKUP_CLIENT_IP_HEADER = os.environ.get("PICKUP_CLIENT_IP_HEADER", "")
+
+# Outbound events (couponhub/core/events.py): subscribers' URLs must be https in production;
+# a failed delivery is retried after EVENT_RETRY_BASE_SECONDS, doubling, for a day.
+EVENTS_ALLOW_HTTP = not PRODUCTION
+EVENT_RETRY_BASE_SECONDS = int(os.environ.get("EVENT_RETRY_BASE_SECONDS", "30"))
 
 # Card sheets: the TrueType font they embed and the chain's logo (a PNG/JPEG; "" prints the
 # group's name as a word mark).

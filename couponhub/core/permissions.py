@@ -79,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "core.manage_sms",
             "core.manage_settings",
             "core.view_full_phone",
+            "core.manage_events",
             "api.manage_clients",
         }
     ),

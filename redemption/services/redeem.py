@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
 from coupons.models import Coupon, CouponRule
@@ -270,6 +271,17 @@ def redeem_coupons(
                 "app": app,
                 "order_no": redemption.order_no,
             },
+        )
+        record_event(
+            "coupon.redeemed",
+            {
+                "redemption_no": redemption.redemption_no,
+                "store": store.code,
+                "codes": [c.code for c in coupons],
+                "member": member.member_no if member else None,
+                "order_no": redemption.order_no,
+            },
+            org=store,
         )
     redemption.redeemed_coupons = coupons
     return redemption

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event
 from couponhub.core.models import Org
 from coupons.models import Coupon, CouponRule
 from members import services as member_services
@@ -68,6 +69,15 @@ def return_redemption_line(
             before={"coupon": coupon.code, "status": Status.USED},
             after={"coupon": coupon.code, "status": Status.UNUSED},
             note=note,
+        )
+        record_event(
+            "coupon.returned",
+            {
+                "redemption_no": redemption.redemption_no,
+                "store": redemption.store.code,
+                "code": coupon.code,
+            },
+            org=redemption.store,
         )
     line.refresh_from_db()
     return line
