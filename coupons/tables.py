@@ -89,3 +89,16 @@ class CouponTable(tables.Table):
 
     def render_effective_status(self, record):
         return record.get_effective_status_display()
+
+
+class ActivationRuleTable(tables.Table):
+    """Physical rules sold at the counter: how many coupons the sales activated so far."""
+
+    activated_count = tables.Column(_("activated"), orderable=False)
+    not_activated_count = tables.Column(_("not activated"), orderable=False)
+
+    class Meta:
+        model = CouponRule
+        fields = ["code", "name", "generated_count", "activated_count"]
+        sequence = [*fields, "not_activated_count"]
+        orderable = False

@@ -15,6 +15,7 @@ urlpatterns = [
     path("rules/<int:pk>/gift/", views.rule_gift, name="rule_gift"),
     path("rules/<int:pk>/<slug:action>/", views.rule_action, name="rule_action"),
     path("", views.coupon_list, name="coupon_list"),
+    path("activation/", views.activation, name="activation"),
     path("<int:pk>/<slug:action>/", views.coupon_action, name="coupon_action"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_create, name="campaign_create"),

@@ -280,6 +280,14 @@ class GenerateForm(forms.Form):
     quantity = forms.IntegerField(
         label=_("quantity"), min_value=1, max_value=10_000_000, initial=1000
     )
+    needs_activation = forms.BooleanField(
+        label=_("activated at sale"),
+        required=False,
+        help_text=_(
+            "For cards sold at the counter: the codes cannot be used until the store or its "
+            "POS activates them when the card is sold."
+        ),
+    )
 
     def clean_prefix(self):
         prefix = self.cleaned_data["prefix"].strip().upper()

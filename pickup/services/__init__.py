@@ -5,6 +5,7 @@ A test that patches a name patches it where the code reads it: the sub-module
 (`pickup.services.batches.ANALYZE_AFTER`), never a re-export of this package.
 """
 
+from pickup.services.activation import activate_cards, deactivate_cards
 from pickup.services.batches import (
     GENERATION_CHUNK_SIZE,
     MAX_QUANTITY,
@@ -95,6 +96,7 @@ __all__ = [
     "CodeCheck",
     "Delivery",
     "GenerationSpec",
+    "activate_cards",
     "allocate_amounts",
     "allowed_stores",
     "batch_modify_codes",
@@ -110,6 +112,7 @@ __all__ = [
     "copy_card_type",
     "copy_product",
     "create_code_batch",
+    "deactivate_cards",
     "delete_brand",
     "delete_card_type",
     "delete_category",

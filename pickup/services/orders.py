@@ -124,7 +124,7 @@ def place_order(
     with transaction.atomic():
         now = timezone.now()
         won = PickupCode.objects.filter(
-            serial=serial, status=PickupCode.Status.UNUSED, enabled=True
+            serial=serial, status=PickupCode.Status.UNUSED, enabled=True, activated=True
         ).update(status=PickupCode.Status.USED, used_at=now)
         if not won:
             code.refresh_from_db()

@@ -59,6 +59,8 @@ def refusal_for(coupon: Coupon, store: Org, now=None) -> Refused | None:
     status = coupon.effective_status(now)
     if status in STATUS_CODES:
         code = STATUS_CODES[status]
+    elif not coupon.activated:
+        code = "coupon_not_activated"
     elif coupon.valid_from and coupon.valid_from > now:
         code = "coupon_not_active"
     else:
