@@ -32,9 +32,16 @@ class SubscriberForm(forms.Form):
     is_active = forms.BooleanField(label=gettext_lazy("active"), required=False, initial=True)
 
 
+def _add_form(data=None) -> SubscriberForm:
+    """A new subscriber is active: the add form has no switch."""
+    form = SubscriberForm(data)
+    del form.fields["is_active"]
+    return form
+
+
 @permission_required(PERM)
 def subscriber_list(request):
-    form = SubscriberForm(request.POST or None)
+    form = _add_form(request.POST or None)
     new_secret = new_subscriber = None
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -46,7 +53,7 @@ def subscriber_list(request):
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Subscriber added. Copy the secret now: it is shown once."))
-            form = SubscriberForm()
+            form = _add_form()
     return render(
         request,
         "core/event_subscribers.html",
