@@ -249,6 +249,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "couponhub.core.events.deliver_due_events_task",
         "schedule": crontab(minute="*"),
     },
+    "core-purge-old-events": {
+        "task": "couponhub.core.events.purge_old_events_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "core-mark-stalled-jobs": {
         "task": "couponhub.core.tasks.mark_stalled_jobs_task",
         "schedule": crontab(minute="*/5"),

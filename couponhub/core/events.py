@@ -3,10 +3,11 @@
 A service calls `record_event(type, data, org=…)` next to `record_audit`, inside its own
 transaction: the Event row and one EventDelivery per interested subscriber are written with the
 business change, so they exist exactly when it was committed — a rolled-back transaction leaves
-nothing to deliver. On commit a Celery task is kicked to deliver at once; a periodic sweep
-(every minute) delivers whatever is due: retries with exponential back-off, and any kick that
-was lost (a worker down, a broker hiccup). A receiver that is down therefore loses nothing: its
-deliveries stay pending and are retried for a day, after which an admin can resend them.
+nothing to deliver (and with no subscriber that wants the event, nothing is written). On
+commit a Celery task is kicked to deliver at once; a periodic sweep (every minute) delivers
+whatever is due: retries with exponential back-off, and any kick that was lost (a worker down,
+a broker hiccup). A receiver that is down therefore loses nothing: its deliveries stay pending
+and are retried for a day, after which an admin can resend them.
 
 Each delivery is a POST of the event as JSON, signed like our own API (`couponhub.core.signing`:
 X-Timestamp, X-Nonce, X-Signature over method, path, timestamp, nonce and the body's SHA-256,
@@ -68,13 +69,24 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
 
 
-def record_event(type: str, data: dict, *, org: Org | None = None) -> Event:
-    """Write an event and its deliveries in the caller's transaction; deliver after commit."""
+def record_event(type: str, data: dict, *, org: Org | None = None) -> Event | None:
+    """Write an event and its deliveries in the caller's transaction; deliver after commit.
+    With no subscriber that wants it nothing is written (a subscriber gets the events recorded
+    after it was added), so a redemption nobody listens to costs one small SELECT."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    event = Event.objects.create(type=type, data=_jsonable(data), org=org)
-    subscribers = EventSubscriber.objects.filter(is_active=True, event_types__contains=[type])
-    deliveries = [
+    data = _jsonable(data)
+    subscribers = [
+        subscriber
+        for subscriber in EventSubscriber.objects.filter(
+            is_active=True, event_types__contains=[type]
+        )
+        if all(data.get(key) == value for key, value in subscriber.match.items())
+    ]
+    if not subscribers:
+        return None
+    event = Event.objects.create(type=type, data=data, org=org)
+    EventDelivery.objects.bulk_create(
         EventDelivery(
             event=event,
             subscriber=subscriber,
@@ -82,11 +94,8 @@ def record_event(type: str, data: dict, *, org: Org | None = None) -> Event:
             give_up_at=event.created_at + RETRY_FOR,
         )
         for subscriber in subscribers
-        if all(event.data.get(key) == value for key, value in subscriber.match.items())
-    ]
-    if deliveries:
-        EventDelivery.objects.bulk_create(deliveries)
-        transaction.on_commit(lambda: deliver_event_task.delay(event.pk))
+    )
+    transaction.on_commit(lambda: deliver_event_task.delay(event.pk))
     return event
 
 
@@ -198,6 +207,24 @@ def deliver_event_task(event_id: int) -> int:
 @shared_task(name="couponhub.core.events.deliver_due_events_task")
 def deliver_due_events_task() -> int:
     return deliver_due()
+
+
+KEEP_FOR = timedelta(days=30)
+
+
+def purge_old_events(now=None) -> int:
+    """Events older than KEEP_FOR with nothing left to send go, with their delivery log."""
+    now = now or timezone.now()
+    old = Event.objects.filter(created_at__lt=now - KEEP_FOR).exclude(
+        deliveries__status=EventDelivery.Status.PENDING
+    )
+    deleted, _ = Event.objects.filter(pk__in=old.values("pk")).delete()
+    return deleted
+
+
+@shared_task(name="couponhub.core.events.purge_old_events_task")
+def purge_old_events_task() -> int:
+    return purge_old_events()
 
 
 # ---------------------------------------------------------------------------

@@ -270,3 +270,19 @@ def test_event_pages_are_for_admins_only(client):
     client.force_login(user_with_role(RoleAssignment.Role.OPERATOR, OrgFactory()))
     assert client.get(reverse("core:event_subscribers")).status_code == 403
     assert client.get(reverse("core:event_deliveries")).status_code == 403
+
+
+def test_nothing_is_written_without_a_subscriber_and_old_events_are_purged(receiver):
+    assert events.record_event("coupon.redeemed", {"codes": ["Z"]}) is None
+    assert not Event.objects.exists()
+    stub = receiver()
+    subscribe(stub.url, ["coupon.redeemed"])
+    sent = events.record_event("coupon.redeemed", {"codes": ["Y"]})
+    waiting = events.record_event("coupon.redeemed", {"codes": ["W"]})
+    events.deliver(EventDelivery.objects.get(event=sent).pk)
+    EventDelivery.objects.filter(event=waiting).update(
+        next_attempt_at=timezone.now() + timedelta(days=99)
+    )
+    later = timezone.now() + timedelta(days=31)
+    assert events.purge_old_events(now=later) >= 1
+    assert list(Event.objects.values_list("pk", flat=True)) == [waiting.pk]  # still to send
