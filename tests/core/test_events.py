@@ -286,3 +286,22 @@ def test_nothing_is_written_without_a_subscriber_and_old_events_are_purged(recei
     later = timezone.now() + timedelta(days=31)
     assert events.purge_old_events(now=later) >= 1
     assert list(Event.objects.values_list("pk", flat=True)) == [waiting.pk]  # still to send
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_a_committed_event_and_the_sweep_retries_it(receiver, worker):
+    import time
+
+    stub = receiver(failures=1, secret="s3cret")
+    subscribe(stub.url, ["coupon.returned"])
+    with transaction.atomic():
+        events.record_event("coupon.returned", {"code": "W1"})
+    delivery = EventDelivery.objects.get()
+    deadline = time.monotonic() + 90
+    while delivery.attempts == 0 and time.monotonic() < deadline:
+        assert worker.poll() is None, "the worker process died"
+        time.sleep(0.3)
+        delivery.refresh_from_db()
+    assert delivery.attempts == 1 and delivery.status == EventDelivery.Status.PENDING  # 503
+    assert events.deliver_due(now=timezone.now() + timedelta(minutes=1)) == 1
+    assert [e["data"] for e in stub.accepted] == [{"code": "W1"}]
