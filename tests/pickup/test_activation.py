@@ -170,3 +170,9 @@ def test_cards_of_an_ordinary_batch_are_active_and_cannot_be_deactivated(operato
 def test_the_activation_page_needs_its_permission(client, hq):
     client.force_login(hq)
     assert client.get(reverse("pickup:activation")).status_code == 403
+
+
+def test_the_code_page_says_whether_a_sold_card_is_activated(op_client, sold_batch):
+    card = codes_of(sold_batch)[0]
+    page = op_client.get(reverse("pickup:code_detail", args=[card.pk])).content.decode()
+    assert "售出后激活" in page and "未激活" in page
