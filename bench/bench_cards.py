@@ -8,7 +8,8 @@ server-side cursor, each password decrypted, the cards drawn in volumes of 10,00
 stored as a download) in a child process. The baseline: a child process that draws the same
 cards — the same texts and the same QR codes (zxing-cpp), A4 8-up, one file per 10,000 — with
 a bare reportlab canvas loop, from values made in Python (no database, no decryption, no crop
-marks or scratch-off boxes). Each child reports its time and its peak RSS (VmHWM), two runs.
+marks or scratch-off boxes). Each child reports its time, its CPU time (on a machine shared
+with other work the wall time says more about the neighbours) and its peak RSS (VmHWM), two runs.
 """
 
 import os
@@ -182,6 +183,7 @@ def _measure(report, connection, cards: int) -> None:
             job.result_file.delete(save=False)
             Job.objects.filter(pk=job.pk).delete()
     slowest, peak = max(s for s, _, _ in ours), max(mb for _, _, mb in ours)
+    cpu = max(c for _, c, _ in ours)
     ok = slowest <= MAX_SECONDS * cards / FULL and peak < MAX_MB
     report(
         goal=f"{cards:,} pickup cards to a print-shop package: ≤ {MAX_SECONDS * cards // FULL} s, "
@@ -189,5 +191,6 @@ def _measure(report, connection, cards: int) -> None:
         measured=", ".join(f"{s:.1f} s (CPU {c:.1f} s), peak {mb:.0f} MB" for s, c, mb in ours),
         baseline=", ".join(f"{s:.1f} s (CPU {c:.1f} s), peak {mb:.0f} MB" for s, c, mb in bare),
         baseline_label="bare reportlab drawing the same texts and QR codes, no database",
-        verdict=f"{'ok' if ok else 'MISSED'} (slowest {slowest:.1f} s, peak {peak:.0f} MB)",
+        verdict=f"{'ok' if ok else 'MISSED'} (slowest {slowest:.1f} s, its CPU at most "
+        f"{cpu:.1f} s, peak {peak:.0f} MB)",
     )
