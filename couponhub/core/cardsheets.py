@@ -178,12 +178,13 @@ def _wrap(text: str, width: float, size: float, max_lines: int) -> tuple[str, ..
 
 
 def qr_image(text: str) -> Image.Image:
-    """The QR code of `text` (error correction M) as a 1-pixel-per-module greyscale image with
-    its 4-module quiet zone."""
+    """The QR code of `text` (error correction M) as a 1-pixel-per-module 1-bit image with its
+    4-module quiet zone (1-bit: an eighth of the data of greyscale in the PDF)."""
     barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     matrix = barcode.to_image(scale=1, add_quiet_zones=True)
     height, width = matrix.shape[0], matrix.shape[1]
-    return Image.frombuffer("L", (width, height), bytes(matrix), "raw", "L", 0, 1)
+    image = Image.frombuffer("L", (width, height), bytes(matrix), "raw", "L", 0, 1)
+    return image.convert("1", dither=Image.Dither.NONE)
 
 
 class CardPainter:
