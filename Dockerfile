@@ -1,6 +1,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 COUPONHUB_VAR_DIR=/var/couponhub
 WORKDIR /app
+# the CJK font that the pickup-card sheets embed (couponhub/core/cardsheets.py)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN pip install --no-cache-dir -e . && mkdir -p /var/couponhub
 # Static files are collected with the production (hashed, compressed) storage at build time.

@@ -280,6 +280,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "api.tasks.purge_old_nonces_task",
         "schedule": crontab(minute="*/10"),
     },
+    "core-deliver-due-events": {
+        "task": "couponhub.core.events.deliver_due_events_task",
+        "schedule": crontab(minute="*"),
+    },
+    "core-purge-old-events": {
+        "task": "couponhub.core.events.purge_old_events_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "core-recover-orphaned-jobs": {
         "task": "couponhub.core.tasks.recover_orphaned_jobs_task",
         "schedule": crontab(minute="*"),
@@ -358,6 +366,16 @@ if PICKUP_TRACKING_BACKEND.endswith("Kuaidi100Backend") and not all(
     PICKUP_TRACKING_OPTIONS.values()
 ):
     raise ImproperlyConfigured("Kuaidi100Backend needs KUAIDI100_CUSTOMER and KUAIDI100_KEY")
+
+# Outbound events (couponhub/core/events.py): subscribers' URLs must be https in production;
+# a failed delivery is retried after EVENT_RETRY_BASE_SECONDS, doubling, for a day.
+EVENTS_ALLOW_HTTP = not PRODUCTION
+EVENT_RETRY_BASE_SECONDS = int(os.environ.get("EVENT_RETRY_BASE_SECONDS", "30"))
+
+# Card sheets: the TrueType font they embed and the chain's logo (a PNG/JPEG; "" prints the
+# group's name as a word mark).
+CARD_FONT_PATH = os.environ.get("CARD_FONT_PATH", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+CARD_LOGO_PATH = os.environ.get("CARD_LOGO_PATH", "")
 
 # U-value (U享值) units per yuan, as the seed's screens show (≈100 U = ¥1).
 U_VALUE_PER_YUAN = int(os.environ.get("U_VALUE_PER_YUAN", "100"))

@@ -1,7 +1,7 @@
 """Coupon issuance over the signed API (SPEC.md §10): claim / purchase / U-value exchange."""
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Router, Schema, Status
 
@@ -9,6 +9,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.idempotency import idempotent
 from coupons import services
 from coupons.models import Campaign, CouponRule
+from coupons.services import activation
 from members.models import Member
 
 router = Router(tags=["coupons"])
@@ -90,3 +91,63 @@ def issue_to_member(request, card_no: str, payload: IssueIn):
             "u_value_balance": member.u_value,
         },
     )
+
+
+class ActivationIn(Schema):
+    """Either the coupons' codes (as scanned) or a rule and a code range."""
+
+    codes: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field([], max_length=1000)
+    rule_code: str = Field("", max_length=30)
+    code_from: str = Field("", max_length=40)
+    code_to: str = Field("", max_length=40)
+    reason: str = Field("", max_length=200, description="deactivation only: why the sale ended")
+
+
+class ActivationOut(Schema):
+    changed: int
+
+
+def _activation_rule(payload: ActivationIn) -> CouponRule | None:
+    if payload.codes:
+        return None
+    rule = CouponRule.objects.filter(code=payload.rule_code).first()
+    if rule is None:
+        raise Refused("rule_not_found", f"规则编码{payload.rule_code}不存在", 404)
+    return rule
+
+
+@router.post(
+    "/coupons/activate",
+    response={200: ActivationOut, **ERRORS},
+    summary="Activate physical coupons when they are sold at the till",
+)
+@idempotent
+def activate_coupons(request, payload: ActivationIn):
+    changed = activation.activate_coupons(
+        actor=f"api:{request.auth.name}",
+        store=request.auth.store,
+        rule=_activation_rule(payload),
+        code_from=payload.code_from,
+        code_to=payload.code_to,
+        codes=payload.codes,
+    )
+    return {"changed": changed}
+
+
+@router.post(
+    "/coupons/deactivate",
+    response={200: ActivationOut, **ERRORS},
+    summary="Deactivate sold physical coupons when the sale is reversed",
+)
+@idempotent
+def deactivate_coupons(request, payload: ActivationIn):
+    changed = activation.deactivate_coupons(
+        actor=f"api:{request.auth.name}",
+        store=request.auth.store,
+        rule=_activation_rule(payload),
+        code_from=payload.code_from,
+        code_to=payload.code_to,
+        codes=payload.codes,
+        reason=payload.reason,
+    )
+    return {"changed": changed}

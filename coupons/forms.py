@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from couponhub.core.forms import SpreadsheetFileField
+from couponhub.core.forms import CardSheetForm, SpreadsheetFileField
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
 from coupons.models import Campaign, CouponRule
@@ -44,6 +44,7 @@ CODE_FIELDS = [
     "total",
     "start_value",
     "recharge_number_length",
+    "needs_activation",
 ]
 
 
@@ -203,6 +204,10 @@ class CodeRangeForm(forms.Form):
     code_to = forms.CharField(label=_("to code"), max_length=40)
 
 
+class PrintCouponsForm(CodeRangeForm, CardSheetForm):
+    field_order = [*CodeRangeForm.base_fields, *CardSheetForm.base_fields]
+
+
 class ReceiveForm(CodeRangeForm):
     store = forms.ModelChoiceField(label=_("receiving store"), queryset=Org.objects.none())
 
@@ -249,3 +254,34 @@ class GiftForm(forms.Form):
     def __init__(self, *args, rule, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = Campaign.objects.filter(rule=rule)
+
+
+class ActivationForm(forms.Form):
+    """A sale (or its reversal) of physical coupons: a rule's code range, or their codes."""
+
+    action = forms.ChoiceField(
+        label=_("action"),
+        choices=[
+            ("activate", _("activate (the coupons were sold)")),
+            ("deactivate", _("deactivate (the sale was reversed)")),
+        ],
+    )
+    rule = forms.ModelChoiceField(
+        label=_("coupon rule"),
+        queryset=CouponRule.objects.filter(
+            medium=CouponRule.Medium.PHYSICAL, needs_activation=True
+        ),
+        required=False,
+    )
+    code_from = forms.CharField(label=_("from code"), max_length=40, required=False)
+    code_to = forms.CharField(label=_("to code"), max_length=40, required=False)
+    codes = forms.CharField(
+        label=_("or coupon codes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One coupon code a line, as scanned."),
+    )
+    reason = forms.CharField(label=_("reason"), max_length=200, required=False)
+
+    def clean_codes(self):
+        return [c for c in self.cleaned_data["codes"].split() if c][:1000]

@@ -2,6 +2,7 @@
 
 from django.core.files.storage import default_storage
 
+from couponhub.core.cardsheets import Card, run_card_job
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import job_runner, raise_if_cancelled, set_progress
 from couponhub.core.models import Job
@@ -50,3 +51,31 @@ def gift(job: Job) -> None:
         )
     set_progress(job, outcome.gifted, outcome.gifted)
     Job.objects.filter(pk=job.pk).update(result={"gifted": outcome.gifted})
+
+
+@job_runner("coupons.print_cards")
+def print_cards(job: Job) -> None:
+    """Card sheets of a physical rule's coupons, by serial number: the QR code is the coupon
+    code, a recharge coupon's number is printed under the scratch-off."""
+    rule = CouponRule.objects.get(pk=job.params["rule_id"])
+    rows = (
+        Coupon.objects.filter(
+            rule=rule, number__gte=job.params["from"], number__lte=job.params["to"]
+        )
+        .order_by("number")
+        .values_list("number", "code", "recharge_no")
+    )
+    notes = job.params.get("notes", "")
+    cards = (
+        Card(
+            serial=str(number),
+            code=code,
+            password=recharge_no or "",
+            title=rule.name,
+            qr_text=code,
+            notes=notes,
+        )
+        for number, code, recharge_no in rows.iterator(chunk_size=5000)
+    )
+    result = run_card_job(job, cards, name=f"coupon-cards-{rule.code}-{job.pk}")
+    Job.objects.filter(pk=job.pk).update(result=result)

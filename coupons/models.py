@@ -72,6 +72,9 @@ class CouponRule(models.Model):
     kind = models.CharField(
         _("coupon kind"), max_length=20, choices=Kind.choices, default=Kind.ORDINARY
     )
+    # Physical coupons sold at the counter: generated not activated, usable once the sale
+    # activates them (coupons.services.activation).
+    needs_activation = models.BooleanField(_("activated at sale"), default=False)
     claim_deadline = models.DateField(_("latest claim date"), null=True, blank=True)
     sale_price = MoneyField(_("sale price"), null=True, blank=True)
     reference_type = models.CharField(_("rule reference type"), max_length=40, blank=True)
@@ -371,6 +374,8 @@ class Coupon(models.Model):
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
     recharge_no = models.CharField(_("recharge number"), max_length=20, null=True, blank=True)
+    # A physical coupon of a rule sold at the counter is usable once its sale activates it.
+    activated = models.BooleanField(_("activated"), default=True, db_default=True)
     price_paid = MoneyField(_("price paid"), null=True, blank=True)
     payment_method = models.CharField(_("payment method"), max_length=20, blank=True)
     u_value_paid = models.PositiveIntegerField(_("U-value paid"), null=True, blank=True)
@@ -437,7 +442,9 @@ class Coupon(models.Model):
     def usable_q(store: Org, now) -> Q:
         """Q for coupons usable at `store` now (unused, in window, store among usable orgs)."""
         ancestor_ids = store_ancestor_ids(store)
-        return Q(status=Coupon.Status.UNUSED, valid_from__lte=now, valid_to__gte=now) & Q(
+        return Q(
+            status=Coupon.Status.UNUSED, activated=True, valid_from__lte=now, valid_to__gte=now
+        ) & Q(
             Exists(
                 CouponRule.usable_orgs.through.objects.filter(
                     couponrule_id=OuterRef("rule_id"), org_id__in=ancestor_ids
@@ -476,6 +483,8 @@ class Coupon(models.Model):
         }
         if status in reasons:
             return reasons[status]
+        if not self.activated:
+            return "实物券尚未激活（售出时由门店或收银机激活），不能使用"
         if self.valid_from and self.valid_from > now:
             return "券尚未生效"
         ancestor_ids = set(store_ancestor_ids(store))

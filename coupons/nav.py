@@ -9,4 +9,5 @@ NAV_ITEMS = [
     NavItem(COUPONS, _("Coupon rule review"), "coupons:rule_review", "coupons.approve_rules", 15),
     NavItem(COUPONS, _("Campaigns"), "coupons:campaign_list", "coupons.view", 20),
     NavItem(COUPONS, _("Coupon list"), "coupons:coupon_list", "coupons.view", 30),
+    NavItem(COUPONS, _("Coupon activation"), "coupons:activation", "coupons.activate", 40),
 ]

@@ -18,6 +18,7 @@ LABELS = {
     "creating_org": "创建组织",
     "usable_orgs": "可使用组织",
     "medium": "优惠券介质",
+    "needs_activation": "售出后激活",
     "kind": "优惠券种类",
     "claim_deadline": "最迟领取日期",
     "sale_price": "券售价",

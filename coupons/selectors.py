@@ -1,6 +1,7 @@
 """Reads of the coupons domain: usability, the member's wallet tabs, lists."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from couponhub.core.models import Org
@@ -102,3 +103,28 @@ def coupons_of_rule(rule: CouponRule) -> QuerySet[Coupon]:
 
 def coupon_list() -> QuerySet[Coupon]:
     return Coupon.objects.select_related("rule", "member", "store", "campaign").order_by("-id")
+
+
+def _coupon_count(**where) -> Coalesce:
+    coupons = (
+        Coupon.objects.filter(rule=OuterRef("pk"), **where)
+        .order_by()
+        .values("rule")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(coupons[:1]), Value(0))
+
+
+def activation_rules() -> QuerySet[CouponRule]:
+    """Physical rules sold at the counter, each with its activated and not activated counts."""
+    return (
+        CouponRule.objects.filter(
+            medium=CouponRule.Medium.PHYSICAL, needs_activation=True, generated_count__gt=0
+        )
+        .annotate(
+            activated_count=_coupon_count(activated=True),
+            not_activated_count=_coupon_count(activated=False),
+        )
+        .order_by("-pk")
+    )

@@ -100,3 +100,16 @@ class RuleReviewTable(CouponRuleTable):
     class Meta(CouponRuleTable.Meta):
         fields = ["selection", *CouponRuleTable.Meta.fields, "reject_reason"]
         sequence = ["selection", "..."]
+
+
+class ActivationRuleTable(tables.Table):
+    """Physical rules sold at the counter: how many coupons the sales activated so far."""
+
+    activated_count = tables.Column(_("activated"), orderable=False)
+    not_activated_count = tables.Column(_("not activated"), orderable=False)
+
+    class Meta:
+        model = CouponRule
+        fields = ["code", "name", "generated_count", "activated_count"]
+        sequence = [*fields, "not_activated_count"]
+        orderable = False

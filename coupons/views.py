@@ -14,19 +14,30 @@ from couponhub.core.permissions import (
     require_in_scope,
     scoped,
 )
+from couponhub.core.stores import current_store
 from couponhub.core.views import paginate
 from coupons import selectors, services
 from coupons.filters import CampaignFilter, CouponFilter, CouponRuleFilter
 from coupons.forms import (
+    ActivationForm,
     CampaignForm,
     CouponRuleForm,
     DistributeForm,
     GiftForm,
+    PrintCouponsForm,
     ReceiveForm,
     RejectForm,
 )
 from coupons.models import Campaign, Coupon, CouponRule
-from coupons.tables import CampaignTable, CouponRuleTable, CouponTable, RuleReviewTable
+from coupons.services import activation as activation_services
+from coupons.services import printing
+from coupons.tables import (
+    ActivationRuleTable,
+    CampaignTable,
+    CouponRuleTable,
+    CouponTable,
+    RuleReviewTable,
+)
 
 RULE_SCOPE = "creating_org"
 
@@ -435,3 +446,57 @@ def campaign_edit(request, pk: int):
         pk=pk,
     )
     return _campaign_form(request, campaign)
+
+
+@permission_required("coupons.manage_physical")
+def rule_print(request, pk: int):
+    """印刷: card sheets of a code range of a physical rule, drawn in the background."""
+    rule = _rule(request, pk, "coupons.manage_physical")
+    form = PrintCouponsForm(request.POST or None, initial={"notes": rule.description})
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = printing.start_coupon_print(
+                actor=request.user,
+                rule=rule,
+                code_from=form.cleaned_data["code_from"],
+                code_to=form.cleaned_data["code_to"],
+                layout=form.layout_params(),
+                notes=form.cleaned_data["notes"],
+                package=form.cleaned_data["package"],
+            )
+        except Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("core:job_detail", pk=job.pk)
+    return render(request, "coupons/rule_print.html", {"rule": rule, "form": form})
+
+
+@permission_required("coupons.activate")
+def activation(request):
+    """实物券激活: the store activates the physical coupons it sells, or deactivates them when
+    the sale is reversed; the rules sold this way with their counts."""
+    form = ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        chosen = {
+            "rule": d["rule"],
+            "code_from": d["code_from"],
+            "code_to": d["code_to"],
+            "codes": d["codes"],
+        }
+        store = current_store(request)
+        try:
+            if d["action"] == "activate":
+                n = activation_services.activate_coupons(actor=request.user, store=store, **chosen)
+                messages.success(request, _("%(n)s coupons activated.") % {"n": n})
+            else:
+                n = activation_services.deactivate_coupons(
+                    actor=request.user, store=store, reason=d["reason"], **chosen
+                )
+                messages.success(request, _("%(n)s coupons deactivated.") % {"n": n})
+        except Refused as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("coupons:activation")
+    table = _paginate(request, ActivationRuleTable(selectors.activation_rules()))
+    return render(request, "coupons/activation.html", {"form": form, "table": table})

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from couponhub.core.errors import Refused
+from couponhub.core.forms import CardSheetForm
 from couponhub.core.permissions import stores_for
 from couponhub.core.spreadsheets import SpreadsheetError, read_rows
 from pickup.models import (
@@ -287,6 +288,14 @@ class GenerateForm(forms.Form):
     quantity = forms.IntegerField(
         label=_("quantity"), min_value=1, max_value=10_000_000, initial=1000
     )
+    needs_activation = forms.BooleanField(
+        label=_("activated at sale"),
+        required=False,
+        help_text=_(
+            "For cards sold at the counter: the codes cannot be used until the store or its "
+            "POS activates them when the card is sold."
+        ),
+    )
 
     def clean_prefix(self):
         prefix = self.cleaned_data["prefix"].strip().upper()
@@ -373,6 +382,19 @@ class ExportForm(SelectionForm):
     file_format = forms.ChoiceField(
         label=_("format"), choices=ExportRecord.Format.choices, initial="xlsx"
     )
+
+
+class PrintCardsForm(SelectionForm, CardSheetForm):
+    """Which codes (the four selectors) and how their cards are printed."""
+
+    field_order = [*SelectionForm.base_fields, *CardSheetForm.base_fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["notes"].initial = _(
+            "Scan the QR code or visit the pickup website, then enter the card number and the "
+            "password under the coating."
+        )
 
 
 class CodeFilterForm(SelectionForm):

@@ -5,6 +5,7 @@ import shutil
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from couponhub.core.cardsheets import Card, run_card_job
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import attach_result_file, job_runner, raise_if_cancelled, set_progress
 from couponhub.core.models import Job
@@ -107,3 +108,29 @@ def export_orders(job: Job) -> None:
     attach_result_file(job, selectors.export_filename(f"pickup-orders-{kind}", "xlsx"), write)
     set_progress(job, written, written)
     Job.objects.filter(pk=job.pk).update(result={"行数": written})
+
+
+@job_runner("pickup.print_cards")
+def print_cards(job: Job) -> None:
+    """Card sheets of the selected codes: QR of the pickup URL, password in the scratch-off
+    area. The codes are read as the export reads them (one server-side cursor, by serial)."""
+    base_url = job.params.get("base_url") or getattr(settings, "PICKUP_PUBLIC_URL", "")
+    notes = job.params.get("notes", "")
+    rows = selectors.export_rows(
+        job.params["selection"],
+        ["serial", "code", "password", "card_type", "url"],
+        base_url=base_url,
+    )
+    cards = (
+        Card(
+            serial=str(serial),
+            code=code,
+            password=password,
+            title=card_type,
+            qr_text=url,
+            notes=notes,
+        )
+        for serial, code, password, card_type, url in rows
+    )
+    result = run_card_job(job, cards, name=f"pickup-cards-{job.pk}")
+    Job.objects.filter(pk=job.pk).update(result=result)

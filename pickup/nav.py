@@ -15,6 +15,8 @@ NAV_ITEMS = [
     NavItem(CARDS, _("Batch modify / delete"), "pickup:batch_action", "pickup.manage", 330),
     NavItem(CARDS, _("Import codes"), "pickup:import", "pickup.manage", 340),
     NavItem(CARDS, _("Export codes"), "pickup:export", "pickup.manage", 350),
+    NavItem(CARDS, _("Print pickup cards"), "pickup:print_cards", "pickup.manage", 355),
+    NavItem(CARDS, _("Card activation"), "pickup:activation", "pickup.activate_cards", 356),
     NavItem(ORDERS, _("Online orders"), "pickup:online_orders", "pickup.view", 200),
     NavItem(ORDERS, _("Store orders"), "pickup:store_orders", "pickup.view", 210),
     NavItem(

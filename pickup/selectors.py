@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db.models import CharField, Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import CharField, Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
@@ -459,3 +459,28 @@ def red_packet_jobs(user, limit: int = 10) -> list[Job]:
 def top_up_orders(purpose: str | None = None) -> QuerySet[TopUpOrder]:
     qs = TopUpOrder.objects.select_related("actor")
     return qs.filter(purpose=purpose) if purpose else qs
+
+
+def _code_count(**where) -> Coalesce:
+    """The number of the batch's codes with `where`, one indexed subquery per listed batch."""
+    codes = (
+        PickupCode.objects.filter(batch=OuterRef("pk"), **where)
+        .order_by()
+        .values("batch")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(codes[:1]), Value(0))
+
+
+def activation_batches() -> QuerySet[CodeBatch]:
+    """Batches sold at the counter, each with its activated and not activated counts."""
+    return (
+        CodeBatch.objects.filter(needs_activation=True)
+        .select_related("card_type")
+        .annotate(
+            activated_count=_code_count(activated=True),
+            not_activated_count=_code_count(activated=False),
+        )
+        .order_by("-pk")
+    )

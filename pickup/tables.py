@@ -368,3 +368,22 @@ class RedPacketEntryTable(tables.Table):
             "reserved_after",
             "note",
         ]
+
+
+class ActivationBatchTable(tables.Table):
+    """Batches sold at the counter: how many cards the sales activated so far."""
+
+    id = tables.Column(_("batch"))
+    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    serials = tables.Column(_("serial numbers"), empty_values=(), orderable=False)
+    activated_count = tables.Column(_("activated"), orderable=False)
+    not_activated_count = tables.Column(_("not activated"), orderable=False)
+
+    class Meta:
+        model = CodeBatch
+        fields = ["id", "card_type", "quantity", "serials", "activated_count"]
+        sequence = [*fields, "not_activated_count"]
+        orderable = False
+
+    def render_serials(self, record):
+        return f"{record.serial_start}～{record.serial_end}"

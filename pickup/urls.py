@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from pickup.views import (
+    activation,
     catalogue,
     codes,
     consumer,
@@ -45,6 +46,8 @@ urlpatterns = [
     path("codes/import/", transfers.import_codes, name="import"),
     path("codes/import/<int:pk>/<str:which>/", transfers.import_file, name="import_file"),
     path("codes/export/", transfers.export_codes, name="export"),
+    path("codes/print/", transfers.print_cards, name="print_cards"),
+    path("codes/activation/", activation.activation, name="activation"),
     # consumer pages (public)
     path("c/", consumer.consumer_start, name="consumer_start"),
     path("c/card/", consumer.consumer_card, name="consumer_card"),

@@ -18,6 +18,16 @@ class BindShopForm(forms.Form):
     name = forms.CharField(label=_("shop name"), max_length=100, initial="聚微量微商城")
     shop_id = forms.CharField(label=_("store id"), max_length=60)
     secret = forms.CharField(label=_("secret"), max_length=200, widget=forms.PasswordInput)
+    callback_url = forms.URLField(
+        label=_("redemption notice URL"),
+        max_length=500,
+        assume_scheme="https",
+        required=False,
+        help_text=_(
+            "The shop's HTTPS address that is told, signed with its secret, when one of its "
+            "coupons is redeemed; empty: it is not told."
+        ),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

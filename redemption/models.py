@@ -194,6 +194,9 @@ class OutsideShop(models.Model):
     shop_id = models.CharField(_("store id"), max_length=60, unique=True)
     secret = EncryptedTextField(_("secret"))
     code_prefix = models.CharField(_("coupon number prefix"), max_length=5, default="J")
+    # Where the shop is told that its coupon was redeemed (a subscriber of the outbound events,
+    # kept by bind_shop): "" tells it nothing.
+    callback_url = models.URLField(_("redemption notice URL"), max_length=500, blank=True)
     is_bound = models.BooleanField(_("bound"), default=True)
     bound_at = models.DateTimeField(_("bound at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

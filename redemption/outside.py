@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event, save_source_subscriber
 from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Org
 from couponhub.core.sms import send_sms
@@ -24,8 +25,12 @@ def store_refusal(store: Org, code: str) -> str:
     return f"{store.name}不能使用该票券,票券【消费号{code}】不能使用!"
 
 
-def bind_shop(*, actor, org: Org, name: str, shop_id: str, secret: str) -> OutsideShop:
-    """聚微量票券关联: bind (or re-bind) an outside shop by its store id + secret."""
+def bind_shop(
+    *, actor, org: Org, name: str, shop_id: str, secret: str, callback_url: str = ""
+) -> OutsideShop:
+    """聚微量票券关联: bind (or re-bind) an outside shop by its store id + secret. With a
+    callback URL the shop is told of each redemption of its coupons (a subscriber of the
+    outbound events, signed with the shop's secret)."""
     shop_id = shop_id.strip()
     with transaction.atomic():
         shop = OutsideShop.objects.select_for_update().filter(shop_id=shop_id).first()
@@ -36,20 +41,36 @@ def bind_shop(*, actor, org: Org, name: str, shop_id: str, secret: str) -> Outsi
         shop.secret = secret
         shop.is_bound = True
         shop.bound_at = timezone.now()
+        shop.callback_url = callback_url
         shop.save()
+        _save_shop_subscriber(shop)
         record_audit(
             actor=actor,
             action="redemption.outside_bind",
             obj=shop,
             org=org,
-            after={"name": name, "shop_id": shop_id},
+            after={"name": name, "shop_id": shop_id, "callback_url": callback_url},
         )
     return shop
+
+
+def _save_shop_subscriber(shop: OutsideShop) -> None:
+    save_source_subscriber(
+        source=f"outside_shop:{shop.pk}",
+        name=f"{shop.name}（票券核销通知）",
+        url=shop.callback_url,
+        secret=shop.secret,
+        event_types=["outside_coupon.redeemed"],
+        match={"shop_id": shop.shop_id},
+        active=shop.is_bound,
+    )
 
 
 def unbind_shop(*, actor, shop: OutsideShop) -> OutsideShop:
     with transaction.atomic():
         OutsideShop.objects.filter(pk=shop.pk).update(is_bound=False)
+        shop.is_bound = False
+        _save_shop_subscriber(shop)
         record_audit(actor=actor, action="redemption.outside_unbind", obj=shop, org=shop.org)
     shop.refresh_from_db()
     return shop
@@ -239,6 +260,19 @@ def redeem_outside_coupon(
             obj=coupon,
             org=store,
             after={"code": coupon.code, "order_no": order_no},
+        )
+        record_event(
+            "outside_coupon.redeemed",
+            {
+                "shop_id": coupon.shop.shop_id,
+                "code": coupon.code,
+                "activity": coupon.activity.name,
+                "store": store.code,
+                "store_name": store.name,
+                "order_no": order_no,
+                "used_at": now,
+            },
+            org=store,
         )
         phone = coupon.phone or (coupon.member.phone if coupon.member_id else "")
         if phone:

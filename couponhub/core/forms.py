@@ -34,3 +34,57 @@ class SpreadsheetFileField(forms.FileField):
             limit = MAX_UPLOAD_BYTES // (1024 * 1024)
             raise forms.ValidationError(f"{label}：文件超过{limit}MB上限")
         return upload
+
+
+class CardSheetForm(forms.Form):
+    """The options of a card-sheet run (couponhub.core.cardsheets.Layout) and its notes."""
+
+    card_width_mm = forms.DecimalField(
+        label=_("card width (mm)"), initial=Decimal("85.5"), min_value=20, max_value=300
+    )
+    card_height_mm = forms.DecimalField(
+        label=_("card height (mm)"), initial=Decimal("54"), min_value=20, max_value=300
+    )
+    sheet = forms.ChoiceField(
+        label=_("sheet"), choices=[("A4", "A4 (210×297)"), ("SRA3", "SRA3 (320×450)")]
+    )
+    bleed_mm = forms.DecimalField(
+        label=_("bleed (mm)"), initial=Decimal("3"), min_value=0, max_value=10
+    )
+    crop_marks = forms.BooleanField(label=_("crop marks"), initial=True, required=False)
+    sides = forms.ChoiceField(
+        label=_("sides"),
+        choices=[
+            ("single", _("single-sided: everything on the front")),
+            ("duplex_long", _("double-sided, turned over left to right (long edge)")),
+            ("duplex_short", _("double-sided, turned over top to bottom (short edge)")),
+        ],
+    )
+    order = forms.ChoiceField(
+        label=_("page order"),
+        choices=[
+            ("interleaved", _("front, back, front, back…")),
+            ("fronts_first", _("all fronts, then all backs")),
+        ],
+    )
+    notes = forms.CharField(
+        label=_("notes on the card"),
+        max_length=120,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    package = forms.BooleanField(
+        label=_("print-shop package (zip with manifest and checksums)"), required=False
+    )
+
+    def layout_params(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "card_width_mm": float(d["card_width_mm"]),
+            "card_height_mm": float(d["card_height_mm"]),
+            "sheet": d["sheet"],
+            "bleed_mm": float(d["bleed_mm"]),
+            "crop_marks": bool(d["crop_marks"]),
+            "sides": d["sides"],
+            "order": d["order"],
+        }

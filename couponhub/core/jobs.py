@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event
 from couponhub.core.models import Job
 
 Runner = Callable[[Job], None]
@@ -211,17 +212,28 @@ def _run_claimed(job: Job) -> Job:
     except Exception:
         _fail(job, _("The job stopped on an internal error; it has been logged for the admin."))
         raise
-    Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-        status=Job.Status.SUCCEEDED, finished_at=timezone.now(), done=F("total")
-    )
+    with transaction.atomic():
+        if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.SUCCEEDED, finished_at=timezone.now(), done=F("total")
+        ):
+            _record_finished(job, Job.Status.SUCCEEDED)
     job.refresh_from_db()
     return job
 
 
-def _fail(job: Job, error: str) -> None:
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+def _record_finished(job: Job, status: str) -> None:
+    record_event(
+        "job.finished",
+        {"job_id": job.pk, "kind": job.kind, "title": job.title, "status": status},
     )
+
+
+def _fail(job: Job, error: str) -> None:
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        _record_finished(job, Job.Status.FAILED)
 
 
 def rerun_job(*, job: Job, actor) -> Job:

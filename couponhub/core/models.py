@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -6,6 +8,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.crypto import EncryptedTextField
 from couponhub.core.money import MoneyField
 
 
@@ -355,3 +358,116 @@ class OrderDiscount(models.Model):
 
     def __str__(self):
         return f"{self.order_no} {self.kind} {self.ref}"
+
+
+class Event(models.Model):
+    """One business change, written in the transaction that made it (the outbox): a row here
+    exists exactly when the change was committed. `couponhub.core.events` delivers it."""
+
+    uuid = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("event type"), max_length=60, db_index=True)
+    data = models.JSONField(_("data"), default=dict)
+    org = models.ForeignKey(
+        Org,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.type} {self.uuid}"
+
+
+class EventSubscriber(models.Model):
+    """An HTTPS endpoint that receives the events of the types it wants, signed with its
+    secret. `match` narrows them to events whose data contains it (a partner shop's
+    subscriber has {"shop_id": …}), `source` names who keeps the row when it is not an admin
+    (the shop's bind page)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = EncryptedTextField(_("secret"))
+    event_types = models.JSONField(_("event types"), default=list)
+    match = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=60, blank=True, db_index=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event subscriber")
+        verbose_name_plural = _("event subscribers")
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class EventDelivery(models.Model):
+    """One event for one subscriber: pending until the receiver answers 2xx, retried with
+    back-off; given up a day after the event (an admin can resend it)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("given up")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(
+        EventSubscriber,
+        verbose_name=_("subscriber"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    give_up_at = models.DateTimeField(_("give up at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("event delivery")
+        verbose_name_plural = _("event deliveries")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="event_delivery_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="event_delivery_due",
+                condition=Q(status="pending"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.subscriber}"
+
+
+class DeliveryAttempt(models.Model):
+    """The delivery log: one POST to a subscriber and what came back."""
+
+    delivery = models.ForeignKey(EventDelivery, on_delete=models.CASCADE, related_name="log")
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery log")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.delivery_id} {self.status_code or self.error}"

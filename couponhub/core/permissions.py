@@ -23,6 +23,9 @@ _CLERK = {
     "redemption.view_records",
     "redemption.return",
     "redemption.link_order",
+    # activation at sale: the store sells printed pickup cards and physical coupons
+    "pickup.activate_cards",
+    "coupons.activate",
 }
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CLERK: frozenset(_CLERK),
@@ -36,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "coupons.manage_campaigns",
             "coupons.issue",
             "coupons.manage_physical",
+            "coupons.activate",
+            "pickup.activate_cards",
             "redemption.manage_outside",
             "pickup.view",
             "pickup.manage",
@@ -79,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "core.manage_sms",
             "core.manage_settings",
             "core.view_full_phone",
+            "core.manage_events",
             "api.manage_clients",
         }
     ),

@@ -4,7 +4,8 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from couponhub.core.models import AuditEntry, Job, SmsMessage
+from couponhub.core.events import EVENT_TYPES
+from couponhub.core.models import AuditEntry, EventDelivery, Job, SmsMessage
 
 
 class AuditEntryTable(tables.Table):
@@ -44,3 +45,26 @@ class SmsMessageTable(tables.Table):
     class Meta:
         model = SmsMessage
         fields = ["created_at", "phone", "purpose", "text", "status", "cost", "error"]
+
+
+class EventDeliveryTable(tables.Table):
+    event_type = tables.Column(_("event type"), accessor="event__type")
+    event_id = tables.LinkColumn(
+        "core:event_delivery",
+        args=[tables.A("pk")],
+        accessor="event__uuid",
+        verbose_name=_("event id"),
+    )
+    created = tables.Column(_("time"), accessor="event__created_at")
+    resend = tables.TemplateColumn(
+        template_name="core/_resend_cell.html", verbose_name="", orderable=False
+    )
+
+    class Meta:
+        model = EventDelivery
+        fields = ["subscriber", "status", "attempts", "next_attempt_at", "last_error"]
+        sequence = ["created", "event_type", "event_id", *fields, "resend"]
+        orderable = False
+
+    def render_event_type(self, value):
+        return EVENT_TYPES.get(value, value)

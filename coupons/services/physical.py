@@ -46,6 +46,7 @@ def generate_physical_chunk(*, rule: CouponRule, numbers: Sequence[int], job: Jo
                 job=job,
                 created_at=now,
                 recharge_no=codes.random_digits_number(length, length) if is_recharge else None,
+                activated=not rule.needs_activation,
             )
             for n in todo
         ]

@@ -57,6 +57,9 @@ class CodeBatch(models.Model):
         related_name="+",
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Cards sold over the counter: the codes are made not activated and work once the store
+    # (or its POS) activates them at sale.
+    needs_activation = models.BooleanField(_("activated at sale"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -114,6 +117,9 @@ class PickupCode(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.UNUSED
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    # False for a card of a batch sold at the counter until the sale activates it; the database
+    # default lets a COPY leave it out.
+    activated = models.BooleanField(_("activated"), default=True, db_default=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     shipped = models.BooleanField(_("shipped"), default=False)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)

@@ -5,6 +5,7 @@ A test that patches a name patches it where the code reads it: the sub-module
 (`pickup.services.batches.ANALYZE_AFTER`), never a re-export of this package.
 """
 
+from pickup.services.activation import activate_cards, deactivate_cards
 from pickup.services.batches import (
     GENERATION_CHUNK_SIZE,
     MAX_QUANTITY,
@@ -68,6 +69,7 @@ from pickup.services.orders import (
     verify_store_order,
 )
 from pickup.services.payments import handle_payment_notice, simulate_payment, start_top_up
+from pickup.services.printing import start_card_print
 from pickup.services.red_packets import (
     MAX_RED_PACKET,
     MAX_RED_PACKET_CODES,
@@ -101,6 +103,7 @@ __all__ = [
     "Delivery",
     "GenerationSpec",
     "RedPacketPlan",
+    "activate_cards",
     "allocate_amounts",
     "allowed_stores",
     "batch_modify_codes",
@@ -116,6 +119,7 @@ __all__ = [
     "copy_card_type",
     "copy_product",
     "create_code_batch",
+    "deactivate_cards",
     "delete_brand",
     "delete_card_type",
     "delete_category",
@@ -153,6 +157,7 @@ __all__ = [
     "save_spec_attribute",
     "ship_order",
     "simulate_payment",
+    "start_card_print",
     "start_code_export",
     "start_code_import",
     "start_order_export",

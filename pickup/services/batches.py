@@ -103,7 +103,12 @@ def check_generation(spec: GenerationSpec) -> str:
 
 
 def create_code_batch(
-    *, actor, card_type: CardType, spec: GenerationSpec, background: bool = True
+    *,
+    actor,
+    card_type: CardType,
+    spec: GenerationSpec,
+    background: bool = True,
+    needs_activation: bool = False,
 ) -> CodeBatch:
     """Register a batch and reserve its serial range; the codes are made by fill_code_batch,
     in a background job (background=True) or by the caller (the management command)."""
@@ -120,6 +125,7 @@ def create_code_batch(
             password_format=spec.password_format,
             quantity=spec.quantity,
             serial_start=start,
+            needs_activation=needs_activation,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
         if background:
@@ -141,8 +147,9 @@ def create_code_batch(
     return batch
 
 
-# serial, code, password token (encrypted), card type, batch: the columns a new code sets
-CodeRecord = tuple[int, str, str, int, int]
+# serial, code, password token (encrypted), card type, batch, activated: the columns a new
+# code sets
+CodeRecord = tuple[int, str, str, int, int, bool]
 
 _NEW_CODE_COLUMNS = (
     "serial",
@@ -150,6 +157,7 @@ _NEW_CODE_COLUMNS = (
     "password",
     "card_type_id",
     "batch_id",
+    "activated",
     "status",
     "enabled",
     "shipped",
@@ -163,11 +171,26 @@ ANALYZE_AFTER = 100_000
 
 
 def code_records(
-    serials: Iterable[int], codes: Iterable[str], passwords: list[str], card_type_id, batch_id
+    serials: Iterable[int],
+    codes: Iterable[str],
+    passwords: list[str],
+    card_type_id,
+    batch_id,
+    activated: bool = True,
 ) -> list[CodeRecord]:
     """New codes as rows to store, each password sealed with crypto.encrypt (the costly part)."""
     tokens = [encrypt(p) for p in passwords]
-    return list(zip(serials, codes, tokens, repeat(card_type_id), repeat(batch_id), strict=False))
+    return list(
+        zip(
+            serials,
+            codes,
+            tokens,
+            repeat(card_type_id),
+            repeat(batch_id),
+            repeat(activated),
+            strict=False,
+        )
+    )
 
 
 def store_codes(records: list[CodeRecord]) -> int:
@@ -227,7 +250,9 @@ def fill_code_batch(
         bodies = random_strings(len(serials), batch.code_length, code_alphabet)
         passwords = random_strings(len(serials), batch.password_length, password_alphabet)
         codes = [batch.prefix + body for body in bodies]
-        return code_records(serials, codes, passwords, batch.card_type_id, batch.pk)
+        return code_records(
+            serials, codes, passwords, batch.card_type_id, batch.pk, not batch.needs_activation
+        )
 
     first, end = batch.serial_start, batch.serial_start + batch.quantity
     before = PickupCode.objects.filter(batch=batch).count()

@@ -49,6 +49,11 @@ def code_problem(code: PickupCode, today=None) -> tuple[str, str] | None:
     card_type = code.card_type
     if not code.enabled or not card_type.is_active:
         return "disabled", "该提货码已停用，无法提货。如有疑问请联系客服"
+    if not code.activated:
+        return (
+            "not_activated",
+            "该提货卡尚未激活：售卡门店收款后才会激活。请联系售卡门店激活后再提货",
+        )
     if code.status == PickupCode.Status.USED:
         return (
             "used",

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event
 from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Job
 from couponhub.core.sms import send_sms
@@ -123,7 +124,7 @@ def place_order(
     with transaction.atomic():
         now = timezone.now()
         won = PickupCode.objects.filter(
-            serial=serial, status=PickupCode.Status.UNUSED, enabled=True
+            serial=serial, status=PickupCode.Status.UNUSED, enabled=True, activated=True
         ).update(status=PickupCode.Status.USED, used_at=now)
         if not won:
             code.refresh_from_db()
@@ -164,6 +165,11 @@ def place_order(
             org=order.store.store if order.store else None,
             after={**snapshot(order), "products": [i.product_id for i in items]},
             note=f"消费者提货：提货码{code.code}",
+        )
+        record_event(
+            "pickup_order.created",
+            _event_data(order),
+            org=order.store.store if order.store else None,
         )
         transaction.on_commit(lambda: notify_new_order(order.pk))
     return order
@@ -243,7 +249,30 @@ def _change_order(
         after=snapshot(order),
         note=note,
     )
+    if verb in _EVENTS:
+        record_event(
+            _EVENTS[verb], _event_data(order), org=order.store.store if order.store_id else None
+        )
     return order
+
+
+_EVENTS = {
+    "ship": "pickup_order.shipped",
+    "complete": "pickup_order.completed",
+    "verify": "pickup_order.completed",
+}
+
+
+def _event_data(order: PickupOrder) -> dict:
+    """What an outbound event tells of an order (no phone or address: receivers need none)."""
+    return {
+        "order_no": order.order_no,
+        "kind": order.kind,
+        "status": order.status,
+        "code": order.code.code,
+        "card_type": order.card_type.name,
+        "tracking_no": order.tracking_no,
+    }
 
 
 _VERBS = {"ship": "发货", "complete": "完成", "cancel": "取消", "verify": "核销"}

@@ -76,7 +76,10 @@ def generate(request):
         )
         try:
             batch = services.create_code_batch(
-                actor=request.user, card_type=d["card_type"], spec=spec
+                actor=request.user,
+                card_type=d["card_type"],
+                spec=spec,
+                needs_activation=d["needs_activation"],
             )
         except Refused as exc:
             form.add_error(None, str(exc))

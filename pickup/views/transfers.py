@@ -66,3 +66,28 @@ def export_codes(request):
         tables.ExportRecordTable(selectors.export_records()),
     )
     return render(request, "pickup/export.html", {"form": form, "table": table})
+
+
+@permission_required(MANAGE)
+def print_cards(request):
+    """⑤ 印刷提货卡: card sheets of the selected codes, made in the background."""
+    form = forms.PrintCardsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_card_print(
+                actor=request.user,
+                selection=selectors.clean_selection(form.cleaned_data),
+                layout=form.layout_params(),
+                notes=form.cleaned_data["notes"],
+                package=form.cleaned_data["package"],
+                base_url=request.build_absolute_uri("/"),
+            )
+        except Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("The card sheets are being drawn; the file will be in the download centre."),
+            )
+            return redirect("core:job_detail", pk=job.pk)
+    return render(request, "pickup/print_cards.html", {"form": form})

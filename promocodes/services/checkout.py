@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event
 from couponhub.core.models import Org
 from couponhub.core.money import ZERO, to_money
 from couponhub.core.order_discounts import Kind as DiscountKind
@@ -241,6 +242,16 @@ def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -
         org=store,
         after=snapshot(use, ["code_id", "user_id", "order_no", "discount", "eligible_amount"]),
     )
+    record_event(
+        "promo_code.used",
+        {
+            "code": promo_code.code,
+            "order_no": order_no,
+            "store": store.code if store else None,
+            "discount": use.discount,
+        },
+        org=store,
+    )
     promo_code.uses_count += 1
     return use
 
@@ -289,6 +300,10 @@ def cancel_promo_use(*, order_no: str, code: str = "", client_key: str = "") -> 
             obj=use,
             org=None,
             after={"order_no": order_no, "discount": use.discount},
+        )
+        record_event(
+            "promo_code.cancelled",
+            {"code": use.code.code, "order_no": order_no, "discount": use.discount},
         )
         cancelled.append(use)
     if not cancelled:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
 from couponhub.core.order_discounts import Kind as DiscountKind
@@ -61,6 +62,8 @@ def refusal_for(coupon: Coupon, store: Org, now=None) -> Refused | None:
     status = coupon.effective_status(now)
     if status in STATUS_CODES:
         code = STATUS_CODES[status]
+    elif not coupon.activated:
+        code = "coupon_not_activated"
     elif coupon.valid_from and coupon.valid_from > now:
         code = "coupon_not_active"
     else:
@@ -326,6 +329,17 @@ def redeem_coupons(
                 "app": app,
                 "order_no": redemption.order_no,
             },
+        )
+        record_event(
+            "coupon.redeemed",
+            {
+                "redemption_no": redemption.redemption_no,
+                "store": store.code,
+                "codes": [c.code for c in coupons],
+                "member": member.member_no if member else None,
+                "order_no": redemption.order_no,
+            },
+            org=store,
         )
     redemption.redeemed_coupons = coupons
     return redemption

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
+from couponhub.core.events import record_event
 from couponhub.core.models import Org
 from couponhub.core.order_discounts import Kind as DiscountKind
 from couponhub.core.order_discounts import release_order_discount
@@ -84,6 +85,15 @@ def return_redemption_line(
             before={"coupon": coupon.code, "status": Status.USED},
             after={"coupon": coupon.code, "status": Status.UNUSED},
             note=note,
+        )
+        record_event(
+            "coupon.returned",
+            {
+                "redemption_no": redemption.redemption_no,
+                "store": redemption.store.code,
+                "code": coupon.code,
+            },
+            org=redemption.store,
         )
     line.refresh_from_db()
     return line
