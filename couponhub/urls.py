@@ -22,6 +22,7 @@ urlpatterns = [
     path("pickup/", include("pickup.urls")),
     path("promocodes/", include("promocodes.urls")),
     path("reports/", include("reports.urls")),
+    path("staff/", include("staff.urls")),
     path("api/v1/", signed_api.urls),
     path("api/", include("api.urls")),
     path("django-admin/", admin.site.urls),

@@ -11,6 +11,9 @@ from couponhub.core.money import MoneyField
 
 class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Set when an administrator gives out a temporary password: until the user chooses their own,
+    # every page leads to the password change (couponhub.core.middleware).
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("staff user")

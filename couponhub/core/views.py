@@ -1,5 +1,7 @@
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -7,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from couponhub.core import exports, jobs, selectors, sms
+from couponhub.core import exports, jobs, selectors, services, sms
 from couponhub.core.errors import Refused
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
@@ -40,6 +42,23 @@ def home(request):
             "role_labels": [RoleAssignment.Role(r).label for r in sorted(roles)],
             "store": current_store(request),
         },
+    )
+
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_own_password(
+            user=request.user, new_password=form.cleaned_data["new_password1"]
+        )
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    return render(
+        request,
+        "core/password_change.html",
+        {"form": form, "required": request.user.must_change_password},
     )
 
 
