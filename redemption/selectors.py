@@ -35,3 +35,15 @@ def redemption_detail(pk: int) -> QuerySet[Redemption]:
 
 def outside_coupons() -> QuerySet[OutsideCoupon]:
     return OutsideCoupon.objects.select_related("shop", "activity", "mapping", "used_store")
+
+
+def member_redemption_lines(member: Member, scope, limit: int = 50) -> QuerySet[RedemptionLine]:
+    """The member's redemption lines inside `scope` (a Q on the redemption's store)."""
+    return (
+        RedemptionLine.objects.filter(redemption__member=member)
+        .filter(scope)
+        .select_related(
+            "coupon__rule", "redemption__store", "redemption__clerk", "redemption__order"
+        )
+        .order_by("-redemption__created_at", "-id")[:limit]
+    )

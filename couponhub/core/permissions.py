@@ -19,6 +19,8 @@ Role = RoleAssignment.Role
 
 _CLERK = {
     "members.lookup",
+    "members.edit",
+    "coupons.issue_to_member",
     "redemption.redeem",
     "redemption.view_records",
     "redemption.return",
@@ -31,6 +33,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "members.view",
             "members.import",
+            "members.edit",
+            "members.adjust_balance",
+            "coupons.issue_to_member",
+            "coupons.void_freeze",
             "coupons.view",
             "coupons.edit_rules",
             "coupons.manage_campaigns",
