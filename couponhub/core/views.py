@@ -14,6 +14,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
 from couponhub.core.models import Job, RoleAssignment
+from couponhub.core.panels import panels_for
 from couponhub.core.permissions import (
     COUNTER_STORES_PERM,
     permission_required,
@@ -33,6 +34,7 @@ def paginate(request, table, per_page: int = PAGE_SIZE):
 
 @login_required
 def home(request):
+    """A dashboard of the panels of the user's roles (couponhub.core.panels)."""
     roles = roles_of(request.user)
     return render(
         request,
@@ -41,6 +43,7 @@ def home(request):
             "roles": roles,
             "role_labels": [RoleAssignment.Role(r).label for r in sorted(roles)],
             "store": current_store(request),
+            "panels": panels_for(request),
         },
     )
 

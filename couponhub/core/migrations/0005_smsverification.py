@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [
-                    models.Index(fields=["phone", "purpose", "-created_at"], name="core_smsver_phone_0d5b1e_idx")
+                    models.Index(fields=["phone", "purpose", "-created_at"], name="core_smsver_phone_2152ac_idx")
                 ]
             },
         ),
