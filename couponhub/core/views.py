@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from couponhub.core import exports, jobs, selectors, services, sms
+from couponhub.core import exports, global_search, jobs, selectors, services, sms
 from couponhub.core.errors import Refused
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
@@ -62,6 +62,24 @@ def password_change(request):
         request,
         "core/password_change.html",
         {"form": form, "required": request.user.must_change_password},
+    )
+
+
+@login_required
+def search(request):
+    """The header's search box: one hit opens at once, several are listed, none says so."""
+    text = request.GET.get("q", "")
+    hits = global_search.search(request.user, text)
+    if len(hits) == 1 and hits[0].url:
+        return redirect(hits[0].url)
+    return render(
+        request,
+        "core/search.html",
+        {
+            "q": text,
+            "hits": hits,
+            "valid": bool(global_search.QUERY_RE.match(global_search.normalise(text))),
+        },
     )
 
 
