@@ -4,6 +4,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from couponhub.core.models import Org
+from couponhub.core.permissions import scoped
+from coupons.filters import CouponFilter
 from coupons.models import Campaign, Coupon, CouponRule, store_ancestor_ids
 from members.models import Member
 
@@ -119,3 +121,9 @@ def member_coupons(member: Member, limit: int = 200) -> QuerySet[Coupon]:
         .select_related("rule", "campaign", "used_store")
         .order_by("-obtained_at", "-id")[:limit]
     )
+
+
+def coupons_for(user, query: dict) -> QuerySet[Coupon]:
+    """The coupon list (page and export): the user's scope, then the page's filters."""
+    qs = scoped(user, "coupons.view", coupon_list(), "rule__creating_org")
+    return CouponFilter(query, queryset=qs).qs

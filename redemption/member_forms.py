@@ -31,7 +31,7 @@ class RuleChoiceField(forms.ModelChoiceField):
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(label=_("member name"), max_length=50, required=False)
+    name = forms.CharField(label=_("name of the member"), max_length=50, required=False)
     gender = forms.ChoiceField(label=_("gender"), choices=Member.Gender.choices)
     birthday = forms.DateField(
         label=_("birthday"),

@@ -3,7 +3,9 @@
 from django.db.models import Exists, OuterRef, QuerySet
 
 from couponhub.core.models import Org
+from couponhub.core.permissions import scoped
 from members.models import Member, MemberOrder
+from redemption.filters import RecordFilter
 from redemption.models import OutsideCoupon, Redemption, RedemptionLine
 
 
@@ -47,3 +49,9 @@ def member_redemption_lines(member: Member, scope, limit: int = 50) -> QuerySet[
         )
         .order_by("-redemption__created_at", "-id")[:limit]
     )
+
+
+def records_for(user, query: dict) -> QuerySet[RedemptionLine]:
+    """The records page's lines (page and export): the user's stores, then the page's filters."""
+    qs = scoped(user, "redemption.view_records", record_lines(), "redemption__store")
+    return RecordFilter(query, queryset=qs).qs
