@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "pickup",
     "promocodes",
     "staff",
+    "messaging",
     "reports",
     "api",
 ]

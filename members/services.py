@@ -271,17 +271,20 @@ def mark_order_refunded(*, actor, order: MemberOrder) -> bool:
 
 # --- the member detail page: profile, phone change, manual adjustments ----------------------------
 
-PROFILE_FIELDS = ["name", "gender", "birthday", "phone"]
+PROFILE_FIELDS = ["name", "gender", "birthday", "phone", "sms_opt_out"]
 PHONE_CHANGE_PURPOSE = "member_phone_change"
 LEDGER_UNITS = {"u_value": "U", "points": "分", "stored_value": "元"}
 
 
-def update_member_profile(*, actor, member: Member, name: str, gender: str, birthday) -> Member:
+def update_member_profile(
+    *, actor, member: Member, name: str, gender: str, birthday, sms_opt_out: bool = False
+) -> Member:
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=member.pk)
         before = snapshot(member, PROFILE_FIELDS)
         member.name, member.gender, member.birthday = name, gender, birthday
-        member.save(update_fields=["name", "gender", "birthday"])
+        member.sms_opt_out = sms_opt_out
+        member.save(update_fields=["name", "gender", "birthday", "sms_opt_out"])
         record_audit(
             actor=actor,
             action="members.update_profile",

@@ -38,6 +38,7 @@ class ProfileForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    sms_opt_out = forms.BooleanField(label=_("no marketing SMS (回T退订)"), required=False)
 
 
 class PhoneCodeForm(forms.Form):

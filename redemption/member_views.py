@@ -93,7 +93,12 @@ def _forms(request, member: Member) -> dict:
             auto_id="exchange-%s",
         ),
         "profile_form": ProfileForm(
-            initial={"name": member.name, "gender": member.gender, "birthday": member.birthday}
+            initial={
+                "name": member.name,
+                "gender": member.gender,
+                "birthday": member.birthday,
+                "sms_opt_out": member.sms_opt_out,
+            }
         ),
         "phone_code_form": PhoneCodeForm(),
         "phone_form": PhoneChangeForm(),

@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.import",
             "members.edit",
             "members.adjust_balance",
+            "members.message",
             "coupons.issue_to_member",
             "coupons.void_freeze",
             "coupons.view",
