@@ -55,11 +55,14 @@ def _kpis(user) -> dict:
     facts = RedemptionDailyFact.objects.filter(path_q(user))
     issued = CouponRule.objects.aggregate(n=Coalesce(Sum("issued_count"), 0))["n"]
     redeemed = facts.aggregate(n=Coalesce(Sum("count"), 0))["n"]
-    u_value = UValueCouponFact.objects.filter(path_q(user)).aggregate(
-        u=Coalesce(Sum("u_value_paid"), 0), yuan=Sum("u_value_yuan")
-    )
+    since = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    until = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    # the last 30 days through the (-obtained_at) index, not a sum over every fact row
+    u_value = UValueCouponFact.objects.filter(
+        path_q(user), obtained_at__gte=since, obtained_at__lt=until
+    ).aggregate(u=Coalesce(Sum("u_value_paid"), 0), yuan=Sum("u_value_yuan"))
     by_channel = list(
-        PromoCodeUse.objects.filter(cancelled_at__isnull=True)
+        PromoCodeUse.objects.filter(cancelled_at__isnull=True, used_at__gte=since)
         .values("code__application__channel__name")
         .annotate(discount=Sum("discount"))
         .order_by("-discount")[:10]
@@ -86,14 +89,17 @@ def _hq(request) -> PanelData:
             kpis["by_channel"],
             label="channel",
             series=[("discount", "bar")],
-            title=_("Promo-code discount by channel"),
+            title=_("Promo-code discount by channel in 30 days"),
         )
     return PanelData(
         stats=[
             Stat(_("Coupons issued"), f"{kpis['issued']:,}"),
             Stat(_("Coupons redeemed"), f"{kpis['redeemed']:,}"),
             Stat(_("Redemption rate"), rate),
-            Stat(_("U-value spent"), f"{kpis['u_value']:,}U（¥{kpis['u_value_yuan']:,.2f}）"),
+            Stat(
+                _("U-value spent in 30 days"),
+                f"{kpis['u_value']:,}U（¥{kpis['u_value_yuan']:,.2f}）",
+            ),
         ],
         chart=chart,
         note=_("Redemptions and U-value: report data up to yesterday, refreshed every 5 minutes."),
