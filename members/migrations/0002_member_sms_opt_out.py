@@ -8,6 +8,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="member",
             name="sms_opt_out",
-            field=models.BooleanField(default=False, verbose_name="opted out of marketing SMS"),
+            field=models.BooleanField(
+                db_default=False, default=False, verbose_name="opted out of marketing SMS"
+            ),
         ),
     ]

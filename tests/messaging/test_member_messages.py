@@ -1,12 +1,15 @@
 import io
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from couponhub.core.models import AuditEntry, Job, SmsMessage
 from couponhub.core.sms import top_up_sms_account
 from couponhub.core.spreadsheets import write_xlsx
+from messaging import services
 from messaging.models import Delivery, MemberMessage
 from tests.coupons.factories import CouponFactory, CouponRuleFactory
 from tests.factories import OrgFactory, Role, StoreFactory, user_with_role
@@ -118,3 +121,32 @@ def test_only_operators_send_member_messages(client):
     assert client.get(reverse("messaging:list")).status_code == 403
     client.force_login(user_with_role(Role.HQ, OrgFactory()))
     assert client.get(reverse("messaging:list")).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_messages_at_once_reach_a_member_once_a_day(sms_outbox):
+    top_up_sms_account(actor=None, amount=Decimal("10"))
+    member = MemberFactory(level="钻石级")
+    messages = [
+        MemberMessage.objects.create(
+            text=f"消息{i}", selection="level", selection_label="钻石级", params={"level": "钻石级"}
+        )
+        for i in range(2)
+    ]
+    barrier = threading.Barrier(2)
+
+    def send(message):
+        try:
+            barrier.wait()
+            services.deliver(message=message, member=member)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(m,)) for m in messages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(Delivery.objects.filter(member=member).values_list("status", flat=True))
+    assert statuses == [Delivery.Status.LIMIT, Delivery.Status.SENT]
+    assert len(sms_outbox) == 1
