@@ -21,7 +21,8 @@ install: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 
-# Web server and Celery worker (+ beat) together; Ctrl-C stops all of them and the database.
+# Web server, a Celery worker per queue (interactive, bulk) and beat; Ctrl-C stops them all and
+# the database.
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runall --host $(HOST) --port $(PORT)

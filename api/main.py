@@ -8,6 +8,7 @@ from api.input import CheckedJsonParser, schema_error_message
 from api.security import SignedRequest
 from couponhub.core.discovery import app_modules
 from couponhub.core.errors import Refused
+from couponhub.core.metrics import count_refusal
 
 API_APPS = ["members", "coupons", "redemption", "pickup", "promocodes"]
 
@@ -38,6 +39,7 @@ def _error(request, code: str, message: str, status: int):
 
 @api.exception_handler(Refused)
 def on_api_error(request, exc: Refused):
+    count_refusal(exc.code, "api")
     return _error(request, exc.code, exc.message, exc.status)
 
 

@@ -6,6 +6,12 @@ FIELD_ENCRYPTION_KEY  master key(s), comma separated, newest first; required in 
 DATABASE_URL    PostgreSQL; default: the checkout's own server in var/postgres
 REDIS_URL       when set: Celery broker and cache; else Celery over kombu's filesystem transport
 ALLOWED_HOSTS   comma separated; required in production
+LOG_FORMAT      json (default in production: one JSON object per line) | text
+LOG_LEVEL       INFO by default
+METRICS_TOKEN   bearer token that may read /metrics from anywhere
+METRICS_ALLOWED_NETWORKS  comma-separated networks that may read /metrics without the token
+                (default: loopback only)
+CELERY_VISIBILITY_TIMEOUT  seconds before Redis hands an unacknowledged task to another worker
 """
 
 import base64
@@ -84,6 +90,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "couponhub.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -208,6 +215,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "1") == "1"
+    # health checks and Prometheus speak plain HTTP to the process itself
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -230,11 +239,33 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Two queues, a worker (or more) on each: "interactive" for what a person waits for (SMS, small
+# jobs, outbox events, the minute-by-minute housekeeping) and "bulk" for generation, imports,
+# exports and report builds, so a ten-million-code batch never delays a verification code.
+# A job goes to the queue its runner was registered for (couponhub.core.jobs.job_runner).
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_QUEUES = {"interactive": {}, "bulk": {}}
+CELERY_TASK_ROUTES = {
+    "couponhub.core.tasks.deliver_sms_task": {"queue": "interactive"},
+    "*events*": {"queue": "interactive"},
+    "reports.tasks.build_nightly_facts_task": {"queue": "bulk"},
+}
+# A task is acknowledged when it ends, so a task whose worker died is delivered again (a pool
+# child killed: at once; the whole worker: after the visibility timeout, Redis). Jobs claim
+# their row (couponhub.core.jobs), SMS their message (couponhub.core.sms), so a second delivery
+# never does the work twice. One task at a time per worker process: a bulk task in hand holds
+# no second one back from an idle worker.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0") == "1"
+# Beat sends its schedule from one process even when two are started (a Redis or file lock).
+CELERY_BEAT_SCHEDULER = "couponhub.core.beat.LockedScheduler"
 CELERY_BEAT_SCHEDULE = {
     "reports-nightly-facts": {
         "task": "reports.tasks.build_nightly_facts_task",
@@ -244,13 +275,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pickup.tasks.complete_shipped_orders_task",
         "schedule": crontab(hour=2, minute=0),
     },
+    "pickup-track-shipped-orders": {
+        "task": "pickup.tasks.track_shipped_orders_task",
+        "schedule": crontab(minute="*/30"),
+    },
     "api-purge-old-nonces": {
         "task": "api.tasks.purge_old_nonces_task",
         "schedule": crontab(minute="*/10"),
     },
-    "core-mark-stalled-jobs": {
-        "task": "couponhub.core.tasks.mark_stalled_jobs_task",
-        "schedule": crontab(minute="*/5"),
+    "core-recover-orphaned-jobs": {
+        "task": "couponhub.core.tasks.recover_orphaned_jobs_task",
+        "schedule": crontab(minute="*"),
     },
 }
 
@@ -272,17 +307,104 @@ SMS_PRICE = "0.05"
 # pending), and the request header holding the consumer's address behind a proxy ("" = REMOTE_ADDR).
 PICKUP_PAYOUT_BACKEND = os.environ.get("PICKUP_PAYOUT_BACKEND", "pickup.payouts.RecordingBackend")
 PICKUP_CLIENT_IP_HEADER = os.environ.get("PICKUP_CLIENT_IP_HEADER", "")
+# Top-ups of the SMS and red-packet accounts, paid online: the payment backend's dotted path
+# (the default records orders and lets a developer simulate the payment) and its options.
+# WeChat Pay Native: PICKUP_PAYMENT_BACKEND=pickup.payment_backends.WechatPayNativeBackend with
+# WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_SERIAL_NO, WECHATPAY_PRIVATE_KEY_FILE (the
+# merchant's PEM key), WECHATPAY_API_V3_KEY, WECHATPAY_PLATFORM_KEY_FILE (the platform's public
+# key, PEM) and WECHATPAY_PLATFORM_SERIAL_NO; PICKUP_PAYMENT_NOTIFY_URL is the public https URL
+# of /pickup/payments/notify/ (default: built from the request).
+PICKUP_PAYMENT_BACKEND = os.environ.get(
+    "PICKUP_PAYMENT_BACKEND", "pickup.payment_backends.RecordingBackend"
+)
+PICKUP_PAYMENT_NOTIFY_URL = os.environ.get("PICKUP_PAYMENT_NOTIFY_URL", "")
+
+
+def _file_text(variable: str) -> str:
+    path = os.environ.get(variable, "")
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{variable}: cannot read {path}: {exc}") from exc
+
+
+PICKUP_PAYMENT_OPTIONS = {}
+if PICKUP_PAYMENT_BACKEND.endswith("WechatPayNativeBackend"):
+    PICKUP_PAYMENT_OPTIONS = {
+        "mchid": os.environ.get("WECHATPAY_MCHID", ""),
+        "appid": os.environ.get("WECHATPAY_APPID", ""),
+        "merchant_serial_no": os.environ.get("WECHATPAY_SERIAL_NO", ""),
+        "merchant_private_key": _file_text("WECHATPAY_PRIVATE_KEY_FILE"),
+        "api_v3_key": os.environ.get("WECHATPAY_API_V3_KEY", ""),
+        "platform_public_key": _file_text("WECHATPAY_PLATFORM_KEY_FILE"),
+        "platform_serial_no": os.environ.get("WECHATPAY_PLATFORM_SERIAL_NO", ""),
+    }
+    if not all(v for k, v in PICKUP_PAYMENT_OPTIONS.items() if k != "platform_serial_no"):
+        raise ImproperlyConfigured(
+            "WechatPayNativeBackend needs WECHATPAY_MCHID, WECHATPAY_APPID, WECHATPAY_SERIAL_NO, "
+            "WECHATPAY_PRIVATE_KEY_FILE, WECHATPAY_API_V3_KEY and WECHATPAY_PLATFORM_KEY_FILE"
+        )
+
+# Courier tracking (an order completes when its parcel is signed for): the backend's dotted path
+# (the default records queries and reports parcels in transit) and its options; 快递100:
+# PICKUP_TRACKING_BACKEND=pickup.tracking.Kuaidi100Backend with KUAIDI100_CUSTOMER, KUAIDI100_KEY.
+PICKUP_TRACKING_BACKEND = os.environ.get(
+    "PICKUP_TRACKING_BACKEND", "pickup.tracking.RecordingBackend"
+)
+PICKUP_TRACKING_OPTIONS = {
+    "customer": os.environ.get("KUAIDI100_CUSTOMER", ""),
+    "key": os.environ.get("KUAIDI100_KEY", ""),
+}
+if PICKUP_TRACKING_BACKEND.endswith("Kuaidi100Backend") and not all(
+    PICKUP_TRACKING_OPTIONS.values()
+):
+    raise ImproperlyConfigured("Kuaidi100Backend needs KUAIDI100_CUSTOMER and KUAIDI100_KEY")
 
 # U-value (U享值) units per yuan, as the seed's screens show (≈100 U = ¥1).
 U_VALUE_PER_YUAN = int(os.environ.get("U_VALUE_PER_YUAN", "100"))
 
+# Logs: every line carries the request id (couponhub.core.logs) and has mobile numbers masked;
+# in production one JSON object per line. The web's access log is RequestContextMiddleware's
+# "couponhub.request" line (route, not the path with its query string), not gunicorn's.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "couponhub.core.logs.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+            "json_ensure_ascii": False,
+        },
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# /metrics (Prometheus): readable from these networks, or anywhere with the bearer token.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = [
+    n.strip()
+    for n in os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+    if n.strip()
+]
 
 DJANGO_TABLES2_TEMPLATE = "tables/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}

@@ -4,9 +4,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from api.main import api as signed_api
+from couponhub import metrics  # noqa: F401  (registers the apps' figures on /metrics)
+from couponhub.core import health
+from couponhub.core import metrics as core_metrics
 from couponhub.core import views as core_views
 
 urlpatterns = [
+    # for load balancers and Prometheus: no login; /metrics checks the network or a token
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", core_metrics.metrics_view, name="metrics"),
     path("", core_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

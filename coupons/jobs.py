@@ -1,18 +1,16 @@
 """Background runners of the coupons app; each resumes from what the database already holds."""
 
 from django.core.files.storage import default_storage
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from couponhub.core.errors import Refused
-from couponhub.core.jobs import attach_result_file, job_runner, set_progress
+from couponhub.core.jobs import attach_result_file, job_runner, raise_if_cancelled, set_progress
 from couponhub.core.models import Job
 from couponhub.core.permissions import mask_phone
 from couponhub.core.spreadsheets import SpreadsheetError, read_rows, write_xlsx
 from coupons import selectors, services
 from coupons.models import Campaign, Coupon, CouponRule
-from members.models import Member
 
 PROGRESS_EVERY = 2000
 
@@ -27,61 +25,36 @@ def generate_physical(job: Job) -> None:
     )
 
 
-def resolve_gift_rows(rows) -> tuple[list[int], list[dict]]:
-    """Member ids from rows whose first cell is a phone, card number or member ID."""
-    keys: list[tuple[int, str]] = []
-    for number, row in enumerate(rows, start=1):
-        if not row or not row[0]:
-            continue
-        if number == 1 and not any(ch.isdigit() for ch in row[0]):
-            continue  # a header row
-        keys.append((number, row[0].strip()))
-    values = [k for _n, k in keys]
-    found: dict[str, int] = {}
-    for chunk_start in range(0, len(values), 5000):
-        chunk = values[chunk_start : chunk_start + 5000]
-        rows = Member.objects.filter(
-            Q(phone__in=chunk) | Q(card_no__in=chunk) | Q(member_no__in=chunk)
-        ).values_list("pk", "phone", "card_no", "member_no")
-        for pk, phone, card_no, member_no in rows:
-            for key in (phone, card_no, member_no):
-                found.setdefault(key, pk)
-    ids: list[int] = []
-    seen: set[int] = set()
-    errors = []
-    for number, key in keys:
-        pk = found.get(key)
-        if pk is None:
-            errors.append({"row": number, "value": key, "error": "会员不存在"})
-        elif pk not in seen:
-            seen.add(pk)
-            ids.append(pk)
-    return ids, errors
-
-
 @job_runner("coupons.gift")
 def gift(job: Job) -> None:
-    """Gift one coupon to every member of the uploaded list, all in one transaction."""
+    """Gift one coupon to every member of the uploaded list, all in one transaction; the list is
+    read as it streams (services.gift_coupons_to_list)."""
     rule = CouponRule.objects.get(pk=job.params["rule_id"])
     campaign = Campaign.objects.filter(pk=job.params.get("campaign_id")).first()
     if Coupon.objects.filter(job=job).exists():
         return  # an earlier run committed: the gift is complete
     try:
         with default_storage.open(job.params["file"], "rb") as fh:
-            ids, errors = resolve_gift_rows(read_rows(fh, filename=job.params["file"]))
+            outcome = services.gift_coupons_to_list(
+                actor=job.owner,
+                rule=rule,
+                rows=read_rows(fh, filename=job.params["file"]),
+                campaign=campaign,
+                job=job,
+                # one transaction: a cancel is looked for per chunk, progress is shown at the end
+                after_chunk=lambda _rows: raise_if_cancelled(job),
+            )
     except SpreadsheetError as exc:
         raise Refused("coupon_refused", exc.message, status=409) from exc
-    if errors:
-        Job.objects.filter(pk=job.pk).update(result={"errors": errors[:1000]})
+    if outcome.error_count:
+        Job.objects.filter(pk=job.pk).update(result={"errors": outcome.errors})
         raise Refused(
-            "coupon_refused", f"名单中有{len(errors)}行无法识别会员，未发放任何券", status=409
+            "coupon_refused",
+            f"名单中有{outcome.error_count}行无法识别会员，未发放任何券",
+            status=409,
         )
-    set_progress(job, 0, len(ids))
-    count = services.gift_coupons(
-        actor=job.owner, rule=rule, member_ids=ids, campaign=campaign, job=job
-    )
-    set_progress(job, count)
-    Job.objects.filter(pk=job.pk).update(result={"gifted": count})
+    set_progress(job, outcome.gifted, outcome.gifted)
+    Job.objects.filter(pk=job.pk).update(result={"gifted": outcome.gifted})
 
 
 @job_runner(services.COUPON_EXPORT)

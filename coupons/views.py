@@ -3,7 +3,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry, Job
@@ -14,6 +13,7 @@ from couponhub.core.permissions import (
     require_in_scope,
     scoped,
 )
+from couponhub.core.views import paginate
 from coupons import selectors, services
 from coupons.filters import CampaignFilter, CouponFilter, CouponRuleFilter
 from coupons.forms import (
@@ -31,8 +31,7 @@ RULE_SCOPE = "creating_org"
 
 
 def _paginate(request, table):
-    RequestConfig(request, paginate={"per_page": 20}).configure(table)
-    return table
+    return paginate(request, table)
 
 
 def _rule(request, pk: int, perm: str) -> CouponRule:
@@ -240,7 +239,7 @@ def rule_coupons(request, pk: int):
         except Refused as exc:
             messages.error(request, str(exc))
     filterset = CouponFilter(request.GET, queryset=selectors.coupons_of_rule(rule))
-    table = _paginate(request, CouponTable(filterset.qs, request=request))
+    table = _paginate(request, CouponTable(filterset.qs))
     return render(
         request,
         "coupons/rule_coupons.html",
@@ -286,7 +285,7 @@ def coupon_list(request):
         return redirect("core:job_detail", pk=job.pk)
     qs = scoped(request.user, "coupons.view", selectors.coupon_list(), "rule__creating_org")
     filterset = CouponFilter(request.GET, queryset=qs)
-    table = _paginate(request, CouponTable(filterset.qs, request=request))
+    table = _paginate(request, CouponTable(filterset.qs))
     return render(request, "coupons/coupon_list.html", {"filter": filterset, "table": table})
 
 

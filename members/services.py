@@ -10,13 +10,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import islice
 from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from couponhub.core import staging
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import enqueue_job
@@ -427,26 +427,21 @@ _MEMBERS = Member._meta.db_table
 # duplicate): its number in the file, its place among the data rows, the member's fields, and
 # what the row shows on its own (_parse_member_row). Dropped at the end of the import's
 # transaction, and explicitly when the import runs inside a caller's.
-_CREATE_STAGING = """
-    CREATE TEMPORARY TABLE member_import_rows (
-        row_no integer NOT NULL,
-        seq integer NOT NULL,
-        phone text NOT NULL,
-        card_no text NOT NULL,
-        member_no text NOT NULL,
-        name text NOT NULL,
-        gender text,
-        birthday date,
-        level text NOT NULL,
-        store_id bigint,
-        phone_ok boolean NOT NULL,
-        card_ok boolean NOT NULL,
-        problems text
-    ) ON COMMIT DROP
-"""
-_COPY_STAGING = (
-    "COPY member_import_rows (row_no, seq, phone, card_no, member_no, name, gender, birthday, "
-    "level, store_id, phone_ok, card_ok, problems) FROM STDIN"
+_STAGING = "member_import_rows"
+_STAGING_COLUMNS = (
+    "row_no integer NOT NULL",
+    "seq integer NOT NULL",
+    "phone text NOT NULL",
+    "card_no text NOT NULL",
+    "member_no text NOT NULL",
+    "name text NOT NULL",
+    "gender text",
+    "birthday date",
+    "level text NOT NULL",
+    "store_id bigint",
+    "phone_ok boolean NOT NULL",
+    "card_ok boolean NOT NULL",
+    "problems text",
 )
 # The bad rows, first by row: a well-formed phone, card number or member ID that an earlier row
 # has (the first such row), and, for the rows good within the file, a value a member already has.
@@ -556,32 +551,27 @@ def import_member_rows(
         return ImportOutcome(total=1, error_count=1, errors=[{"row": 1, "error": error}])
     stores = {o.code: o.pk for o in Org.objects.filter(kind=Org.Kind.STORE)}
     staged = _staged_rows(rows, columns, stores=stores)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CREATE_STAGING)
-        total = 0
-        while True:
-            with cursor.cursor.copy(_COPY_STAGING) as copy:
-                before = total
-                for record in islice(staged, IMPORT_CHUNK_ROWS):
-                    copy.write_row(record)
-                    total += 1
-            if progress is not None:
-                progress(total)
-            if total - before < IMPORT_CHUNK_ROWS:
-                break
-        cursor.execute("ANALYZE member_import_rows")
-        cursor.execute(_BAD_ROWS)
-        bad = [_BadRow(*r) for r in cursor.fetchall()]
-        imported = 0
-        if not bad:
-            base = (
-                Member.objects.order_by("-id").values_list("id", flat=True).first() or 0
-            ) + 10001
-            params = {"base": base, "source": Member.Source.IMPORT, "now": timezone.now()}
-            cursor.execute(_INSERT_MEMBERS, params)
-            imported = cursor.rowcount
-            record_audit(actor=actor, action="members.import", after={"count": imported})
-        cursor.execute("DROP TABLE member_import_rows")
+    with transaction.atomic():
+        total = staging.stage_rows(
+            table=_STAGING,
+            columns=_STAGING_COLUMNS,
+            records=staged,
+            chunk_rows=IMPORT_CHUNK_ROWS,
+            after_chunk=progress,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(_BAD_ROWS)
+            bad = [_BadRow(*r) for r in cursor.fetchall()]
+            imported = 0
+            if not bad:
+                base = (
+                    Member.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                ) + 10001
+                params = {"base": base, "source": Member.Source.IMPORT, "now": timezone.now()}
+                cursor.execute(_INSERT_MEMBERS, params)
+                imported = cursor.rowcount
+                record_audit(actor=actor, action="members.import", after={"count": imported})
+        staging.drop_staging(_STAGING)
     return ImportOutcome(
         total=total,
         imported=imported,

@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django_tables2 import RequestConfig
 
 from couponhub.core.permissions import permission_required
+from couponhub.core.views import paginate
 from members import selectors, services
 from members.filters import MemberFilter
 from members.forms import MemberImportForm
@@ -13,8 +13,8 @@ from members.tables import MemberImportTable, MemberTable
 @permission_required("members.view")
 def member_list(request):
     filterset = MemberFilter(request.GET, queryset=selectors.member_list())
-    table = MemberTable(filterset.qs, request=request)
-    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    table = MemberTable(filterset.qs)
+    paginate(request, table)
     return render(request, "members/member_list.html", {"filter": filterset, "table": table})
 
 
@@ -26,5 +26,5 @@ def member_import(request):
         messages.success(request, _("The import is queued; its result appears on the job page."))
         return redirect("core:job_detail", pk=imp.job_id)
     table = MemberImportTable(selectors.member_imports_for(request.user))
-    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    paginate(request, table)
     return render(request, "members/member_import.html", {"form": form, "table": table})

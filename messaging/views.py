@@ -8,7 +8,6 @@ from couponhub.core.models import Org
 from couponhub.core.permissions import permission_required, scoped
 from couponhub.core.sms import get_account
 from couponhub.core.spreadsheets import read_rows
-from coupons.jobs import resolve_gift_rows
 from messaging import selectors, services
 from messaging.forms import MessageForm
 from messaging.models import MemberMessage
@@ -30,7 +29,7 @@ def _selection(data) -> tuple[dict, str]:
     if kind == Selection.STORE:
         return {"store_id": data["store"].pk}, f"{Selection.STORE.label}：{data['store'].name}"
     upload = data["file"]
-    member_ids, errors = resolve_gift_rows(read_rows(upload, filename=upload.name))
+    member_ids, errors = selectors.members_from_rows(read_rows(upload, filename=upload.name))
     if errors:
         raise Refused(
             "bad_rows",

@@ -55,6 +55,7 @@ def seed(out) -> None:
         settings_obj.pickup_notes = (
             "1. 刮开密码涂层，输入提货码和密码。\n2. 选择快递到家或门店自提。"
         )
+        settings_obj.admin_phones = "13800000001"
         services.save_settings(actor=None, instance=settings_obj)
     for name, code in COURIERS:
         if not Courier.objects.filter(code=code).exists():

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from couponhub.core.errors import Refused
 from couponhub.core.permissions import stores_for
 from couponhub.core.spreadsheets import SpreadsheetError, read_rows
 from pickup.models import (
@@ -27,7 +28,7 @@ from pickup.models import (
     SpecValue,
 )
 from pickup.selectors import DEFAULT_EXPORT_COLUMNS, EXPORT_COLUMNS
-from pickup.services import BatchAction
+from pickup.services import BatchAction, parse_phone_list
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 LOGO_MAX_BYTES = 2 * 1024 * 1024
@@ -51,8 +52,15 @@ class SettingsForm(forms.ModelForm):
             "red_packet_name",
             "pickup_notes",
             "auto_complete_days",
+            "admin_phones",
         ]
         widgets = {"pickup_notes": forms.Textarea(attrs={"rows": 5})}
+
+    def clean_admin_phones(self):
+        try:
+            return ",".join(parse_phone_list(self.cleaned_data.get("admin_phones", "")))
+        except Refused as exc:
+            raise ValidationError(exc.message) from exc
 
     def clean_logo_upload(self):
         upload = self.cleaned_data.get("logo_upload")
@@ -301,9 +309,14 @@ class SelectionForm(forms.Form):
 
     serial_from = forms.IntegerField(label=_("serial from"), required=False, min_value=0)
     serial_to = forms.IntegerField(label=_("serial to"), required=False, min_value=0)
-    batch = BatchChoiceField(label=_("batch"), queryset=batch_choices(), required=False)
+    batch = BatchChoiceField(
+        label=_("batch"), queryset=batch_choices(), required=False, empty_label=_("any batch")
+    )
     card_type = forms.ModelChoiceField(
-        label=_("card type"), queryset=CardType.objects.all(), required=False
+        label=_("card type"),
+        queryset=CardType.objects.all(),
+        required=False,
+        empty_label=_("any card type"),
     )
     date_from = forms.DateField(label=_("generated from"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("generated to"), required=False, widget=DATE)

@@ -1,11 +1,14 @@
 """Background job runners of the pickup app. Each derives what is left from the database."""
 
+import shutil
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from couponhub.core.errors import Refused
-from couponhub.core.jobs import attach_result_file, job_runner, set_progress
+from couponhub.core.jobs import attach_result_file, job_runner, raise_if_cancelled, set_progress
 from couponhub.core.models import Job
+from couponhub.core.money import format_yuan
 from couponhub.core.spreadsheets import write_xlsx
 from pickup import selectors, services
 from pickup.models import CodeBatch, ExportRecord, ImportRecord
@@ -19,10 +22,27 @@ def generate_codes(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(result=job.result)
 
 
+@job_runner("pickup.generate_red_packets")
+def generate_red_packets(job: Job) -> None:
+    params = job.params
+    owner = job.owner
+    generated = services.generate_red_packets(
+        actor=owner,
+        selection=params["selection"],
+        low=params["low"],
+        high=params["high"],
+        job=job,
+        progress=lambda done, total: set_progress(job, done, total),
+    )
+    result = {"提货码数量": generated.codes, "预留金额": format_yuan(generated.amount)}
+    Job.objects.filter(pk=job.pk).update(result=result, total=generated.codes)
+
+
 @job_runner("pickup.import_codes")
 def import_codes(job: Job) -> None:
     record = ImportRecord.objects.get(pk=job.params["import_id"])
-    record = services.run_code_import(record)
+    # one transaction: a cancel is looked for per chunk (nothing is written), progress at the end
+    record = services.run_code_import(record, progress=lambda _rows: raise_if_cancelled(job))
     result = {
         "导入": record.imported,
         "重复": record.duplicates,
@@ -33,9 +53,12 @@ def import_codes(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(result=result, total=record.total_rows)
     set_progress(job, record.total_rows, record.total_rows)
     if record.error_file:
-        with record.error_file.open("rb") as fh:
-            data = fh.read()
-        attach_result_file(job, f"import-{record.pk}-errors.csv", lambda p: p.write_bytes(data))
+
+        def copy_errors(path):
+            with record.error_file.open("rb") as source, open(path, "wb") as target:
+                shutil.copyfileobj(source, target)
+
+        attach_result_file(job, f"import-{record.pk}-errors.csv", copy_errors)
     if record.status == ImportRecord.Status.FAILED:
         # one status for the import and its job: the job fails with the record's reason
         raise Refused("import_failed", record.error or _("The import failed."), 409)

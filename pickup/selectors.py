@@ -13,7 +13,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from couponhub.core.models import AuditEntry
+from couponhub.core.models import AuditEntry, Job
 from couponhub.core.spreadsheets import MAX_ROWS, write_csv, write_xlsx
 from pickup.filters import OnlineOrderFilter, StoreOrderFilter
 from pickup.models import (
@@ -30,6 +30,7 @@ from pickup.models import (
     RedPacketClaim,
     RedPacketEntry,
     SpecAttribute,
+    TopUpOrder,
 )
 
 SELECTION_KEYS = ("serial_from", "serial_to", "batch", "card_type", "date_from", "date_to")
@@ -77,6 +78,31 @@ def codes_for_list() -> QuerySet[PickupCode]:
     return PickupCode.objects.select_related("card_type", "batch")
 
 
+def filtered_codes(filterset) -> QuerySet[PickupCode]:
+    """The code list's rows for a bound PickupCodeFilter: serial range, batch, card type and
+    generation date chosen as the export and the batch actions choose them (select_codes, which
+    bounds them by serial range), the other filters as declared."""
+    if not filterset.is_valid():
+        return filterset.qs  # the filter's own answer to bad input
+    cleaned = filterset.form.cleaned_data
+    selection = {key: _plain(cleaned.get(key)) for key in SELECTION_KEYS}
+    queryset = select_codes(selection, filterset.queryset)
+    for name in ("status", "enabled", "code"):
+        queryset = filterset.filters[name].filter(queryset, cleaned.get(name))
+    return queryset
+
+
+def _plain(value):
+    """A cleaned filter value as select_codes reads it (a pk, an ISO date, a number)."""
+    if value is None or value == "":
+        return None
+    if hasattr(value, "pk"):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return int(value)
+
+
 def _int(value) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -110,11 +136,21 @@ def select_codes(selection: dict, queryset: QuerySet | None = None) -> QuerySet[
             qs = qs.filter(serial__gte=bounds[0], serial__lt=bounds[0] + bounds[1])
     if (v := _int(selection.get("card_type"))) is not None:
         qs = qs.filter(card_type_id=v)
-    # Generation date is the batch's: all of a batch's codes share it.
+    # Generation date is the batch's: all of a batch's codes share it. The batches are few: their
+    # ids and the serial range they span bound the codes, so the database walks an index range.
+    batches = CodeBatch.objects.all()
     if (d := _date(selection.get("date_from"))) is not None:
-        qs = qs.filter(batch__in=CodeBatch.objects.filter(created_at__date__gte=d))
+        batches = batches.filter(created_at__date__gte=d)
     if (d := _date(selection.get("date_to"))) is not None:
-        qs = qs.filter(batch__in=CodeBatch.objects.filter(created_at__date__lte=d))
+        batches = batches.filter(created_at__date__lte=d)
+    if batches.query.where:
+        spans = list(batches.values_list("pk", "serial_start", "quantity"))
+        qs = qs.filter(batch_id__in=[pk for pk, _s, _q in spans])
+        if spans:
+            qs = qs.filter(
+                serial__gte=min(start for _pk, start, _q in spans),
+                serial__lt=max(start + quantity for _pk, start, quantity in spans),
+            )
     if (v := selection.get("status")) in PickupCode.Status.values:
         qs = qs.filter(status=v)
     return qs
@@ -409,3 +445,17 @@ def red_packet_claims() -> QuerySet[RedPacketClaim]:
 
 def red_packet_ledger() -> QuerySet[RedPacketEntry]:
     return RedPacketEntry.objects.select_related("actor")
+
+
+def red_packet_jobs(user, limit: int = 10) -> list[Job]:
+    """The user's latest red-packet generations, for their progress bars."""
+    return list(
+        Job.objects.filter(owner=user, kind="pickup.generate_red_packets").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def top_up_orders(purpose: str | None = None) -> QuerySet[TopUpOrder]:
+    qs = TopUpOrder.objects.select_related("actor")
+    return qs.filter(purpose=purpose) if purpose else qs

@@ -1,6 +1,15 @@
 from django.urls import path, re_path
 
-from pickup.views import catalogue, codes, consumer, orders, red_packets, system, transfers
+from pickup.views import (
+    catalogue,
+    codes,
+    consumer,
+    orders,
+    payments,
+    red_packets,
+    system,
+    transfers,
+)
 
 
 def catalogue_urls(
@@ -62,6 +71,17 @@ urlpatterns = [
     path("red-packets/account/", red_packets.red_packet_account, name="red_packet_account"),
     path("red-packets/generate/", red_packets.red_packet_generate, name="red_packet_generate"),
     path("red-packets/claims/", red_packets.red_packet_claims, name="red_packet_claims"),
+    # top-ups paid online
+    path("top-up/<str:purpose>/", payments.top_up, name="top_up"),
+    path("payments/notify/", payments.payment_notify, name="payment_notify"),
+    path("payments/<str:out_trade_no>/", payments.payment_detail, name="payment_detail"),
+    path("payments/<str:out_trade_no>/status/", payments.payment_status, name="payment_status"),
+    path("payments/<str:out_trade_no>/qr.svg", payments.payment_qr, name="payment_qr"),
+    path(
+        "payments/<str:out_trade_no>/simulate/",
+        payments.payment_simulate,
+        name="payment_simulate",
+    ),
     # catalogue
     *catalogue_urls(
         "store",

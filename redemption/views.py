@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from couponhub.core.errors import Refused
 from couponhub.core.permissions import (
@@ -23,6 +22,7 @@ from couponhub.core.permissions import (
     scoped,
 )
 from couponhub.core.stores import current_store
+from couponhub.core.views import paginate
 from coupons import selectors as coupon_selectors
 from coupons.models import Coupon
 from members import selectors as member_selectors
@@ -254,13 +254,13 @@ def records(request):
         request.user, "redemption.view_records", selectors.record_lines(), "redemption__store"
     )
     filterset = RecordFilter(request.GET, queryset=qs)
+    # no request= here: a table given one pages itself at once with a full count
     table = RecordTable(
         filterset.qs,
-        request=request,
         can_return=has_perm(request.user, "redemption.return"),
         can_link=has_perm(request.user, "redemption.link_order"),
     )
-    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    paginate(request, table)
     return render(request, "redemption/records.html", {"filter": filterset, "table": table})
 
 

@@ -39,15 +39,15 @@ def redis_url() -> str:
     return os.environ.get("REDIS_URL", "")
 
 
-@pytest.fixture
-def worker(tmp_path):
-    """A real Celery worker process on the test database (use with transaction=True)."""
+def start_worker(log_path, *, queues=("interactive", "bulk"), name="w", pool="solo", env=None):
+    """A real Celery worker process on the test database, consuming `queues`."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(connection.settings_dict),
         "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        **(env or {}),
     }
-    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115
+    log = open(log_path, "w+")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -56,27 +56,49 @@ def worker(tmp_path):
             "-A",
             "couponhub",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            "-Q",
+            ",".join(queues),
+            "-n",
+            f"{name}-{uuid.uuid4().hex[:6]}@%h",
         ],
         cwd=django_settings.BASE_DIR,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    celery_app.conf.task_always_eager = False
-    try:
-        yield proc
-    finally:
-        celery_app.conf.task_always_eager = True
+    proc.log = log
+    return proc
+
+
+def stop_worker(proc) -> str:
+    """Stop the worker (SIGTERM, then SIGKILL) and return the tail of its log."""
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.seek(0)
-        print(log.read()[-3000:])
-        log.close()
+            proc.wait()
+    proc.log.seek(0)
+    text = proc.log.read()
+    proc.log.close()
+    return text
+
+
+@pytest.fixture
+def worker(tmp_path):
+    """A real Celery worker process on the test database, consuming both queues (interactive and
+    bulk; use with transaction=True)."""
+    proc = start_worker(tmp_path / "worker.log")
+    celery_app.conf.task_always_eager = False
+    try:
+        yield proc
+    finally:
+        celery_app.conf.task_always_eager = True
+        print(stop_worker(proc)[-3000:])

@@ -9,6 +9,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Job runners register themselves from each app's jobs.py; the worker needs them all.
-        from couponhub.core import exports  # noqa: F401  (registers the core's own runners)
+        from couponhub.core import (
+            exports,  # noqa: F401  (registers the core's own runners)
+            health,  # noqa: F401  (a worker's heartbeat starts when ready)
+        )
 
         autodiscover_modules("jobs")

@@ -7,6 +7,7 @@ import uuid
 from django.db import models
 from django.db.models.fields.files import FieldFile
 
+from couponhub.core.logs import current_request_id
 from couponhub.core.models import AuditEntry, Org
 
 
@@ -61,4 +62,5 @@ def record_audit(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
         note=note,
+        request_id=current_request_id(),
     )

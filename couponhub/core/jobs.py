@@ -7,18 +7,30 @@ An app registers a runner for a kind in its own jobs.py:
 
 A runner must be resumable: it derives what is left from the database, so a job whose worker
 died can be re-run and still ends with exactly the requested result.
+
+Which process runs a job is settled in PostgreSQL, not by the broker: the worker that claims a
+job holds a session advisory lock on it while it runs (`_LOCK_SPACE`, the job's id). A message
+delivered twice (acks_late redelivery, a rerun) finds the job taken and does nothing. A worker
+that dies (SIGKILL, OOM, a lost machine) loses its connection and with it the lock, so the job is
+RUNNING with nobody holding it: the next delivery takes it over, and `recover_orphaned_jobs`
+(beat, every minute) queues such jobs again; the runner resumes from what the database holds.
+
+A runner is registered for a queue: "bulk" (the default: generation, imports, exports, report
+builds) or "interactive" (small jobs a person waits for, next to SMS and events), so a batch of
+ten million codes never holds up a verification code (settings.CELERY_TASK_QUEUES).
 """
 
 import logging
 import os
+import socket
 import tempfile
+import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from celery import shared_task
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +41,12 @@ from couponhub.core.models import Job
 
 Runner = Callable[[Job], None]
 _RUNNERS: dict[str, Runner] = {}
-STALL_AFTER = timedelta(minutes=10)
+_QUEUES: dict[str, str] = {}
+BULK, INTERACTIVE = "bulk", "interactive"
+# First key of the two-key advisory lock a running job is held under (second: the job's id).
+_LOCK_SPACE = 7301
+# A job whose workers died this many times is failed rather than queued again.
+MAX_ATTEMPTS = 5
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +55,13 @@ class JobCancelled(Exception):
     pass
 
 
-def job_runner(kind: str):
+def job_runner(kind: str, *, queue: str = BULK):
+    if queue not in (BULK, INTERACTIVE):
+        raise ValueError(f"job queue must be {BULK!r} or {INTERACTIVE!r}, not {queue!r}")
+
     def register(func: Runner) -> Runner:
         _RUNNERS[kind] = func
+        _QUEUES[kind] = queue
         return func
 
     return register
@@ -61,8 +82,13 @@ def run_job_task(job_id: int) -> None:
     run_job(job_id)
 
 
+def queue_for(kind: str) -> str:
+    return _QUEUES.get(kind, BULK)
+
+
 def _enqueue(job: Job) -> None:
-    transaction.on_commit(lambda: run_job_task.delay(job.pk))
+    queue = queue_for(job.kind)
+    transaction.on_commit(lambda: run_job_task.apply_async((job.pk,), queue=queue))
 
 
 def enqueue_job(*, kind: str, title: str, owner, params: dict | None = None, total: int = 0) -> Job:
@@ -107,19 +133,73 @@ def attach_result_file(job: Job, filename: str, write: Callable[[Path], None]) -
         os.unlink(tmp)
 
 
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def _try_lock(job_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_SPACE, job_id])
+        return cursor.fetchone()[0]
+
+
+def _unlock(job_id: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_SPACE, job_id])
+    except Exception:  # the connection itself is gone: so is the lock
+        logger.warning("job %s: could not unlock, its connection is gone", job_id, exc_info=True)
+
+
+def _claim(job_id: int) -> Job | None:
+    """Take the job if it is queued, or running with nobody holding it (its worker died)."""
+    with transaction.atomic():
+        job = (
+            Job.objects.select_for_update()
+            .filter(pk=job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+            .first()
+        )
+        if job is None or not _try_lock(job.pk):
+            return None  # finished, cancelled, or being run by a live worker
+        try:
+            if job.status == Job.Status.RUNNING:
+                logger.warning("job %s: its worker died, taking it over", job.pk)
+            now = timezone.now()
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                attempts=F("attempts") + 1,
+                worker=_worker_name(),
+                error="",
+            )
+        except BaseException:
+            _unlock(job.pk)  # a session lock outlives the transaction: give it back
+            raise
+    job.refresh_from_db()
+    return job
+
+
 def run_job(job_id: int) -> Job | None:
     """Run one job in this process (called by the Celery task)."""
-    now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        error="",
-    )
-    if not claimed:
-        return None  # already done, cancelled, or taken by another worker
-    job = Job.objects.get(pk=job_id)
+    job = _claim(job_id)
+    if job is None:
+        return None
+    started = time.monotonic()
+    try:
+        return _run_claimed(job)
+    finally:
+        _unlock(job.pk)
+        logger.info(
+            "job %s %s ended in %.1f s",
+            job.pk,
+            job.kind,
+            time.monotonic() - started,
+            extra={"job_id": job.pk, "job_kind": job.kind},
+        )
+
+
+def _run_claimed(job: Job) -> Job:
     try:
         runner_for(job.kind)(job)
     except JobCancelled:
@@ -172,11 +252,29 @@ def cancel_job(*, job: Job, actor) -> Job:
     return job
 
 
-def mark_stalled_jobs(now=None) -> int:
-    """A running job whose worker stopped beating is failed, so it can be re-run."""
-    now = now or timezone.now()
-    return Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=now - STALL_AFTER).update(
-        status=Job.Status.FAILED,
-        error="任务中断：执行任务的进程已停止，可重新运行继续完成",
-        finished_at=now,
-    )
+def recover_orphaned_jobs() -> list[int]:
+    """Queue again every running job whose worker died (nobody holds its lock: this session
+    takes it for a moment); one that has died MAX_ATTEMPTS times is failed instead, so a job
+    that kills its worker stops."""
+    requeued = []
+    with transaction.atomic():
+        running = Job.objects.select_for_update(skip_locked=True).filter(status=Job.Status.RUNNING)
+        for job in running.order_by("pk"):
+            if not _try_lock(job.pk):
+                continue  # a live worker runs it
+            try:
+                if job.attempts >= MAX_ATTEMPTS:
+                    Job.objects.filter(pk=job.pk).update(
+                        status=Job.Status.FAILED,
+                        error="任务中断：执行任务的进程多次停止，请检查后重新运行",
+                        finished_at=timezone.now(),
+                    )
+                    logger.warning("job %s: its worker died %s times, failed", job.pk, job.attempts)
+                    continue
+                Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+                logger.warning("job %s: its worker died, queued again", job.pk)
+                _enqueue(job)
+                requeued.append(job.pk)
+            finally:
+                _unlock(job.pk)
+    return requeued

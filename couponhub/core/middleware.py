@@ -1,8 +1,15 @@
-"""Response headers every dynamic page shares."""
+"""Response headers every dynamic page shares; the request's id, count and access line."""
+
+import logging
+import time
 
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+
+from couponhub.core import logs, metrics
+
+access_log = logging.getLogger("couponhub.request")
 
 
 class PrivateNoStoreMiddleware:
@@ -19,6 +26,45 @@ class PrivateNoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class RequestContextMiddleware:
+    """First in the chain: gives the request its id (the caller's X-Request-ID when sane),
+    answers with it, counts the request for /metrics by its route pattern, and writes one access
+    line per request: method, route, status and time, never the path's query string (a phone
+    number looked up at the counter travels there)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = logs.request_id_from(request.headers.get("X-Request-ID"))
+        request.request_id = request_id
+        token = logs.set_request_id(request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            seconds = time.monotonic() - started
+            match = getattr(request, "resolver_match", None)
+            route = ("/" + match.route) if match and match.route else "<unmatched>"
+            metrics.count_request(route, request.method, response.status_code, seconds)
+            access_log.info(
+                "%s %s %s %.0f ms",
+                request.method,
+                route,
+                response.status_code,
+                seconds * 1000,
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            logs.reset_request_id(token)
 
 
 class PasswordChangeRequiredMiddleware:

@@ -153,6 +153,8 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # the request (X-Request-ID) or task that wrote it, to find its log lines
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -210,6 +212,7 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=100, blank=True)  # host:pid of the last run
 
     class Meta:
         verbose_name = _("background job")
@@ -286,6 +289,10 @@ class SmsMessage(models.Model):
     cost = MoneyField(_("cost"), default=0)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.CharField(_("error"), max_length=300, blank=True)
+    template_code = models.CharField(max_length=50, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    # set by the worker that calls the gateway, so a message is sent once (core.sms.deliver)
+    sending_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
 
     class Meta:

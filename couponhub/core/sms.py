@@ -1,11 +1,21 @@
-"""Sending SMS through the configured gateway, paid from an SMS account at ¥0.05 a message."""
+"""Sending SMS through the configured gateway, paid from an SMS account at ¥0.05 a message.
+
+`send_sms` charges the account and logs the message in the caller's transaction; the gateway is
+called by `deliver_sms_task` on the "interactive" Celery queue once that transaction commits, so
+no row lock is held across a call to the provider, and a bulk job never holds up a verification
+code. A worker claims a message before calling the gateway (`sending_at`), so a message delivered
+twice by the broker is sent once; one whose worker died mid-call stays "sending", never resent.
+With tasks run eagerly (tests, CELERY_TASK_ALWAYS_EAGER) it is sent at once.
+"""
 
 import datetime
 import hmac
+import logging
 import secrets
 from decimal import Decimal
 from functools import cache
 
+from celery import current_app, shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -16,8 +26,11 @@ from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
 from couponhub.core.models import SmsAccount, SmsMessage, SmsTopUp, SmsVerification
 from couponhub.core.money import to_money
+from couponhub.core.sms_backends import SmsResult
 
 DEFAULT_ACCOUNT = "default"
+
+logger = logging.getLogger(__name__)
 
 
 def sms_price() -> Decimal:
@@ -50,8 +63,8 @@ def send_sms(
     template_code: str = "",
     params: dict | None = None,
 ) -> SmsMessage:
-    """Charge one message, send it, and log it. An empty balance refuses the send, never the
-    caller's own business action: callers check `message.status`."""
+    """Charge one message, log it and have it sent. An empty balance refuses the send, never the
+    caller's own business action: callers check `message.status` (refused, or pending/sent)."""
     price = sms_price()
     account = get_account(account_name)
     with transaction.atomic():
@@ -63,27 +76,62 @@ def send_sms(
             phone=phone,
             text=text,
             purpose=purpose,
+            template_code=template_code,
+            params=params or {},
             status=SmsMessage.Status.PENDING if charged else SmsMessage.Status.REFUSED,
             cost=price if charged else 0,
             error="" if charged else "短信余额不足，未发送",
         )
     if not charged:
+        logger.info("sms %s refused: balance too low", message.pk, extra={"purpose": purpose})
         return message
-    result = get_backend().send(
-        phone=phone, text=text, template_code=template_code, params=params or {}
-    )
+    if current_app.conf.task_always_eager:
+        deliver(message.pk)
+        message.refresh_from_db()
+    else:
+        transaction.on_commit(
+            lambda: deliver_sms_task.apply_async((message.pk,), queue="interactive")
+        )
+    return message
+
+
+@shared_task(name="couponhub.core.tasks.deliver_sms_task")
+def deliver_sms_task(message_id: int) -> None:
+    deliver(message_id)
+
+
+def deliver(message_id: int) -> None:
+    """Call the gateway for one charged message, once: the first worker to claim it sends it."""
+    claimed = SmsMessage.objects.filter(
+        pk=message_id, status=SmsMessage.Status.PENDING, sending_at__isnull=True
+    ).update(sending_at=timezone.now())
+    if not claimed:
+        return
+    message = SmsMessage.objects.get(pk=message_id)
+    try:
+        result = get_backend().send(
+            phone=message.phone,
+            text=message.text,
+            template_code=message.template_code,
+            params=message.params,
+        )
+    except Exception:  # a backend bug or an unforeseen network error: failed, fee given back
+        logger.exception("sms %s: the gateway backend raised", message.pk)
+        result = SmsResult(ok=False, error="短信网关异常，未发送")
     with transaction.atomic():
         if result.ok:
             message.status = SmsMessage.Status.SENT
             message.provider_id = result.provider_id[:100]
         else:
             # The provider did not deliver: give the fee back.
-            SmsAccount.objects.filter(pk=account.pk).update(balance=F("balance") + price)
+            SmsAccount.objects.filter(pk=message.account_id).update(
+                balance=F("balance") + message.cost
+            )
             message.status = SmsMessage.Status.FAILED
             message.cost = 0
             message.error = result.error[:300]
         message.save(update_fields=["status", "provider_id", "cost", "error"])
-    return message
+    logger.info("sms %s %s", message.pk, message.status, extra={"purpose": message.purpose})
 
 
 def top_up_sms_account(

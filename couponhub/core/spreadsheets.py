@@ -319,7 +319,12 @@ def _text_encoding(data: bytes) -> str:
     raise SpreadsheetError("无法识别文件编码（支持UTF-8与GBK）")
 
 
+# A .txt whose sample has neither a tab nor a comma but a space is split at runs of whitespace.
+SPACES = " "
+
+
 def _sniff_delimiter(data: bytes, encoding: str) -> str | None:
+    """Tab, else comma, else spaces (SPACES), else None: one cell a line."""
     # at most 4 bytes a character in UTF-8, GB18030 and UTF-16 (+ a BOM): enough for the sample
     sample = codecs.getincrementaldecoder(encoding)().decode(data[: 4 * _SNIFF_CHARS + 4])
     sample = sample[:_SNIFF_CHARS]
@@ -327,6 +332,8 @@ def _sniff_delimiter(data: bytes, encoding: str) -> str | None:
         return "\t"
     if "," in sample:
         return ","
+    if " " in sample:
+        return SPACES
     return None
 
 
@@ -337,16 +344,18 @@ def _text_rows(data: bytes, *, tab_or_comma: bool) -> Iterator[list[str]]:
     # the bytes it is given
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     if delimiter is None:
-        return _line_iter(text)
+        return _line_iter(text, split=False)
+    if delimiter == SPACES:
+        return _line_iter(text, split=True)
     return _csv_iter(text, delimiter)
 
 
-def _line_iter(text: IO[str]) -> Iterator[list[str]]:
+def _line_iter(text: IO[str], *, split: bool) -> Iterator[list[str]]:
     # the same lines as str.splitlines() of the whole text, which also splits at \x0b, \x0c,
-    # \x1c-\x1e, \x85, \u2028 and \u2029
+    # \x1c-\x1e, \x85, \u2028 and \u2029; split: cells between runs of whitespace
     for line in text:
         for part in line.splitlines():
-            yield [part.strip()]
+            yield part.split() if split else [part.strip()]
 
 
 def _csv_iter(text: IO[str], delimiter: str) -> Iterator[list[str]]:

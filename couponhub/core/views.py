@@ -14,6 +14,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
 from couponhub.core.models import Job, RoleAssignment
+from couponhub.core.pagination import ListPaginator
 from couponhub.core.panels import panels_for
 from couponhub.core.permissions import (
     COUNTER_STORES_PERM,
@@ -28,7 +29,11 @@ PAGE_SIZE = 20
 
 
 def paginate(request, table, per_page: int = PAGE_SIZE):
-    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    """Sort and page a list's table: an honest total and keyset pages (core.pagination)."""
+    RequestConfig(
+        request,
+        paginate={"per_page": per_page, "paginator_class": ListPaginator, "request": request},
+    ).configure(table)
     return table
 
 

@@ -5,14 +5,17 @@ total quantity, the per-member claim limit and the claim deadline hold under con
 and `issued_count` moves with `F()` together with the coupons it counts.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from couponhub.core import staging
 from couponhub.core.audit import record_audit
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import enqueue_job
@@ -186,7 +189,8 @@ def gift_coupons(
     *,
     actor,
     rule: CouponRule,
-    member_ids: Sequence[int],
+    member_ids: Iterable[int],
+    count: int | None = None,
     campaign: Campaign | None = None,
     job: Job | None = None,
     audit: bool = True,
@@ -194,9 +198,12 @@ def gift_coupons(
     """Give one coupon of `rule` to each member in `member_ids`, all or nothing.
 
     The operator's gift is not bound by the per-member claim limit; it is bound by the total.
-    Bulk: codes are allocated as one block under the rule's row lock.
+    Bulk: codes are allocated as one block under the rule's row lock. With `count` given,
+    `member_ids` may be a stream of that many ids (read once, as the coupons are written).
     """
-    count = len(member_ids)
+    if count is None:
+        member_ids = list(member_ids)
+        count = len(member_ids)
     if not count:
         return 0
     now = timezone.now()
@@ -220,7 +227,7 @@ def gift_coupons(
         first = rule.start_value + rule.issued_count
         campaign_id = campaign.pk if campaign else None
         job_id = job.pk if job else None
-        coupons = [
+        coupons = (
             new_coupon(
                 rule,
                 first + i,
@@ -235,11 +242,14 @@ def gift_coupons(
                 created_at=now,
             )
             for i, member_id in enumerate(member_ids)
-        ]
-        if rule.code_mode == CouponRule.CodeMode.SEQUENTIAL:
-            _copy_coupons(coupons)
-        else:
-            insert_coupons(rule, coupons)
+        )
+        # a chunk at a time: the ids may stream from a cursor on this connection, which cannot
+        # be read while a COPY is under way
+        while chunk := list(islice(coupons, GIFT_CHUNK)):
+            if rule.code_mode == CouponRule.CodeMode.SEQUENTIAL:
+                _copy_coupons(chunk)
+            else:
+                insert_coupons(rule, chunk)
         CouponRule.objects.filter(pk=rule.pk).update(issued_count=F("issued_count") + count)
         if audit:
             record_audit(
@@ -250,6 +260,98 @@ def gift_coupons(
                 note=f"job {job_id}" if job_id else "",
             )
     return count
+
+
+# A gift list is staged like every import (couponhub.core.staging): its first cells copied into
+# a temporary table as the file is read, the members found in SQL (a phone first, then a card
+# number, then a member ID), and the coupons written as the ids stream back, in the list's order
+# and once a member. Nothing of the list is kept in Python whatever its length.
+GIFT_CHUNK = 5_000
+GIFT_ERRORS_KEPT = 1_000
+_GIFT_ROWS = "gift_list_rows"
+_GIFT_MEMBERS = "gift_list_members"
+_MEMBERS = Member._meta.db_table
+_RESOLVE_GIFT_ROWS = f"""
+    CREATE TEMPORARY TABLE {_GIFT_MEMBERS} ON COMMIT DROP AS
+    SELECT r.row_no, r.key, COALESCE(mp.id, mc.id, mn.id) AS member_id
+    FROM {_GIFT_ROWS} r
+    LEFT JOIN {_MEMBERS} mp ON mp.phone = r.key
+    LEFT JOIN {_MEMBERS} mc ON mc.card_no = r.key
+    LEFT JOIN {_MEMBERS} mn ON mn.member_no = r.key
+"""
+_UNKNOWN_GIFT_ROWS = f"""
+    SELECT row_no, key, count(*) OVER () FROM {_GIFT_MEMBERS} WHERE member_id IS NULL
+    ORDER BY row_no LIMIT %s
+"""
+_GIFT_MEMBER_COUNT = f"SELECT count(DISTINCT member_id) FROM {_GIFT_MEMBERS}"
+_GIFT_MEMBER_IDS = f"""
+    SELECT member_id FROM {_GIFT_MEMBERS} GROUP BY member_id ORDER BY min(row_no)
+"""
+
+
+@dataclass(frozen=True)
+class GiftOutcome:
+    """`gifted` coupons (0 when a row names no member); `error_count` such rows, the first
+    GIFT_ERRORS_KEPT of them in `errors` ([{row, value, error}], by row)."""
+
+    gifted: int = 0
+    error_count: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+
+def _gift_list_keys(rows) -> Iterator[tuple[int, str]]:
+    """(row number, first cell) of each row of a gift list naming a member; a first row without
+    a digit is a header."""
+    for number, row in enumerate(rows, start=1):
+        if not row or not row[0]:
+            continue
+        if number == 1 and not any(ch.isdigit() for ch in row[0]):
+            continue  # a header row
+        yield number, row[0].strip()
+
+
+def gift_coupons_to_list(
+    *,
+    actor,
+    rule: CouponRule,
+    rows: Iterable[list[str]],
+    campaign: Campaign | None = None,
+    job: Job | None = None,
+    after_chunk: Callable[[int], None] | None = None,
+) -> GiftOutcome:
+    """Gift one coupon of `rule` to every member a list names by phone, card number or member
+    ID (once a member), all or nothing, in one transaction: any row that names no member → no
+    coupon, and the rows are reported. `after_chunk(rows read)` after each chunk of the list."""
+    with transaction.atomic():
+        staging.stage_rows(
+            table=_GIFT_ROWS,
+            columns=("row_no integer NOT NULL", "key text NOT NULL"),
+            records=_gift_list_keys(rows),
+            after_chunk=after_chunk,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(_RESOLVE_GIFT_ROWS)
+            cursor.execute(_UNKNOWN_GIFT_ROWS, [GIFT_ERRORS_KEPT])
+            unknown = cursor.fetchall()
+            if unknown:
+                errors = [{"row": n, "value": key, "error": "会员不存在"} for n, key, _c in unknown]
+                outcome = GiftOutcome(error_count=unknown[0][2], errors=errors)
+            else:
+                cursor.execute(_GIFT_MEMBER_COUNT)
+                (count,) = cursor.fetchone()
+                member_ids = (member_id for (member_id,) in staging.stream_rows(_GIFT_MEMBER_IDS))
+                gifted = gift_coupons(
+                    actor=actor,
+                    rule=rule,
+                    member_ids=member_ids,
+                    count=count,
+                    campaign=campaign,
+                    job=job,
+                )
+                outcome = GiftOutcome(gifted=gifted)
+        staging.drop_staging(_GIFT_MEMBERS)
+        staging.drop_staging(_GIFT_ROWS)
+    return outcome
 
 
 _COPY_COLUMNS = (

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('core', '0005_smsverification'),
+        ('core', '0006_smsverification'),
         ('members', '0002_member_sms_opt_out'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

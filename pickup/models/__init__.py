@@ -25,7 +25,13 @@ from pickup.models.codes import (
     PasswordAttempt,
     PickupCode,
 )
-from pickup.models.orders import STORE_STATUS_LABELS, PickupOrder, PickupOrderItem
+from pickup.models.orders import (
+    STORE_STATUS_LABELS,
+    PickupOrder,
+    PickupOrderItem,
+    TrackingState,
+)
+from pickup.models.payments import TopUpOrder
 from pickup.models.red_packets import (
     RedPacketAccount,
     RedPacketClaim,
@@ -59,4 +65,6 @@ __all__ = [
     "RedPacketSettings",
     "SpecAttribute",
     "SpecValue",
+    "TopUpOrder",
+    "TrackingState",
 ]

@@ -27,6 +27,16 @@ class PickupSettings(models.Model):
         default=10,
         help_text=_("Shipped online orders are completed automatically this many days later."),
     )
+    # Comma separated, normalised by services.parse_phone_list.
+    admin_phones = models.CharField(
+        _("administrators' phones"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "New online and store orders are texted to these mobile numbers (11 digits each, "
+            "separated by commas or spaces)."
+        ),
+    )
     # The next serial number (流水号) handed out to a generated or imported code.
     next_serial = models.PositiveBigIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -37,6 +47,10 @@ class PickupSettings(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def admin_phone_list(self) -> list[str]:
+        return [p for p in self.admin_phones.split(",") if p]
 
     @classmethod
     def load(cls) -> "PickupSettings":

@@ -10,6 +10,13 @@ from pickup.models.catalogue import CardType, Courier, PickupStore, Product
 from pickup.models.codes import PickupCode
 
 
+class TrackingState(models.TextChoices):
+    IN_TRANSIT = "in_transit", _("in transit")
+    SIGNED = "signed", _("signed for")
+    PROBLEM = "problem", _("delivery problem")
+    ERROR = "error", _("tracking query failed")
+
+
 class PickupOrder(models.Model):
     """What a consumer chose with a pickup code: shipped to an address (线上订单) or collected at
     a store (门店订单). `deleted_at` set = in the recycle bin (回收站)."""
@@ -64,6 +71,13 @@ class PickupOrder(models.Model):
         related_name="orders",
     )
     tracking_no = models.CharField(_("tracking number"), max_length=40, blank=True)
+    # What the courier-tracking backend last said (pickup.tracking), and when.
+    tracking_state = models.CharField(
+        _("parcel status"), max_length=12, choices=TrackingState.choices, blank=True
+    )
+    tracking_detail = models.CharField(_("latest tracking event"), max_length=200, blank=True)
+    tracking_checked_at = models.DateTimeField(_("tracking checked at"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed for at"), null=True, blank=True)
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     created_at = models.DateTimeField(_("ordered at"), default=timezone.now, db_index=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)

@@ -96,6 +96,15 @@ class RedPacketEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The generation job that wrote a reservation: its re-run goes on from what is stored.
+    job = models.ForeignKey(
+        "core.Job",
+        verbose_name=_("background job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:

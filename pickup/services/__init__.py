@@ -26,6 +26,7 @@ from pickup.services.catalogue import (
     delete_pickup_store,
     delete_product,
     delete_spec_attribute,
+    parse_phone_list,
     save_brand,
     save_card_type,
     save_category,
@@ -66,17 +67,22 @@ from pickup.services.orders import (
     start_order_export,
     verify_store_order,
 )
+from pickup.services.payments import handle_payment_notice, simulate_payment, start_top_up
 from pickup.services.red_packets import (
     MAX_RED_PACKET,
     MAX_RED_PACKET_CODES,
+    RedPacketPlan,
     allocate_amounts,
     claim_red_packet,
     clear_red_packets,
     generate_red_packets,
+    plan_red_packets,
     red_packet_candidates,
     save_red_packet_settings,
+    start_red_packet_generation,
     top_up_red_packets,
 )
+from pickup.services.tracking import orders_to_track, record_tracking, track_shipped_orders
 from pickup.services.transfers import run_code_import, start_code_export, start_code_import
 
 __all__ = [
@@ -94,6 +100,7 @@ __all__ = [
     "CodeCheck",
     "Delivery",
     "GenerationSpec",
+    "RedPacketPlan",
     "allocate_amounts",
     "allowed_stores",
     "batch_modify_codes",
@@ -120,12 +127,17 @@ __all__ = [
     "fill_code_batch",
     "find_consumer_order",
     "generate_red_packets",
+    "handle_payment_notice",
     "new_order_no",
     "normalise_code",
     "notify_new_order",
+    "orders_to_track",
+    "parse_phone_list",
     "place_order",
+    "plan_red_packets",
     "purge_orders",
     "purge_password_attempts",
+    "record_tracking",
     "red_packet_candidates",
     "reserve_serials",
     "restore_orders",
@@ -140,9 +152,13 @@ __all__ = [
     "save_settings",
     "save_spec_attribute",
     "ship_order",
+    "simulate_payment",
     "start_code_export",
     "start_code_import",
     "start_order_export",
+    "start_red_packet_generation",
+    "start_top_up",
     "top_up_red_packets",
+    "track_shipped_orders",
     "verify_store_order",
 ]

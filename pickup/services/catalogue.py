@@ -7,6 +7,7 @@ the users (Refused), never half done."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.core.files.base import ContentFile
@@ -117,7 +118,27 @@ def _copy_name(model, name: str, max_length: int) -> str:
 # ---------------------------------------------------------------------------
 
 
+PHONE_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def parse_phone_list(text: str) -> list[str]:
+    """The administrators' phones as typed (commas, spaces, new lines), each an 11-digit mobile
+    number, without repeats; refused naming the first that is not."""
+    phones: list[str] = []
+    for phone in PHONE_SEPARATORS.split(text or ""):
+        if not phone:
+            continue
+        if not re.fullmatch(r"1\d{10}", phone):
+            raise Refused("pickup_refused", f"管理员手机号：“{phone[:20]}”不是11位手机号码")
+        if phone not in phones:
+            phones.append(phone)
+    if len(phones) > 20:
+        raise Refused("pickup_refused", "管理员手机号：最多填写20个")
+    return phones
+
+
 def save_settings(*, actor, instance: PickupSettings, logo_bytes: bytes | None = None) -> None:
+    instance.admin_phones = ",".join(parse_phone_list(instance.admin_phones))
     with transaction.atomic():
         before = snapshot(PickupSettings.load())
         if logo_bytes is not None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
 from couponhub.core.jobs import enqueue_job
-from couponhub.core.models import Job, RoleAssignment, User
+from couponhub.core.models import Job
 from couponhub.core.sms import send_sms
 from pickup.models import (
     CardType,
@@ -170,16 +170,8 @@ def place_order(
 
 
 def _admin_phones() -> list[str]:
-    return sorted(
-        set(
-            User.objects.filter(
-                is_active=True,
-                role_assignments__role=RoleAssignment.Role.ADMIN,
-            )
-            .exclude(phone="")
-            .values_list("phone", flat=True)
-        )
-    )
+    """The administrators' phones kept in the pickup settings (系统设置)."""
+    return PickupSettings.load().admin_phone_list
 
 
 def _send(phone: str, text: str, purpose: str) -> None:
@@ -187,10 +179,13 @@ def _send(phone: str, text: str, purpose: str) -> None:
     try:
         message = send_sms(phone=phone, text=text, purpose=purpose)
     except Exception:  # the gateway must never break the order flow
-        logger.exception("pickup SMS to %s failed", phone)
+        logger.exception("pickup SMS %s failed", purpose)
         return
     if message.status not in ("sent", "pending"):
-        logger.warning("pickup SMS %s to %s not sent: %s", purpose, phone, message.error)
+        # the message's id, not the phone: logs never carry a full phone number
+        logger.warning(
+            "pickup SMS %s (message %s) not sent: %s", purpose, message.pk, message.error
+        )
 
 
 def notify_new_order(order_id: int) -> None:
@@ -285,7 +280,11 @@ def ship_order(*, actor, order: PickupOrder, courier: Courier, tracking_no: str)
     return order
 
 
-def complete_order(*, actor, order: PickupOrder, note: str = "") -> PickupOrder:
+def complete_order(
+    *, actor, order: PickupOrder, note: str = "", completed_at: dt.datetime | None = None
+) -> PickupOrder:
+    """A shipped online order is completed: by hand, when its parcel is signed for
+    (`completed_at` = the signing time), or N days after shipping."""
     with transaction.atomic():
         return _change_order(
             order,
@@ -295,7 +294,7 @@ def complete_order(*, actor, order: PickupOrder, note: str = "") -> PickupOrder:
             kind=PickupOrder.Kind.ONLINE,
             note=note,
             status=S.COMPLETED,
-            completed_at=timezone.now(),
+            completed_at=completed_at or timezone.now(),
         )
 
 

@@ -4,14 +4,18 @@ and the consumer's claim with its payout."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
-from couponhub.core.money import to_money
+from couponhub.core.jobs import enqueue_job
+from couponhub.core.models import Job
+from couponhub.core.money import format_yuan, to_money
 from pickup.models import (
     PickupCode,
     PickupOrder,
@@ -26,6 +30,7 @@ from pickup.selectors import describe_selection, select_codes
 
 MAX_RED_PACKET = Decimal("200.00")
 MAX_RED_PACKET_CODES = 200_000
+RED_PACKET_CHUNK = 20_000
 
 
 def _locked_account() -> RedPacketAccount:
@@ -35,8 +40,9 @@ def _locked_account() -> RedPacketAccount:
     return RedPacketAccount.objects.select_for_update().get(pk=RedPacketAccount.SINGLETON_PK)
 
 
-def _ledger(account, *, kind, amount, actor=None, codes=0, note="") -> RedPacketEntry:
+def _ledger(account, *, kind, amount, actor=None, codes=0, note="", job=None) -> RedPacketEntry:
     return RedPacketEntry.objects.create(
+        job=job,
         kind=kind,
         amount=amount,
         balance_after=account.balance,
@@ -84,20 +90,22 @@ def top_up_red_packets(*, actor, amount, note: str = "") -> RedPacketAccount:
     return account
 
 
-def allocate_amounts(count: int, low: Decimal, high: Decimal, budget: Decimal, rng=None) -> list:
+def allocate_amounts(
+    count: int, low: Decimal, high: Decimal, budget: Decimal, rng=None, *, later: int = 0
+) -> list:
     """`count` random amounts in [low, high] (to the fen) whose sum never exceeds `budget`.
-    Each draw leaves at least `low` for every code still to come."""
+    Each draw leaves at least `low` for every code still to come, `later` codes after these
+    included (the chunks of a generation still to run)."""
     rng = rng or random.SystemRandom()
     low_fen, high_fen, left = int(low * 100), int(high * 100), int(budget * 100)
-    if count * low_fen > left:
+    if (count + later) * low_fen > left:
         raise Refused(
             "pickup_refused",
-            f"红包金额：余额¥{budget}不足以给{count}个提货码各分配最低¥{low}"
-            f"（至少需要¥{to_money(Decimal(count) * low)}）",
+            _short_of_balance(count + later, low, budget),
         )
     amounts = []
     for i in range(count):
-        rest = count - i - 1
+        rest = count - i - 1 + later
         top = min(high_fen, left - rest * low_fen)
         fen = rng.randint(low_fen, top)
         left -= fen
@@ -105,14 +113,34 @@ def allocate_amounts(count: int, low: Decimal, high: Decimal, budget: Decimal, r
     return amounts
 
 
+def _short_of_balance(count: int, low: Decimal, balance: Decimal) -> str:
+    return (
+        f"红包金额：红包账户可用余额{format_yuan(balance)}不足以给{count:,}个提货码"
+        f"各分配最低{format_yuan(low)}（至少需要{format_yuan(Decimal(count) * low)}），"
+        "请先充值或缩小筛选范围"
+    )
+
+
 def red_packet_candidates(selection: dict):
     """The selected codes that can take a red packet: unused and without one yet."""
     return select_codes(selection).filter(status=PickupCode.Status.UNUSED, red_packet_amount=0)
 
 
-def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry:
-    """Put a random amount in [low, high] on every selected unused code without a red packet;
-    the total is reserved from the balance in the same transaction (never beyond it)."""
+@dataclass(frozen=True)
+class RedPacketPlan:
+    """What a generation over a selection would do: how many codes, the least and most it
+    reserves."""
+
+    selection: dict
+    low: Decimal
+    high: Decimal
+    count: int
+    min_total: Decimal
+    max_total: Decimal
+    description: str
+
+
+def _check_request(selection: dict, low, high) -> tuple[Decimal, Decimal]:
     low, high = to_money(low), to_money(high)
     if not any(v not in (None, "") for v in selection.values()):
         raise Refused(
@@ -123,58 +151,171 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
             "pickup_refused",
             f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过¥{MAX_RED_PACKET}",
         )
+    return low, high
+
+
+def plan_red_packets(*, selection: dict, low, high, balance: Decimal | None = None):
+    """Check a generation request against the codes and the balance; refused with the reason
+    (no condition, amounts out of range, no code can take a red packet, too many codes, the
+    balance does not cover the lowest amount for every code)."""
+    low, high = _check_request(selection, low, high)
+    count = red_packet_candidates(selection).count()
+    if not count:
+        raise Refused(
+            "pickup_refused",
+            "筛选条件：所选范围内没有可分配红包的提货码（须未使用且尚无红包）",
+        )
+    if count > MAX_RED_PACKET_CODES:
+        raise Refused(
+            "pickup_refused",
+            f"筛选条件：所选范围有{count:,}个提货码，一次最多为{MAX_RED_PACKET_CODES:,}个生成红包",
+        )
+    if balance is None:
+        balance = RedPacketAccount.load().balance
+    if Decimal(count) * low > balance:
+        raise Refused("pickup_refused", _short_of_balance(count, low, balance))
+    return RedPacketPlan(
+        selection=selection,
+        low=low,
+        high=high,
+        count=count,
+        min_total=to_money(Decimal(count) * low),
+        max_total=to_money(Decimal(count) * high),
+        description=describe_selection(selection),
+    )
+
+
+def start_red_packet_generation(*, actor, selection: dict, low, high) -> Job:
+    """Check the request against the balance now (under the account's lock) and queue the
+    generation as a background job; the page follows its progress bar."""
     with transaction.atomic():
         account = _locked_account()
-        serials = list(
-            red_packet_candidates(selection).order_by("serial").values_list("serial", flat=True)
-        )
-        if not serials:
-            raise Refused("pickup_refused", "筛选条件：没有可分配红包的提货码（未使用且尚无红包）")
-        if len(serials) > MAX_RED_PACKET_CODES:
-            raise Refused(
-                "pickup_refused", f"筛选条件：一次最多为{MAX_RED_PACKET_CODES:,}个提货码生成红包"
-            )
-        amounts = allocate_amounts(len(serials), low, high, account.balance)
-        total = to_money(sum(amounts, Decimal(0)))
-        _set_red_packet_amounts(serials, amounts)
-        account.balance -= total
-        account.reserved += total
-        account.save(update_fields=["balance", "reserved"])
-        note = f"{describe_selection(selection)}，每个¥{low}～¥{high}"
-        entry = _ledger(
-            account,
-            kind=RedPacketEntry.Kind.RESERVE,
-            amount=total,
-            actor=actor,
-            codes=len(serials),
-            note=note,
+        plan = plan_red_packets(selection=selection, low=low, high=high, balance=account.balance)
+        job = enqueue_job(
+            kind="pickup.generate_red_packets",
+            title=f"生成红包：{plan.description}，{plan.count:,}个提货码，"
+            f"每个¥{plan.low}～¥{plan.high}",
+            owner=actor if getattr(actor, "is_authenticated", False) else None,
+            params={"selection": selection, "low": str(plan.low), "high": str(plan.high)},
+            total=plan.count,
         )
         record_audit(
             actor=actor,
-            action="pickup.redpacket.generate",
-            obj=entry,
+            action="pickup.redpacket.generate_start",
+            obj=job,
             after={
                 "selection": selection,
-                "low": low,
-                "high": high,
-                "codes": len(serials),
-                "total": total,
+                "low": plan.low,
+                "high": plan.high,
+                "codes": plan.count,
                 "balance": account.balance,
             },
-            note=note,
+            note=job.title,
         )
-    return entry
+    return job
 
 
-def _set_red_packet_amounts(serials: list[int], amounts: list[Decimal]) -> None:
-    # One statement for them all: 200,000 codes in a few seconds, not a CASE per thousand.
+@dataclass(frozen=True)
+class Generated:
+    codes: int
+    amount: Decimal
+
+
+def generate_red_packets(
+    *, actor, selection: dict, low, high, job: Job | None = None, progress=None
+) -> Generated:
+    """Put a random amount in [low, high] on every selected unused code without a red packet,
+    RED_PACKET_CHUNK codes per transaction: each chunk locks the account, reserves its total from
+    the balance (never beyond it, leaving the lowest amount for every code still to come) and
+    writes a ledger entry (with `job`) and an audit entry. A chunk is whole or absent, so a re-run
+    of the job goes on with the codes still without a red packet. `progress(done, total)` is
+    called after each chunk's commit."""
+    low, high = _check_request(selection, low, high)
+    done = amount = 0
+    if job is not None:
+        before = RedPacketEntry.objects.filter(job=job).aggregate(
+            codes=Sum("codes"), amount=Sum("amount")
+        )
+        done, amount = before["codes"] or 0, before["amount"] or Decimal(0)
+    left = red_packet_candidates(selection).count()
+    total = done + left
+    if not left and not done:
+        raise Refused(
+            "pickup_refused",
+            "筛选条件：所选范围内没有可分配红包的提货码（须未使用且尚无红包）",
+        )
+    if left > MAX_RED_PACKET_CODES:
+        raise Refused(
+            "pickup_refused",
+            f"筛选条件：所选范围有{left:,}个提货码，一次最多为{MAX_RED_PACKET_CODES:,}个生成红包",
+        )
+    description = describe_selection(selection)
+    while left > 0:
+        with transaction.atomic():
+            account = _locked_account()
+            serials = list(
+                red_packet_candidates(selection)
+                .order_by("serial")
+                .values_list("serial", flat=True)[:RED_PACKET_CHUNK]
+            )
+            if not serials:
+                break
+            later = max(0, left - len(serials))
+            amounts = allocate_amounts(len(serials), low, high, account.balance, later=later)
+            put = _set_red_packet_amounts(serials, amounts)
+            if not put:  # every code of the chunk was used meanwhile: on to the next ones
+                left = max(0, left - len(serials))
+                continue
+            chunk_total = to_money(sum(put, Decimal(0)))
+            account.balance -= chunk_total
+            account.reserved += chunk_total
+            account.save(update_fields=["balance", "reserved"])
+            note = f"{description}，每个¥{low}～¥{high}" + (f"（任务{job.pk}）" if job else "")
+            entry = _ledger(
+                account,
+                kind=RedPacketEntry.Kind.RESERVE,
+                amount=chunk_total,
+                actor=actor,
+                codes=len(put),
+                note=note,
+                job=job,
+            )
+            record_audit(
+                actor=actor,
+                action="pickup.redpacket.generate",
+                obj=entry,
+                after={
+                    "selection": selection,
+                    "low": low,
+                    "high": high,
+                    "codes": len(put),
+                    "serials": [serials[0], serials[-1]],
+                    "total": chunk_total,
+                    "balance": account.balance,
+                    "job": job.pk if job else None,
+                },
+                note=note,
+            )
+        done += len(put)
+        amount += chunk_total
+        left = max(0, left - len(serials))
+        if progress:
+            progress(done, max(total, done))
+    return Generated(codes=done, amount=to_money(amount))
+
+
+def _set_red_packet_amounts(serials: list[int], amounts: list[Decimal]) -> list[Decimal]:
+    """One statement for the chunk; only codes still unused and without a red packet take one
+    (a consumer may have used a code meanwhile). Returns the amounts put on codes."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {PickupCode._meta.db_table} AS c SET red_packet_amount = v.amount "
             "FROM unnest(%s::bigint[], %s::numeric[]) AS v (serial, amount) "
-            "WHERE c.serial = v.serial",
-            [serials, amounts],
+            "WHERE c.serial = v.serial AND c.status = %s AND c.red_packet_amount = 0 "
+            "RETURNING v.amount",
+            [serials, amounts, PickupCode.Status.UNUSED],
         )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def clear_red_packets(*, actor, codes) -> RedPacketEntry | None:

@@ -22,7 +22,7 @@ from pickup.views.common import MANAGE, VIEW
 @permission_required(VIEW)
 def code_list(request):
     filterset = filters.PickupCodeFilter(request.GET, queryset=selectors.codes_for_list())
-    table = paginate(request, tables.PickupCodeTable(filterset.qs))
+    table = paginate(request, tables.PickupCodeTable(selectors.filtered_codes(filterset)))
     return render(request, "pickup/code_list.html", {"filter": filterset, "table": table})
 
 

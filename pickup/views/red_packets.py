@@ -8,7 +8,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.permissions import permission_required
 from couponhub.core.views import paginate
 from pickup import filters, forms, selectors, services, tables
-from pickup.models import PickupCode, RedPacketAccount, RedPacketSettings
+from pickup.models import PickupCode, RedPacketAccount, RedPacketSettings, TopUpOrder
 from pickup.views.common import MANAGE, selected_ids
 
 
@@ -24,61 +24,50 @@ def red_packet_settings(request):
 
 @permission_required(MANAGE)
 def red_packet_account(request):
-    form = forms.TopUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.top_up_red_packets(
-                actor=request.user,
-                amount=form.cleaned_data["amount"],
-                note=form.cleaned_data["note"],
-            )
-        except Refused as exc:
-            form.add_error("amount", str(exc))
-        else:
-            messages.success(request, _("Topped up."))
-            return redirect("pickup:red_packet_account")
+    """The account, its ledger and its top-ups: a top-up is paid online (pickup:top_up) and
+    raises the balance only when the payment is confirmed."""
     table = paginate(request, tables.RedPacketEntryTable(selectors.red_packet_ledger()))
     return render(
         request,
         "pickup/redpackets/account.html",
-        {"form": form, "account": RedPacketAccount.load(), "table": table},
+        {
+            "account": RedPacketAccount.load(),
+            "table": table,
+            "purpose": TopUpOrder.Purpose.RED_PACKETS,
+            "top_up_form": forms.TopUpForm(),
+            "top_up_orders": selectors.top_up_orders(TopUpOrder.Purpose.RED_PACKETS)[:10],
+        },
     )
 
 
 @permission_required(MANAGE)
 def red_packet_generate(request):
+    """Preview how many codes a selection reaches (or why it cannot), then confirm: the
+    generation runs as a background job whose progress bar the job page shows."""
     form = forms.RedPacketGenerateForm(request.POST or None)
-    preview = None
+    plan = None
     if request.method == "POST" and form.is_valid():
         selection = selectors.clean_selection(form.cleaned_data)
         d = form.cleaned_data
-        count = services.red_packet_candidates(selection).count() if selection else 0
-        preview = {
-            "description": selectors.describe_selection(selection),
-            "count": count,
-            "low": d["low"],
-            "high": d["high"],
-            "min_total": d["low"] * count,
-            "max_total": d["high"] * count,
-        }
-        if request.POST.get("confirm"):
-            try:
-                entry = services.generate_red_packets(
+        try:
+            if request.POST.get("confirm"):
+                job = services.start_red_packet_generation(
                     actor=request.user, selection=selection, low=d["low"], high=d["high"]
                 )
-            except Refused as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    _("Red packets put on %(n)s codes, ¥%(total)s reserved from the balance.")
-                    % {"n": entry.codes, "total": entry.amount},
-                )
-                return redirect("pickup:red_packet_list")
+                messages.success(request, _("Red packets are being generated in the background."))
+                return redirect("core:job_detail", pk=job.pk)
+            plan = services.plan_red_packets(selection=selection, low=d["low"], high=d["high"])
+        except Refused as exc:
+            form.add_error(None, str(exc))
     return render(
         request,
         "pickup/redpackets/generate.html",
-        {"form": form, "preview": preview, "account": RedPacketAccount.load()},
+        {
+            "form": form,
+            "preview": plan,
+            "account": RedPacketAccount.load(),
+            "jobs": selectors.red_packet_jobs(request.user),
+        },
     )
 
 

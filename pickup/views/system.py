@@ -6,11 +6,11 @@ from django.utils.translation import gettext as _
 
 from couponhub.core import sms
 from couponhub.core.models import SmsMessage
-from couponhub.core.permissions import has_perm, permission_required
+from couponhub.core.permissions import permission_required
 from couponhub.core.tables import SmsMessageTable
 from couponhub.core.views import paginate
 from pickup import filters, forms, selectors, services, tables
-from pickup.models import PickupSettings
+from pickup.models import PickupSettings, TopUpOrder
 from pickup.views.common import MANAGE, VIEW
 
 
@@ -41,7 +41,9 @@ def sms_page(request):
             "price": sms.sms_price(),
             "top_ups": account.top_ups.select_related("actor")[:20],
             "table": paginate(request, SmsMessageTable(qs)),
-            "can_top_up": has_perm(request.user, "core.manage_sms"),
+            "purpose": TopUpOrder.Purpose.SMS,
+            "top_up_form": forms.TopUpForm(),
+            "top_up_orders": selectors.top_up_orders(TopUpOrder.Purpose.SMS)[:10],
         },
     )
 

@@ -1,4 +1,6 @@
+import psycopg
 import pytest
+from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -6,6 +8,7 @@ from couponhub.core import jobs
 from couponhub.core.audit import record_audit
 from couponhub.core.exports import start_audit_export
 from couponhub.core.models import AuditEntry, Job
+from couponhub.local_postgres import database_url
 from tests.factories import OrgFactory, Role, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -70,22 +73,56 @@ def test_a_job_that_died_midway_reruns_to_the_exact_result(django_capture_on_com
     assert _ticks(job) == list(range(10))
 
 
-def test_a_running_job_whose_worker_stopped_beating_becomes_rerunnable():
-    from datetime import timedelta
+@pytest.fixture
+def other_session():
+    """A second database session, standing for another worker process."""
+    with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as conn:
+        yield conn
 
-    from django.utils import timezone
 
-    stale = timezone.now() - timedelta(hours=1)
-    job = Job.objects.create(
-        kind=TICKS, title="t", status=Job.Status.RUNNING, heartbeat_at=stale, params={"n": 1}
-    )
-    fresh = Job.objects.create(
-        kind=TICKS, title="t", status=Job.Status.RUNNING, heartbeat_at=timezone.now()
-    )
-    assert jobs.mark_stalled_jobs() == 1
+def _hold(session, job):
+    session.execute("SELECT pg_advisory_lock(%s, %s)", [jobs._LOCK_SPACE, job.pk])
+
+
+def test_a_job_run_by_a_live_worker_is_not_run_again(other_session):
+    job = Job.objects.create(kind=TICKS, title="t", status=Job.Status.RUNNING, params={"n": 3})
+    _hold(other_session, job)  # the worker running it is alive
+    assert jobs.run_job(job.pk) is None  # a second delivery of its message does nothing
+    assert jobs.recover_orphaned_jobs() == []
     job.refresh_from_db()
-    fresh.refresh_from_db()
-    assert job.can_rerun and fresh.status == Job.Status.RUNNING
+    assert job.status == Job.Status.RUNNING and _ticks(job) == []
+
+
+def test_a_running_job_whose_worker_died_is_queued_again_and_finishes(
+    django_capture_on_commit_callbacks,
+):
+    owner = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.enqueue_job(kind=TICKS, title="t", owner=owner, params={"n": 6, "die_after": 2})
+    # as if the worker had been killed: running, two ticks written, nobody holding the job
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, error="", finished_at=None)
+    assert _ticks(job) == [0, 1]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.recover_orphaned_jobs() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 2 and job.worker
+    assert _ticks(job) == list(range(6))
+
+
+def test_a_job_whose_workers_keep_dying_is_failed_not_queued_forever():
+    job = Job.objects.create(
+        kind=TICKS, title="t", status=Job.Status.RUNNING, attempts=jobs.MAX_ATTEMPTS
+    )
+    assert jobs.recover_orphaned_jobs() == []
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.can_rerun
+
+
+def test_jobs_go_to_the_queue_their_runner_names():
+    assert jobs.queue_for(TICKS) == jobs.BULK
+    assert jobs.queue_for("pickup.generate_codes") == jobs.BULK
+    with pytest.raises(ValueError):
+        jobs.job_runner("tests.nowhere", queue="fast")
 
 
 def test_a_cancelled_job_stops_at_its_next_progress_report():

@@ -63,3 +63,22 @@ def test_every_role_has_a_home_page(client, role):
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert str(Role(role).label) in response.content.decode()
+
+
+def test_the_menu_is_worked_out_once_a_request_however_many_cells_render(client, monkeypatch):
+    # given a list whose table renders template cells (each with the request's context)
+    from couponhub.core import context_processors
+    from couponhub.core.models import Job
+
+    user = user_with_role(Role.OPERATOR, OrgFactory())
+    for i in range(5):
+        Job.objects.create(kind="members.import", title=f"任务{i}", owner=user)
+    calls = []
+    real = context_processors.menu_for
+    monkeypatch.setattr(context_processors, "menu_for", lambda u: calls.append(u) or real(u))
+    client.force_login(user)
+    # when the page is shown
+    response = client.get(reverse("core:downloads"))
+    # then the menu is there, computed once
+    assert response.status_code == 200 and "任务4" in response.content.decode()
+    assert len(calls) == 1

@@ -297,6 +297,9 @@ def test_undecodable_text():
         (b"A1, 5\nA2,6\n", [["A1", "5"], ["A2", "6"]]),
         (b"A1\t5\nA2\t6,7\n", [["A1", "5"], ["A2", "6,7"]]),
         (" 券码一 \n券码二".encode("gbk"), [["券码一"], ["券码二"]]),
+        # neither a tab nor a comma: separated by spaces (a run of them is one separator)
+        (b"A1 5\r\nA2   6\n\n A3 \n", [["A1", "5"], ["A2", "6"], [], ["A3"]]),
+        (b"A1 5\nA2 6\n", [["A1", "5"], ["A2", "6"]]),
     ],
 )
 def test_txt_delimiter_sniffing(data, expected):
@@ -308,6 +311,8 @@ def _whole_text_rows(data: bytes, encoding: str, delimiter: str | None) -> list[
     text = data.decode(encoding)
     if delimiter is None:
         return [[line.strip()] for line in text.splitlines()]
+    if delimiter == " ":
+        return [line.split() for line in text.splitlines()]
     return [
         [c.strip() for c in row]
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -328,7 +333,8 @@ def test_text_is_read_as_it_streams_with_the_rows_of_the_whole_text(encoding, se
     for filename, body, delimiter in (
         ("a.csv", text, ","),
         ("a.txt", text, "\t"),  # sniffed: a tab in the text
-        ("a.txt", text.replace("\t", "").replace(",", ""), None),  # neither: one cell a line
+        ("a.txt", text.replace("\t", "").replace(",", ""), " "),  # spaces: split at runs of them
+        ("a.txt", text.replace("\t", "").replace(",", "").replace(" ", ""), None),  # one cell
     ):
         data = body.encode(encoding)
         streamed = list(spreadsheets._text_rows(data, tab_or_comma=filename == "a.txt"))

@@ -144,9 +144,118 @@ def test_gift_job_from_uploaded_list(tmp_path, settings):
 
 def test_gift_rows_unknown_members_are_reported():
     a = MemberFactory()
-    ids, errors = coupon_jobs.resolve_gift_rows([["会员"], [a.phone], ["13000000000"], [a.card_no]])
-    assert ids == [a.pk]
-    assert errors == [{"row": 3, "value": "13000000000", "error": "会员不存在"}]
+    rule = CouponRuleFactory(total=10)
+    outcome = services.gift_coupons_to_list(
+        actor=None, rule=rule, rows=[["会员"], [a.phone], ["13000000000"], [a.card_no]]
+    )
+    assert (outcome.gifted, outcome.error_count) == (0, 1)
+    assert outcome.errors == [{"row": 3, "value": "13000000000", "error": "会员不存在"}]
+    assert not Coupon.objects.exists()
+
+
+# --- the streamed gift list -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of a few rows, so a small list crosses many COPYs, cursor fetches and inserts."""
+    from couponhub.core import staging
+
+    monkeypatch.setattr(staging, "STAGE_CHUNK_ROWS", 4)
+    monkeypatch.setattr(staging, "FETCH_ROWS", 3)
+    monkeypatch.setattr(services.issuance, "GIFT_CHUNK", 5)
+
+
+def _gift_job(rule, text: str):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from couponhub.core.models import Job
+
+    name = default_storage.save("gifts/list.csv", ContentFile(text.encode()))
+    return Job.objects.create(
+        kind="coupons.gift", title="t", owner=None, params={"rule_id": rule.pk, "file": name}
+    )
+
+
+@pytest.mark.parametrize("code_mode", [CouponRule.CodeMode.SEQUENTIAL, CouponRule.CodeMode.RANDOM])
+def test_a_gift_list_gives_one_coupon_a_member_in_the_lists_order(small_chunks, code_mode):
+    from couponhub.core.jobs import run_job
+    from couponhub.core.models import Job
+
+    # given a list naming 12 members by phone, card number or member ID, some more than once
+    rule = CouponRuleFactory(total=100, code_mode=code_mode)
+    members = MemberFactory.create_batch(12)
+    keys = [(m.phone, m.card_no, m.member_no)[i % 3] for i, m in enumerate(members)]
+    keys[5:5] = [members[0].card_no, members[3].phone, members[0].member_no]
+    job = _gift_job(rule, "会员\n" + "\n".join(keys) + "\n")
+    run_job(job.pk)
+    job.refresh_from_db()
+    # then each member gets one coupon, numbered in the order the list first names them
+    assert job.status == Job.Status.SUCCEEDED and job.result == {"gifted": 12}
+    assert (job.done, job.total) == (12, 12)
+    coupons = list(Coupon.objects.filter(job=job).order_by("number"))
+    assert [c.member_id for c in coupons] == [m.pk for m in members]
+    assert [c.number for c in coupons] == list(range(12))
+    assert len({c.code for c in coupons}) == 12
+    rule.refresh_from_db()
+    assert rule.issued_count == 12
+    # and a re-run after the commit gives nothing more
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+    run_job(job.pk)
+    assert Coupon.objects.filter(rule=rule).count() == 12
+
+
+def test_a_gift_list_with_unknown_members_gives_nothing_and_counts_them(small_chunks, monkeypatch):
+    from couponhub.core.jobs import run_job
+    from couponhub.core.models import Job
+
+    monkeypatch.setattr(services.issuance, "GIFT_ERRORS_KEPT", 3)
+    rule = CouponRuleFactory(total=100)
+    known = MemberFactory()
+    keys = [known.phone, *(f"1300000{i:04d}" for i in range(5)), known.card_no]
+    job = _gift_job(rule, "\n".join(keys) + "\n")
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error == "名单中有5行无法识别会员，未发放任何券"
+    assert job.result == {
+        "errors": [
+            {"row": n, "value": f"1300000{n - 2:04d}", "error": "会员不存在"} for n in (2, 3, 4)
+        ]
+    }
+    assert not Coupon.objects.exists()
+    rule.refresh_from_db()
+    assert rule.issued_count == 0
+
+
+def test_a_gift_list_over_the_rules_total_gives_nothing(small_chunks):
+    from couponhub.core.jobs import run_job
+    from couponhub.core.models import Job
+
+    rule = CouponRuleFactory(total=5)
+    members = MemberFactory.create_batch(6)
+    job = _gift_job(rule, "\n".join(m.phone for m in members) + "\n")
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "剩余可发5张，不足6张" in job.error
+    assert not Coupon.objects.exists()
+
+
+def test_a_cancelled_gift_stops_and_gives_nothing(small_chunks):
+    from couponhub.core.jobs import JobCancelled
+    from couponhub.core.models import Job
+
+    rule = CouponRuleFactory(total=100)
+    members = MemberFactory.create_batch(6)
+    job = _gift_job(rule, "\n".join(m.phone for m in members) + "\n")
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)  # while the worker runs it
+    job.refresh_from_db()
+    with pytest.raises(JobCancelled):
+        coupon_jobs.gift(job)
+    assert not Coupon.objects.exists()
+    rule.refresh_from_db()
+    assert rule.issued_count == 0
 
 
 def _run_in_threads(n, target):

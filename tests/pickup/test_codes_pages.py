@@ -28,6 +28,40 @@ def test_code_list_filters_by_serial_range_batch_card_type_and_status(op_client)
     assert a.password[0] + "******" + a.password[-1] in text
 
 
+def test_code_list_filters_by_generation_date_within_the_batches_serial_ranges(op_client):
+    import datetime
+
+    from django.utils import timezone
+
+    # given three batches generated on three days, their serial ranges in that order
+    days = [timezone.now() - datetime.timedelta(days=d) for d in (20, 10, 1)]
+    batches = [CodeBatchFactory(serial_start=100 * (i + 1), quantity=2) for i in range(3)]
+    for i, (batch, day) in enumerate(zip(batches, days, strict=True)):
+        CodeBatch.objects.filter(pk=batch.pk).update(created_at=day)
+        PickupCodeFactory(batch=batch, serial=batch.serial_start, code=f"DATE{i}0000000")
+        PickupCodeFactory(batch=batch, serial=batch.serial_start + 1, code=f"DATE{i}0000001")
+    url = reverse("pickup:code_list")
+
+    def codes(**query):
+        table = op_client.get(url, query).context["table"]
+        return [row.record.code for row in table.page.object_list]
+
+    middle = timezone.localdate(days[1]).isoformat()
+    # then a date range keeps exactly the codes of the batches generated in it
+    assert codes(date_from=middle) == [
+        "DATE10000000",
+        "DATE10000001",
+        "DATE20000000",
+        "DATE20000001",
+    ]
+    assert codes(date_to=middle) == ["DATE00000000", "DATE00000001", "DATE10000000", "DATE10000001"]
+    assert codes(date_from=middle, date_to=middle, status="unused") == [
+        "DATE10000000",
+        "DATE10000001",
+    ]
+    assert codes(date_from=timezone.localdate().isoformat()) == []
+
+
 def test_code_list_runs_a_fixed_number_of_queries(op_client, django_assert_max_num_queries):
     batch = CodeBatchFactory()
     for _ in range(20):

@@ -44,10 +44,16 @@ def store_delivery(store, day=None):
     )
 
 
+def set_admin_phones(text: str) -> None:
+    settings_obj = PickupSettings.load()
+    settings_obj.admin_phones = text
+    services.save_settings(actor=None, instance=settings_obj)
+
+
 @pytest.fixture
 def sms_admin():
     top_up_sms_account(actor=None, amount="10.00")
-    return user_with_role(RoleAssignment.Role.ADMIN, OrgFactory(), phone="13800000001")
+    set_admin_phones("13800000001")
 
 
 def test_placing_an_online_order_uses_the_code_and_notifies_admins(
@@ -67,6 +73,43 @@ def test_placing_an_online_order_uses_the_code_and_notifies_admins(
     assert AuditEntry.objects.filter(action="pickup.order.create", object_id=str(order.pk))
     assert [m["phone"] for m in sms_outbox] == ["13800000001"]
     assert order.order_no in sms_outbox[0]["text"]
+
+
+def test_new_orders_text_the_phones_of_the_settings_logged_and_charged(
+    django_capture_on_commit_callbacks, sms_outbox
+):
+    # given two phones in the settings and an admin user whose own phone is not among them
+    top_up_sms_account(actor=None, amount="1.00")
+    set_admin_phones("13800000001，13800000002 13800000001")
+    user_with_role(RoleAssignment.Role.ADMIN, OrgFactory(), phone="13800000009")
+    assert PickupSettings.load().admin_phones == "13800000001,13800000002"
+    # when a consumer places an online order
+    code = PickupCodeFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        order = services.place_order(
+            serial=code.serial, product_ids=[], delivery=SHIP, client_ip=None
+        )
+    # then each phone of the settings gets one text, logged and paid from the SMS account
+    assert sorted(m["phone"] for m in sms_outbox) == ["13800000001", "13800000002"]
+    logged = SmsMessage.objects.filter(purpose="pickup_new_online_order")
+    assert {m.status for m in logged} == {SmsMessage.Status.SENT} and logged.count() == 2
+    assert all(order.order_no in m.text and "请及时发货" in m.text for m in logged)
+    assert sum(m.cost for m in logged) == 2 * SmsMessage.objects.first().cost > 0
+
+
+def test_no_phones_in_the_settings_means_no_text(django_capture_on_commit_callbacks, sms_outbox):
+    top_up_sms_account(actor=None, amount="1.00")
+    user_with_role(RoleAssignment.Role.ADMIN, OrgFactory(), phone="13800000009")
+    code = PickupCodeFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_order(serial=code.serial, product_ids=[], delivery=SHIP, client_ip=None)
+    assert sms_outbox == [] and not SmsMessage.objects.exists()
+
+
+def test_a_bad_phone_in_the_settings_is_refused_naming_it():
+    with pytest.raises(Refused, match="管理员手机号：“1380000”不是11位手机号码"):
+        set_admin_phones("13800000001, 1380000")
+    assert PickupSettings.load().admin_phones == ""
 
 
 def test_a_used_code_cannot_order_again():
@@ -153,7 +196,7 @@ def test_store_order_notifies_admins_and_the_store_manager(
 def test_an_empty_sms_balance_never_blocks_the_order(
     django_capture_on_commit_callbacks, sms_outbox
 ):
-    user_with_role(RoleAssignment.Role.ADMIN, OrgFactory(), phone="13800000001")
+    set_admin_phones("13800000001")
     code = PickupCodeFactory()
     with django_capture_on_commit_callbacks(execute=True):
         order = services.place_order(

@@ -34,20 +34,26 @@ def test_settings_and_top_up(op_client):
     )
     config = RedPacketSettings.load()
     assert (config.daily_limit, config.monthly_limit, config.lifetime_limit) == (2, 10, 0)
-    op_client.post(reverse("pickup:red_packet_account"), {"amount": "50.00", "note": "微信支付"})
+    # a top-up is paid (here by the development backend's simulated notice) before it counts
+    paying = op_client.post(reverse("pickup:top_up", args=["red_packets"]), {"amount": "50.00"})
+    assert RedPacketAccount.load().balance == 0
+    op_client.post(paying.url.rstrip("/") + "/simulate/")
     page = op_client.get(reverse("pickup:red_packet_account")).content.decode()
     assert RedPacketAccount.load().balance == Decimal("50.00") and "¥50.00" in page
 
 
-def test_generate_preview_then_confirm_then_clear(op_client, operator):
+def test_generate_preview_then_confirm_then_clear(
+    op_client, operator, django_capture_on_commit_callbacks
+):
     services.top_up_red_packets(actor=operator, amount="100")
     batch = CodeBatchFactory()
     codes = [PickupCodeFactory(batch=batch) for _ in range(4)]
     form = {"batch": batch.pk, "low": "1.00", "high": "3.00"}
     preview = op_client.post(reverse("pickup:red_packet_generate"), form)
-    assert preview.context["preview"]["count"] == 4
+    assert preview.context["preview"].count == 4
     assert not PickupCode.objects.filter(red_packet_amount__gt=0).exists()
-    op_client.post(reverse("pickup:red_packet_generate"), {**form, "confirm": "1"})
+    with django_capture_on_commit_callbacks(execute=True):  # the job runs (eager task)
+        op_client.post(reverse("pickup:red_packet_generate"), {**form, "confirm": "1"})
     assert PickupCode.objects.filter(red_packet_amount__gt=0).count() == 4
     listed = op_client.get(reverse("pickup:red_packet_list")).content.decode()
     assert all(c.code in listed for c in codes)

@@ -61,3 +61,15 @@ def test_settings_refuse_bad_logos(op_client, content, message):
 def test_settings_refused_to_hq(client, hq):
     client.force_login(hq)
     assert client.get(reverse("pickup:settings")).status_code == 403
+
+
+def test_settings_keep_the_administrators_phones_and_refuse_a_bad_one(op_client):
+    response = op_client.post(
+        reverse("pickup:settings"), {**DATA, "admin_phones": "13800000001 13900000002"}
+    )
+    assert response.status_code == 302
+    assert PickupSettings.load().admin_phone_list == ["13800000001", "13900000002"]
+    response = op_client.post(reverse("pickup:settings"), {**DATA, "admin_phones": "138-0000"})
+    assert response.status_code == 200
+    assert "管理员手机号：“138-0000”不是11位手机号码" in response.content.decode()
+    assert PickupSettings.load().admin_phone_list == ["13800000001", "13900000002"]

@@ -12,8 +12,9 @@ from couponhub import local_postgres
 
 class Command(BaseCommand):
     help = (
-        "Run the web server and a Celery worker (with beat) together; Ctrl-C stops both, and "
-        "the checkout's own PostgreSQL server when no DATABASE_URL is set."
+        "Run the web server, a Celery worker per queue (interactive, bulk) and beat together; "
+        "Ctrl-C stops them all, and the checkout's own PostgreSQL server when no DATABASE_URL "
+        "is set."
     )
 
     def add_arguments(self, parser):
@@ -25,29 +26,24 @@ class Command(BaseCommand):
         for folder in ("celery/queue", "celery/processed", "media"):
             (var / folder).mkdir(parents=True, exist_ok=True)
         python = sys.executable
+        env = os.environ.copy()
+
+        def celery(*args):
+            return subprocess.Popen([python, "-m", "celery", "-A", "couponhub", *args], env=env)
+
         procs = [
+            # SMS, small jobs and events: never behind a batch
+            celery("worker", "-Q", "interactive", "-n", "interactive@%h", "--concurrency=2"),
+            # generation, imports, exports, report builds: one at a time
+            celery("worker", "-Q", "bulk", "-n", "bulk@%h", "--concurrency=1"),
+            celery("beat", "--schedule", str(var / "celerybeat-schedule")),
             subprocess.Popen(
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "couponhub",
-                    "worker",
-                    "-B",
-                    "--loglevel=INFO",
-                    "--concurrency=2",
-                    "--schedule",
-                    str(var / "celerybeat-schedule"),
-                ],
-                env=os.environ.copy(),
-            ),
-            subprocess.Popen(
-                [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-                env=os.environ.copy(),
+                [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"], env=env
             ),
         ]
-        self.stdout.write(f"CouponHub on http://{host}:{port}/  (Ctrl-C stops web and worker)")
+        self.stdout.write(
+            f"CouponHub on http://{host}:{port}/  (Ctrl-C stops web, workers and beat)"
+        )
         try:
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0003_idempotencyrecord")]
+    dependencies = [("core", "0004_request_id_job_worker_sms_delivery")]
 
     operations = [
         migrations.AddField(

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0004_user_must_change_password")]
+    dependencies = [("core", "0005_user_must_change_password")]
 
     operations = [
         migrations.CreateModel(

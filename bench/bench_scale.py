@@ -1,0 +1,491 @@
+"""A chain at national size: the back-office list pages, as the role that uses them.
+
+Needs PostgreSQL (DATABASE_URL). Works in a separate database `<name>_scale` (`--quick`:
+`<name>_scale_quick`), created and
+migrated on first use and kept: the data is built once, resumably, by SQL (`generate_series`,
+never the ORM row by row), one step a transaction, each step recorded in `bench_scale_steps` when
+it commits, so a killed build resumes at the first step not recorded. Full size:
+
+- 10,000,000 pickup codes in three batches (4,800,000 + 4,800,000 + 400,000; every tenth code
+  used, one in a thousand disabled), one sealed password shared by all (sealing ten million
+  would only measure the cipher);
+- 1,000,000 members; 10,000,000 coupons of 50 rules; 10,000,000 audit entries over a year;
+- then `VACUUM ANALYZE`.
+
+Redemption lines, promo-code uses and POS orders are not built yet (see the figures' labels).
+`--quick`: a hundredth of each. `BENCH_SCALE_STEPS=pickup` builds and measures only the steps and
+pages whose names start with one of the comma-separated words; `BENCH_SCALE_PAGES=0` or
+`BENCH_SCALE_GENERATE=0` leaves out the pages or the generation figure.
+
+The generation figure: `generate_pickup_codes` of 1,000,000 codes (a child process, the job's
+own service) into the 10,000,000-code table, next to the same into an empty table in a database
+of its own (`<name>_scale_empty`), twice each; the codes are deleted after each run.
+
+Each page is fetched by the in-process test client as the role that uses it: 3 warm-up requests,
+then 15 timed ones (p50, p95) and the number of queries of one; the baseline is the home page in
+the same run. Goal: p95 ≤ 200 ms with a fixed number of queries.
+"""
+
+import os
+import statistics
+import sys
+import time
+
+P95_GOAL_MS = 200
+WARM, TIMED = 3, 15
+FULL = {
+    "codes": (4_800_000, 4_800_000, 400_000),
+    "members": 1_000_000,
+    "coupons": 10_000_000,
+    "audit": 10_000_000,
+}
+CHUNK = 2_500_000  # rows per step of the big tables: a killed build loses at most one
+
+
+def _scaled(quick: bool) -> dict:
+    if not quick:
+        return FULL
+    return {
+        k: tuple(n // 100 for n in v) if isinstance(v, tuple) else v // 100 for k, v in FULL.items()
+    }
+
+
+def _wanted(name: str) -> bool:
+    words = [w for w in os.environ.get("BENCH_SCALE_STEPS", "").split(",") if w]
+    return not words or any(name.startswith(w) for w in words)
+
+
+def _setup_db(quick: bool):
+    from django.conf import settings
+    from django.db import connection
+
+    name = settings.DATABASES["default"]["NAME"]
+    settings.DATABASES["default"].setdefault("TEST", {}).update(
+        {"NAME": name + ("_scale_quick" if quick else "_scale"), "CHARSET": None}
+    )
+    connection.creation.create_test_db(verbosity=0, autoclobber=False, serialize=False, keepdb=True)
+    return name
+
+
+# --- the build ---------------------------------------------------------------------------------
+
+
+def _step(connection, name: str, build) -> None:
+    """Run `build` in one transaction unless a committed step of that name is recorded."""
+    from django.db import transaction
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_scale_steps "
+            "(name text PRIMARY KEY, seconds float NOT NULL, done_at timestamptz DEFAULT now())"
+        )
+        cur.execute("SELECT 1 FROM bench_scale_steps WHERE name = %s", [name])
+        if cur.fetchone():
+            return
+    started = time.perf_counter()
+    with transaction.atomic():
+        build()
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO bench_scale_steps (name, seconds) VALUES (%s, %s)",
+                [name, time.perf_counter() - started],
+            )
+    print(f"bench_scale: {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _base() -> None:
+    """The org tree, a user per role, two card types, 50 coupon rules."""
+    import datetime
+
+    from django.utils import timezone
+
+    from couponhub.core.models import Org, RoleAssignment, User
+    from couponhub.core.services import create_org
+    from coupons.models import CouponRule
+    from tests.pickup.factories import CardTypeFactory
+
+    group = create_org(actor=None, kind="group", code="SG", name="集团")
+    region = create_org(actor=None, kind="region", code="SR", name="零售", parent=group)
+    store = create_org(actor=None, kind="store", code="S380", name="蓝港店", parent=region)
+    for role, org in (("operator", group), ("admin", group), ("clerk", store)):
+        user = User.objects.create_user(username=f"scale_{role}", password="x")
+        RoleAssignment.objects.create(user=user, role=role, org=org)
+    CardTypeFactory(name="规模套餐一")
+    CardTypeFactory(name="规模套餐二")
+    today = timezone.localdate()
+    for i in range(50):
+        rule = CouponRule.objects.create(
+            code=f"SCALE-{i:03d}",
+            name=f"满300减{i}",
+            creating_org=group,
+            benefit="cash",
+            face_value=20,
+            effective_date=today - datetime.timedelta(days=30),
+            valid_until=today + datetime.timedelta(days=300),
+            code_prefix=f"S{i}",
+            total=10**9,
+            status="approved",
+        )
+        rule.usable_orgs.set([group if i % 2 else Org.objects.get(code="S380")])
+
+
+def _code_batch(index: int, quantity: int, first_serial: int):
+    """One batch of `quantity` codes from `first_serial`, generated `index` months ago."""
+
+    def build():
+        import datetime
+
+        from django.db import connection
+        from django.utils import timezone
+
+        from couponhub.core.crypto import encrypt
+        from pickup.models import CardType, CodeBatch, PickupCode, PickupSettings
+
+        card = CardType.objects.order_by("pk")[index % 2]
+        batch = CodeBatch.objects.create(
+            card_type=card,
+            source=CodeBatch.Source.GENERATED,
+            quantity=quantity,
+            serial_start=first_serial,
+            note=f"规模批次{index}",
+        )
+        CodeBatch.objects.filter(pk=batch.pk).update(
+            created_at=timezone.now() - datetime.timedelta(days=30 * (3 - index))
+        )
+        with connection.cursor() as cur:
+            cur.execute(
+                f"""
+                INSERT INTO {PickupCode._meta.db_table} (serial, code, password, status, enabled,
+                    used_at, shipped, picked_up, red_packet_amount, batch_id, card_type_id)
+                SELECT g, 'S' || lpad(g::text, 11, '0'), %(token)s,
+                    CASE WHEN g %% 10 = 0 THEN 'used' ELSE 'unused' END, g %% 1000 <> 7,
+                    CASE WHEN g %% 10 = 0 THEN now() END, false, false, 0, %(batch)s, %(card)s
+                FROM generate_series(%(first)s, %(last)s) g
+                """,
+                {
+                    "token": encrypt("12345678"),
+                    "batch": batch.pk,
+                    "card": card.pk,
+                    "first": first_serial,
+                    "last": first_serial + quantity - 1,
+                },
+            )
+        PickupSettings.load()
+        PickupSettings.objects.update(next_serial=first_serial + quantity)
+
+    return build
+
+
+def _members(count: int):
+    def build():
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute(
+                """
+                INSERT INTO members_member (member_no, name, phone, card_no, gender, source,
+                    real_name_verified, registered_at, level, u_value, points, stored_value)
+                SELECT 'S' || g, '会员' || g, (15000000000 + g)::text, (8800000000 + g)::text,
+                    'U', 'pos', false, now() - (g %% 1000) * interval '1 hour', '金卡', 0, 0, 0
+                FROM generate_series(1, %s) g
+                """,
+                [count],
+            )
+
+    return build
+
+
+def _coupons(first: int, last: int, members: int):
+    def build():
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT array_agg(id ORDER BY id) FROM coupons_couponrule")
+            rules = cur.fetchone()[0]
+            cur.execute("SELECT min(id) FROM members_member")
+            first_member = cur.fetchone()[0]
+            cur.execute(
+                """
+                INSERT INTO coupons_coupon (rule_id, code, number, status, status_before_freeze,
+                    channel, member_id, customer_name, obtained_at, valid_from, valid_to,
+                    payment_method, created_at, used_at)
+                SELECT (%(rules)s::bigint[])[1 + g %% 50], 'SX' || g, g,
+                    (ARRAY['unused','unused','unused','unused','used','used','expired',
+                           'voided','frozen','unused'])[1 + (g / 7) %% 10],
+                    '', 'claim', %(member)s + (g %% %(members)s), '',
+                    now() - (g %% 8760) * interval '1 hour', now() - interval '400 days',
+                    now() + interval '30 days', '', now() - (g %% 8760) * interval '1 hour',
+                    CASE WHEN (g / 7) %% 10 IN (4, 5) THEN now() END
+                FROM generate_series(%(first)s, %(last)s) g
+                """,
+                {
+                    "rules": rules,
+                    "member": first_member,
+                    "members": members,
+                    "first": first,
+                    "last": last,
+                },
+            )
+
+    return build
+
+
+def _audit(first: int, last: int):
+    def build():
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT id FROM core_org WHERE code = 'S380'")
+            store = cur.fetchone()[0]
+            cur.execute(
+                """
+                INSERT INTO core_auditentry (created_at, actor_name, action, object_type,
+                    object_id, object_repr, before, after, note, org_id)
+                SELECT now() - (%(last)s - g) * interval '3 seconds', 'scale_operator',
+                    (ARRAY['redemption.redeem','coupons.claim','pickup.pickupcode.batch_enable',
+                           'members.update','promocodes.use'])[1 + g %% 5],
+                    (ARRAY['redemption.redemption','coupons.coupon','pickup.pickupcode',
+                           'members.member','promocodes.promocodeuse'])[1 + g %% 5],
+                    g::text, '对象' || g, NULL, '{"n": 1}'::jsonb, '', %(store)s
+                FROM generate_series(%(first)s, %(last)s) g
+                """,
+                {"first": first, "last": last, "store": store},
+            )
+
+    return build
+
+
+def _build(connection, sizes: dict) -> None:
+    _step(connection, "base", _base)
+    if _wanted("pickup"):
+        serial = 10_000_000  # above any serial a test or the demo uses
+        for i, quantity in enumerate(sizes["codes"]):
+            _step(connection, f"pickup codes {i}", _code_batch(i, quantity, serial))
+            serial += quantity
+    if _wanted("members") or _wanted("coupons"):
+        _step(connection, "members", _members(sizes["members"]))
+    if _wanted("coupons"):
+        for first in range(1, sizes["coupons"] + 1, CHUNK):
+            last = min(first + CHUNK - 1, sizes["coupons"])
+            _step(connection, f"coupons {first}", _coupons(first, last, sizes["members"]))
+    if _wanted("audit"):
+        for first in range(1, sizes["audit"] + 1, CHUNK):
+            last = min(first + CHUNK - 1, sizes["audit"])
+            _step(connection, f"audit {first}", _audit(first, last))
+    # planner statistics after a build that added rows (VACUUM cannot run in a transaction)
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_scale_analysed (done_at timestamptz)")
+        cur.execute(
+            "SELECT count(*) FROM bench_scale_steps WHERE done_at > "
+            "(SELECT coalesce(max(done_at), '-infinity') FROM bench_scale_analysed)"
+        )
+        if cur.fetchone()[0]:
+            started = time.perf_counter()
+            cur.execute("VACUUM ANALYZE")
+            cur.execute("INSERT INTO bench_scale_analysed VALUES (now())")
+            print(
+                f"bench_scale: VACUUM ANALYZE in {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+def _pages(connection) -> list[tuple[str, str, str, dict]]:
+    """(name, role, path, query) of each page measured."""
+    from coupons.models import CouponRule
+    from pickup.models import CardType, CodeBatch, PickupCode
+
+    pages = []
+    if _wanted("pickup"):
+        big = CodeBatch.objects.filter(note="规模批次0").first()
+        last_batch = CodeBatch.objects.filter(note__startswith="规模批次").order_by("-pk").first()
+        card = CardType.objects.order_by("pk").first()
+        serial = PickupCode.objects.order_by("-serial").values_list("serial", flat=True).first()
+        # the key of the last row of page 500: the 下一页 link of the deepest page by number
+        deep = PickupCode.objects.order_by("serial").values_list("serial", flat=True)[500 * 20 - 1]
+        date_from = big.created_at.date().isoformat() if big else ""
+        pages += [
+            ("pickup codes", "operator", "/pickup/", {}),
+            ("pickup codes ?batch=<4.8M batch>", "operator", "/pickup/", {"batch": big.pk}),
+            ("pickup codes ?batch=<last batch>", "operator", "/pickup/", {"batch": last_batch.pk}),
+            ("pickup codes ?status=unused", "operator", "/pickup/", {"status": "unused"}),
+            ("pickup codes ?status=used", "operator", "/pickup/", {"status": "used"}),
+            ("pickup codes ?enabled=false", "operator", "/pickup/", {"enabled": "false"}),
+            ("pickup codes ?page=50000", "operator", "/pickup/", {"page": 50000}),
+            (
+                "pickup codes 下一页 from page 500",
+                "operator",
+                "/pickup/",
+                {"page": 501, "after": deep},
+            ),
+            (
+                "pickup codes ?card_type&date_from",
+                "operator",
+                "/pickup/",
+                {"card_type": card.pk, "date_from": date_from},
+            ),
+            (
+                "pickup codes ?serial_from&serial_to",
+                "operator",
+                "/pickup/",
+                {"serial_from": serial - 5000, "serial_to": serial - 4000},
+            ),
+            ("pickup codes ?code=", "operator", "/pickup/", {"code": f"S{serial - 77:011d}"}),
+        ]
+    if _wanted("members") or _wanted("coupons"):
+        pages += [
+            ("members", "operator", "/members/", {}),
+            ("members ?q=<phone>", "operator", "/members/", {"q": "15000123456"}),
+            ("members ?level=金卡", "operator", "/members/", {"level": "金卡"}),
+        ]
+    if _wanted("coupons"):
+        rule = CouponRule.objects.filter(code="SCALE-007").first()
+        pages += [
+            ("coupons", "operator", "/coupons/", {}),
+            ("coupons ?status=used", "operator", "/coupons/", {"status": "used"}),
+            ("coupons ?rule__code=<one of 50>", "operator", "/coupons/", {"rule__code": rule.code}),
+            ("coupons ?member__phone=", "operator", "/coupons/", {"member__phone": "15000123456"}),
+        ]
+    if _wanted("audit"):
+        pages += [
+            ("audit log", "admin", "/audit/", {}),
+            ("audit log ?action=coupons", "admin", "/audit/", {"action": "coupons"}),
+            (
+                "audit log ?object_type=members.member",
+                "admin",
+                "/audit/",
+                {"object_type": "members.member"},
+            ),
+        ]
+    return pages
+
+
+def _time(client, path: str, query: dict) -> list[float]:
+    for _ in range(WARM):
+        response = client.get(path, query)
+        assert response.status_code == 200, (path, query, response.status_code)
+    times = []
+    for _ in range(TIMED):
+        started = time.perf_counter()
+        client.get(path, query)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _measure(report, connection) -> None:
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from couponhub.core.models import User
+
+    clients = {}
+    for role in ("operator", "admin"):
+        clients[role] = Client()
+        clients[role].force_login(User.objects.get(username=f"scale_{role}"))
+    home = _time(clients["operator"], "/", {})
+    baseline = f"p50 {statistics.median(home):.0f} ms, p95 {_p95(home):.0f} ms"
+    for name, role, path, query in _pages(connection):
+        times = _time(clients[role], path, query)
+        with CaptureQueriesContext(connection) as ctx:
+            clients[role].get(path, query)
+        p95 = _p95(times)
+        report(
+            goal=f"{name} (as {role}): p95 ≤ {P95_GOAL_MS} ms",
+            measured=f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms, "
+            f"{len(ctx.captured_queries)} queries",
+            baseline=baseline,
+            baseline_label="home page, same run",
+            verdict="ok" if p95 <= P95_GOAL_MS else "slow",
+        )
+
+
+GENERATE = 1_000_000
+GENERATE_CHILD = """
+import os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "couponhub.settings")
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from pickup.models import CardType, CodeBatch, PickupCode
+from tests.pickup.factories import CardTypeFactory
+card = CardType.objects.filter(name="规模生成").first() or CardTypeFactory(name="规模生成")
+before = PickupCode.objects.order_by("-serial").values_list("serial", flat=True).first()
+started = time.perf_counter()
+call_command("generate_pickup_codes", "--card-type", str(card.pk), "--quantity", sys.argv[1],
+             "--prefix", "GX", "--code-length", "12", stdout=open(os.devnull, "w"))
+print("SECONDS", time.perf_counter() - started)
+batch = CodeBatch.objects.filter(card_type=card).order_by("-pk").first()
+PickupCode.objects.filter(batch=batch).delete()
+batch.delete()
+from django.db import connection
+with connection.cursor() as cur:
+    cur.execute("VACUUM ANALYZE pickup_pickupcode")
+"""
+
+
+def _generation(report, connection, quantity: int) -> None:
+    """`generate_pickup_codes` of `quantity` codes into the full table and into an empty one
+    (a database of its own, `<name>_scale_empty`), each in a child process, twice; the codes
+    are deleted again after each run."""
+    import subprocess
+
+    from couponhub.local_postgres import database_url
+
+    full = database_url(connection.settings_dict)
+    empty = full.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"] + "_empty"
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [empty.rsplit("/", 1)[1]])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{empty.rsplit("/", 1)[1]}"')
+        cur.execute("SELECT count(*) FROM pickup_pickupcode")
+        held = cur.fetchone()[0]
+    rates = {"full": [], "empty": []}
+    for _run in range(2):
+        for which, url in (("empty", empty), ("full", full)):
+            out = subprocess.run(
+                [sys.executable, "-c", GENERATE_CHILD, str(quantity)],
+                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                env={**os.environ, "DATABASE_URL": url},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            seconds = float(dict(line.split() for line in out.splitlines())["SECONDS"])
+            rates[which].append(quantity / seconds)
+    ratio = statistics.median(rates["full"]) / statistics.median(rates["empty"])
+    report(
+        goal=f"generate {quantity:,} codes into {held:,}: ≥ 70% of the rate into an empty table",
+        measured=", ".join(f"{r:,.0f} codes/s" for r in rates["full"]),
+        baseline=", ".join(f"{r:,.0f} codes/s" for r in rates["empty"]),
+        baseline_label="the same command into an empty code table, same run",
+        verdict=f"{'ok' if ratio >= 0.7 else 'MISSED'} ({ratio:.0%} by medians)",
+    )
+
+
+def _p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[18]
+
+
+def run(report, *, quick: bool) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        print("bench_scale: DATABASE_URL is not set; it needs PostgreSQL", file=sys.stderr)
+    from django.db import connection
+
+    own_name = _setup_db(quick)
+    try:
+        _build(connection, _scaled(quick))
+        if os.environ.get("BENCH_SCALE_PAGES", "1") == "1":
+            _measure(report, connection)
+        if _wanted("pickup") and os.environ.get("BENCH_SCALE_GENERATE", "1") == "1":
+            _generation(report, connection, GENERATE // 100 if quick else GENERATE)
+    finally:  # the benches after this one use the database they were given
+        connection.creation.destroy_test_db(own_name, verbosity=0, keepdb=True)
+
+
+def _has_table(connection, name: str) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        return cur.fetchone()[0]
