@@ -29,6 +29,8 @@ urlpatterns = [
     path("pickup/", include("pickup.urls")),
     path("promocodes/", include("promocodes.urls")),
     path("reports/", include("reports.urls")),
+    path("staff/", include("staff.urls")),
+    path("messages/", include("messaging.urls")),
     path("api/v1/", signed_api.urls),
     path("api/", include("api.urls")),
     path("django-admin/", admin.site.urls),

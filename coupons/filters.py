@@ -43,6 +43,13 @@ class CouponFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("status"), choices=Coupon.Status.choices)
     channel = django_filters.ChoiceFilter(label=_("channel"), choices=Coupon.Channel.choices)
     member__phone = django_filters.CharFilter(label=_("member phone"))
+    campaign__code = django_filters.CharFilter(label=_("campaign code"))
+    number_from = django_filters.NumberFilter(
+        field_name="number", lookup_expr="gte", label=_("serial number from")
+    )
+    number_to = django_filters.NumberFilter(
+        field_name="number", lookup_expr="lte", label=_("serial number to")
+    )
 
     class Meta:
         model = Coupon

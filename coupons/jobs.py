@@ -1,14 +1,19 @@
 """Background runners of the coupons app; each resumes from what the database already holds."""
 
 from django.core.files.storage import default_storage
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from couponhub.core.cardsheets import Card, run_card_job
 from couponhub.core.errors import Refused
-from couponhub.core.jobs import job_runner, raise_if_cancelled, set_progress
+from couponhub.core.jobs import attach_result_file, job_runner, raise_if_cancelled, set_progress
 from couponhub.core.models import Job
-from couponhub.core.spreadsheets import SpreadsheetError, read_rows
-from coupons import services
+from couponhub.core.permissions import mask_phone
+from couponhub.core.spreadsheets import SpreadsheetError, read_rows, write_xlsx
+from coupons import selectors, services
 from coupons.models import Campaign, Coupon, CouponRule
+
+PROGRESS_EVERY = 2000
 
 
 @job_runner("coupons.generate_physical")
@@ -79,3 +84,64 @@ def print_cards(job: Job) -> None:
     )
     result = run_card_job(job, cards, name=f"coupon-cards-{rule.code}-{job.pk}")
     Job.objects.filter(pk=job.pk).update(result=result)
+
+
+@job_runner(services.COUPON_EXPORT)
+def export_coupons(job: Job) -> None:
+    """The list as its owner sees it now (their scope, the page's filters), read in chunks."""
+    owner = job.owner
+    coupons = selectors.coupons_for(owner, job.params.get("query", {})).select_related("used_store")
+    set_progress(job, 0, coupons.count())
+    headers = [
+        _("coupon code"),
+        _("rule code"),
+        _("coupon name"),
+        _("status"),
+        _("channel"),
+        _("campaign"),
+        _("card number"),
+        _("phone"),
+        _("obtained"),
+        _("valid from"),
+        _("valid to"),
+        _("used at"),
+        _("redeeming store"),
+        _("recharge number"),
+        _("price paid"),
+        _("payment method"),
+        _("U-value paid"),
+    ]
+
+    def when(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+    def rows():
+        for n, c in enumerate(coupons.order_by("pk").iterator(chunk_size=2000), start=1):
+            if n % PROGRESS_EVERY == 0:
+                set_progress(job, n)
+            member = c.member
+            yield [
+                c.code,
+                c.rule.code,
+                c.rule.name,
+                c.get_effective_status_display(),
+                c.get_channel_display(),
+                c.campaign.name if c.campaign_id else "",
+                member.card_no if member else "",
+                mask_phone(member.phone, owner) if member else "",
+                when(c.obtained_at),
+                when(c.valid_from),
+                when(c.valid_to),
+                when(c.used_at),
+                c.used_store.name if c.used_store_id else "",
+                c.recharge_no or "",
+                c.price_paid,
+                c.payment_method,
+                c.u_value_paid,
+            ]
+
+    attach_result_file(
+        job,
+        f"coupons-{job.pk}.xlsx",
+        lambda path: write_xlsx(path, headers=headers, rows=rows(), sheet_name="coupons"),
+    )

@@ -5,6 +5,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from couponhub.core.models import Org
+from couponhub.core.permissions import scoped
+from coupons.filters import CouponFilter
 from coupons.models import Campaign, Coupon, CouponRule, store_ancestor_ids
 from members.models import Member
 
@@ -128,3 +130,34 @@ def activation_rules() -> QuerySet[CouponRule]:
         )
         .order_by("-pk")
     )
+
+
+def rules_for_member_action(action: str, store: Org | None = None) -> QuerySet[CouponRule]:
+    """Rules a clerk or operator may offer a member on the member page: 领券 (free), 购券 (with a
+    sale price) or U享兑换 (U-value price); usable at `store` when one is given. The issuing
+    service still checks everything (deadline, limit, stock) and says why it refuses."""
+    rules = issuing_rules().filter(medium=CouponRule.Medium.ELECTRONIC)
+    if action == "exchange":
+        rules = rules.filter(kind=CouponRule.Kind.U_VALUE_EXCHANGE, u_value_price__isnull=False)
+    else:
+        rules = rules.exclude(kind=CouponRule.Kind.U_VALUE_EXCHANGE).filter(
+            sale_price__isnull=action == "claim"
+        )
+    if store is not None:
+        rules = rules.filter(pk__in=rules_usable_at(store).values("pk"))
+    return rules.order_by("name", "pk")
+
+
+def member_coupons(member: Member, limit: int = 200) -> QuerySet[Coupon]:
+    """Every coupon of a member, whatever its status, newest first."""
+    return (
+        Coupon.objects.filter(member=member)
+        .select_related("rule", "campaign", "used_store")
+        .order_by("-obtained_at", "-id")[:limit]
+    )
+
+
+def coupons_for(user, query: dict) -> QuerySet[Coupon]:
+    """The coupon list (page and export): the user's scope, then the page's filters."""
+    qs = scoped(user, "coupons.view", coupon_list(), "rule__creating_org")
+    return CouponFilter(query, queryset=qs).qs

@@ -364,6 +364,11 @@ def rule_gift(request, pk: int):
 
 @permission_required("coupons.view")
 def coupon_list(request):
+    if request.method == "POST":
+        query = {k: v for k, v in request.GET.items() if k not in ("page", "sort") and v}
+        total = selectors.coupons_for(request.user, query).count()
+        job = services.start_coupon_export(actor=request.user, query=query, total=total)
+        return redirect("core:job_detail", pk=job.pk)
     qs = scoped(request.user, "coupons.view", selectors.coupon_list(), "rule__creating_org")
     filterset = CouponFilter(request.GET, queryset=qs)
     table = _paginate(request, CouponTable(filterset.qs))

@@ -53,6 +53,11 @@ class Member(models.Model):
     u_value = models.BigIntegerField(_("U-value"), default=0)
     points = models.BigIntegerField(_("points"), default=0)
     stored_value = MoneyField(_("stored value"), default=0)
+    # replied T (回T退订) or asked at the counter: never sent a member message again; the
+    # database default serves the member import's INSERT … SELECT
+    sms_opt_out = models.BooleanField(
+        _("opted out of marketing SMS"), default=False, db_default=False
+    )
 
     class Meta:
         verbose_name = _("member")

@@ -12,6 +12,7 @@ from members.models import (
     MemberOrder,
     MemberOrderItem,
     PointsEntry,
+    StoredValueEntry,
     UValueEntry,
 )
 
@@ -101,3 +102,17 @@ def member_list() -> QuerySet[Member]:
 
 def member_imports_for(user) -> QuerySet:
     return MemberImport.objects.filter(created_by=user).select_related("job")
+
+
+def stored_value_entries(member: Member, limit: int = 20) -> QuerySet[StoredValueEntry]:
+    return StoredValueEntry.objects.filter(member=member).order_by("-created_at", "-id")[:limit]
+
+
+def member_orders(member: Member, scope, limit: int = 50) -> QuerySet[MemberOrder]:
+    """The member's orders inside `scope` (a Q on the order's store), newest first."""
+    return (
+        MemberOrder.objects.filter(member=member)
+        .filter(scope)
+        .select_related("store")
+        .order_by("-traded_at", "-id")[:limit]
+    )

@@ -22,6 +22,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.jobs import enqueue_job
 from couponhub.core.models import Org
 from couponhub.core.money import to_money
+from couponhub.core.sms import check_verification_code, send_verification_code
 from members.models import (
     Member,
     MemberImport,
@@ -266,6 +267,120 @@ def mark_order_refunded(*, actor, order: MemberOrder) -> bool:
             record_audit(actor=actor, action="members.order_refunded", obj=order, org=order.store)
     order.refresh_from_db()
     return bool(updated)
+
+
+# --- the member detail page: profile, phone change, manual adjustments ----------------------------
+
+PROFILE_FIELDS = ["name", "gender", "birthday", "phone", "sms_opt_out"]
+PHONE_CHANGE_PURPOSE = "member_phone_change"
+LEDGER_UNITS = {"u_value": "U", "points": "分", "stored_value": "元"}
+
+
+def update_member_profile(
+    *, actor, member: Member, name: str, gender: str, birthday, sms_opt_out: bool = False
+) -> Member:
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        before = snapshot(member, PROFILE_FIELDS)
+        member.name, member.gender, member.birthday = name, gender, birthday
+        member.sms_opt_out = sms_opt_out
+        member.save(update_fields=["name", "gender", "birthday", "sms_opt_out"])
+        record_audit(
+            actor=actor,
+            action="members.update_profile",
+            obj=member,
+            before=before,
+            after=snapshot(member, PROFILE_FIELDS),
+        )
+    return member
+
+
+def _check_new_phone(member: Member, new_phone: str) -> None:
+    if not _PHONE.fullmatch(new_phone):
+        raise Refused("bad_phone", f"新手机号“{new_phone}”不是11位手机号码")
+    if new_phone == member.phone:
+        raise Refused("same_phone", "新手机号与当前手机号相同", 409)
+    if Member.objects.filter(phone=new_phone).exclude(pk=member.pk).exists():
+        raise Refused("phone_taken", f"手机号{new_phone}已是其他会员的手机号", 409)
+
+
+def send_phone_change_code(*, actor, member: Member, new_phone: str) -> None:
+    """Text a code to the new phone: the member proves they hold it before it replaces the old."""
+    new_phone = new_phone.strip()
+    _check_new_phone(member, new_phone)
+    send_verification_code(
+        phone=new_phone,
+        purpose=PHONE_CHANGE_PURPOSE,
+        subject=f"member:{member.pk}",
+        text="您正在更换会员手机号，验证码为{code}，5分钟内有效。如非本人操作请忽略。",
+    )
+
+
+def change_member_phone(*, actor, member: Member, new_phone: str, code: str) -> Member:
+    """The new phone's code is checked (and a wrong try counted) before the change's own
+    transaction; then the phone is changed with its audit entry."""
+    new_phone = new_phone.strip()
+    _check_new_phone(member, new_phone)
+    check_verification_code(
+        phone=new_phone, purpose=PHONE_CHANGE_PURPOSE, subject=f"member:{member.pk}", code=code
+    )
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        before = snapshot(member, ["phone"])
+        if Member.objects.filter(phone=new_phone).exclude(pk=member.pk).exists():
+            raise Refused("phone_taken", f"手机号{new_phone}已是其他会员的手机号", 409)
+        member.phone = new_phone
+        member.save(update_fields=["phone"])
+        record_audit(
+            actor=actor,
+            action="members.change_phone",
+            obj=member,
+            before=before,
+            after=snapshot(member, ["phone"]),
+            note="新手机号短信验证通过",
+        )
+    return member
+
+
+def adjust_balance(
+    *, actor, member: Member, ledger: str, delta, reason: str, store: Org | None = None
+):
+    """A manual adjustment of one ledger (U-value, points or stored value) with its reason."""
+    reason = reason.strip()
+    label = _LEDGERS[ledger][1]
+    if not reason:
+        raise Refused("reason_required", f"调整{label}必须填写原因")
+    delta = to_money(delta) if ledger == "stored_value" else int(delta)
+    if not delta:
+        raise Refused("invalid_amount", f"{label}调整数量不能为0")
+    with transaction.atomic():
+        try:
+            entry = _change_balance(
+                member=member,
+                field=ledger,
+                delta=delta,
+                reason=f"人工调整：{reason}",
+                actor=actor,
+                store=store,
+                ref_type="manual",
+            )
+        except InsufficientBalance as exc:
+            current = getattr(Member.objects.get(pk=member.pk), ledger)
+            raise Refused(
+                "insufficient_balance",
+                f"{label}不足：当前{current}{LEDGER_UNITS[ledger]}，不能扣减{-delta}"
+                f"{LEDGER_UNITS[ledger]}",
+                409,
+            ) from exc
+        record_audit(
+            actor=actor,
+            action="members.adjust_balance",
+            obj=member,
+            org=store,
+            after={"ledger": ledger, "delta": delta, "balance_after": entry.balance_after},
+            note=reason,
+        )
+    return entry
 
 
 # --- import ---------------------------------------------------------------------------------------

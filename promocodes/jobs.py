@@ -1,11 +1,21 @@
 """Background jobs of the promo-code domain."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from couponhub.core.jobs import attach_result_file, job_runner, set_progress
 from couponhub.core.models import Job
 from couponhub.core.spreadsheets import write_xlsx
+from promocodes import selectors, services
 from promocodes.models import PromoCodeApplication
+
+PROGRESS_EVERY = 2000
+FMT = "%Y-%m-%d %H:%M:%S"
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime(FMT) if value else ""
+
 
 EXPORT_HEADERS = [
     "优惠码",
@@ -60,3 +70,92 @@ def export_codes(job: Job) -> None:
 
     attach_result_file(job, f"promo-codes-{application.number}.xlsx", write)
     set_progress(job, len(codes), len(codes))
+
+
+@job_runner(services.APPLICATIONS_EXPORT)
+def export_applications(job: Job) -> None:
+    """The application list as its owner sees it now (scope, filters, status tab)."""
+    applications = selectors.applications_matching(job.owner, job.params.get("query", {}))
+    set_progress(job, 0, applications.count())
+    headers = [
+        _("application number"),
+        _("activity name"),
+        _("channel"),
+        _("department"),
+        _("subject"),
+        _("number of codes"),
+        _("usage rule"),
+        _("valid from"),
+        _("valid to"),
+        _("status"),
+        _("created"),
+    ]
+
+    def rows():
+        for n, a in enumerate(applications.iterator(chunk_size=1000), start=1):
+            if n % PROGRESS_EVERY == 0:
+                set_progress(job, n)
+            yield [
+                a.number,
+                a.activity_name,
+                a.channel.name,
+                a.department.name,
+                a.get_subject_display(),
+                a.code_count,
+                a.rule_text,
+                _when(a.valid_from),
+                _when(a.valid_to),
+                str(PromoCodeApplication.DisplayStatus(a.display_status()).label),
+                _when(a.created_at),
+            ]
+
+    attach_result_file(
+        job,
+        f"promo-applications-{job.pk}.xlsx",
+        lambda path: write_xlsx(path, headers=headers, rows=rows(), sheet_name="applications"),
+    )
+
+
+@job_runner(services.USES_EXPORT)
+def export_uses(job: Job) -> None:
+    """Every use of the codes of the applications the owner's list shows."""
+    uses = selectors.uses_matching(job.owner, job.params.get("query", {}))
+    set_progress(job, 0, uses.count())
+    headers = [
+        _("promo code"),
+        _("application number"),
+        _("activity name"),
+        _("order no"),
+        _("user id"),
+        _("store"),
+        _("eligible amount"),
+        _("discount"),
+        _("charged budget"),
+        _("used at"),
+        _("cancelled at"),
+    ]
+
+    def rows():
+        for n, u in enumerate(uses.iterator(chunk_size=2000), start=1):
+            if n % PROGRESS_EVERY == 0:
+                set_progress(job, n)
+            budget = u.charged_budget
+            yield [
+                u.code.code,
+                u.code.application.number,
+                u.code.application.activity_name,
+                u.order_no,
+                u.user_id,
+                u.store.name if u.store_id else "",
+                u.eligible_amount,
+                u.discount,
+                budget.department.name if budget else "",
+                _when(u.used_at),
+                _when(u.cancelled_at),
+            ]
+
+    attach_result_file(
+        job,
+        f"promo-uses-{job.pk}.xlsx",
+        lambda path: write_xlsx(path, headers=headers, rows=rows(), sheet_name="uses"),
+    )

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_paths, scoped
+from promocodes.filters import ApplicationFilter
 from promocodes.models import (
     Channel,
     Department,
@@ -61,4 +62,24 @@ def merchant_costs() -> QuerySet[Merchant]:
     return Merchant.objects.annotate(
         charged=Sum("uses__discount", filter=Q(uses__cancelled_at__isnull=True)),
         use_count=Count("uses", filter=Q(uses__cancelled_at__isnull=True)),
+    )
+
+
+def applications_matching(user, query: dict) -> QuerySet[PromoCodeApplication]:
+    """The application list (page and export): the user's scope, the filters, the status tab."""
+    qs = ApplicationFilter(query, queryset=applications_for(user)).qs
+    status = query.get("status", "")
+    if status in PromoCodeApplication.DisplayStatus.values:
+        qs = qs.with_display_status(status)
+    return qs
+
+
+def uses_matching(user, query: dict) -> QuerySet[PromoCodeUse]:
+    """The uses of the codes of those applications, newest first."""
+    return (
+        PromoCodeUse.objects.filter(
+            code__application__in=applications_matching(user, query).values("pk")
+        )
+        .select_related("code__application", "store", "charged_budget__department")
+        .order_by("-used_at", "-id")
     )

@@ -177,6 +177,14 @@ def _application_list(request, *, perm: str, template: str, default_status: str)
 
 @permission_required("promocodes.view")
 def application_list(request):
+    if request.method == "POST":
+        query = {k: v for k, v in request.GET.items() if k not in ("page", "sort") and v}
+        uses = request.POST.get("export") == "uses"
+        matching = selectors.uses_matching if uses else selectors.applications_matching
+        job = services.start_list_export(
+            actor=request.user, query=query, uses=uses, total=matching(request.user, query).count()
+        )
+        return redirect("core:job_detail", pk=job.pk)
     return _application_list(
         request,
         perm="promocodes.view",

@@ -121,6 +121,14 @@ class RedemptionLine(models.Model):
             ),
             models.UniqueConstraint(fields=["redemption", "coupon"], name="line_once_per_coupon"),
         ]
+        indexes = [
+            # the counter's "returned today" on the home page
+            models.Index(
+                fields=["returned_at"],
+                name="line_returned_at",
+                condition=Q(returned_at__isnull=False),
+            )
+        ]
 
     def __str__(self):
         return f"{self.redemption_id}:{self.coupon_id}"

@@ -3,7 +3,9 @@
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 
 from couponhub.core.models import Org
+from couponhub.core.permissions import scoped
 from members.models import Member, MemberOrder
+from redemption.filters import RecordFilter
 from redemption.models import OutsideCoupon, Redemption, RedemptionLine
 
 
@@ -78,3 +80,21 @@ def record_objects(rows) -> dict[tuple[str, int], object]:
         for coupon in outside_coupons().select_related("member").filter(pk__in=wanted["outside"]):
             found[("outside", coupon.pk)] = coupon
     return found
+
+
+def member_redemption_lines(member: Member, scope, limit: int = 50) -> QuerySet[RedemptionLine]:
+    """The member's redemption lines inside `scope` (a Q on the redemption's store)."""
+    return (
+        RedemptionLine.objects.filter(redemption__member=member)
+        .filter(scope)
+        .select_related(
+            "coupon__rule", "redemption__store", "redemption__clerk", "redemption__order"
+        )
+        .order_by("-redemption__created_at", "-id")[:limit]
+    )
+
+
+def records_for(user, query: dict) -> QuerySet[RedemptionLine]:
+    """The records page's lines (page and export): the user's stores, then the page's filters."""
+    qs = scoped(user, "redemption.view_records", record_lines(), "redemption__store")
+    return RecordFilter(query, queryset=qs, user=user).qs

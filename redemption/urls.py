@@ -1,6 +1,6 @@
 from django.urls import path
 
-from redemption import outside_views, views
+from redemption import member_views, outside_views, views
 
 app_name = "redemption"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:pk>/link/", views.link, name="link"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("records/", views.records, name="records"),
+    path("members/<int:pk>/", member_views.member_detail, name="member_detail"),
+    path("members/<int:pk>/<slug:action>/", member_views.member_action, name="member_action"),
     path("lines/<int:pk>/return/", views.return_line, name="return_line"),
     path("outside/shops/", outside_views.shops, name="outside_shops"),
     path("outside/shops/<int:pk>/unbind/", outside_views.unbind, name="outside_unbind"),

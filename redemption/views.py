@@ -296,7 +296,12 @@ def receipt(request, pk):
 
 @permission_required("redemption.view_records")
 def records(request):
-    """优惠券核销记录, scoped to the user's stores."""
+    """优惠券核销记录, scoped to the user's stores; POST exports the filtered list."""
+    if request.method == "POST":
+        query = {k: v for k, v in request.GET.items() if k not in ("page", "sort") and v}
+        total = selectors.records_for(request.user, query).count()
+        job = services.start_records_export(actor=request.user, query=query, total=total)
+        return redirect("core:job_detail", pk=job.pk)
     perm = "redemption.view_records"
     qs = scoped(request.user, perm, selectors.record_lines(), "redemption__store")
     filterset = RecordFilter(request.GET, queryset=qs, user=request.user)

@@ -3,6 +3,8 @@
 import logging
 import time
 
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
 from couponhub.core import logs, metrics
@@ -63,3 +65,26 @@ class RequestContextMiddleware:
             return response
         finally:
             logs.reset_request_id(token)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user logged in with a temporary password (an administrator created the account or reset
+    its password) reaches nothing but the password change until they have chosen their own; the
+    log-out and static files stay open. The signed API has no sessions and is not concerned."""
+
+    OPEN_PREFIXES = ("/static/", "/api/", "/logout/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(self.OPEN_PREFIXES)
+            and request.path != reverse("core:password_change")
+        ):
+            return redirect("core:password_change")
+        return self.get_response(request)

@@ -14,6 +14,9 @@ from couponhub.core.money import MoneyField
 
 class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Set when an administrator gives out a temporary password: until the user chooses their own,
+    # every page leads to the password change (couponhub.core.middleware).
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("staff user")
@@ -471,3 +474,23 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"{self.delivery_id} {self.status_code or self.error}"
+
+
+class SmsVerification(models.Model):
+    """A code texted to a phone to prove the person holds it (e.g. a member's new phone): only
+    its hash is kept; it expires, dies after a few wrong tries and is spent once."""
+
+    phone = models.CharField(_("phone"), max_length=20)
+    purpose = models.CharField(_("purpose"), max_length=40)
+    subject = models.CharField(max_length=64)  # what the code is for, e.g. "member:42"
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.purpose} {self.subject}"

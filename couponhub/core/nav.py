@@ -4,11 +4,10 @@ from couponhub.core.navigation import NavItem
 
 SYSTEM = _("System")
 
+# Users and roles, the org tree: staff/nav.py (our own pages; Django's admin is in no menu)
 NAV_ITEMS = [
     NavItem(SYSTEM, _("Audit log"), "core:audit_log", "core.view_audit", 10),
     NavItem(SYSTEM, _("SMS account"), "core:sms_account", "core.manage_sms", 20),
     NavItem(SYSTEM, _("Event subscribers"), "core:event_subscribers", "core.manage_events", 25),
     NavItem(SYSTEM, _("Event delivery log"), "core:event_deliveries", "core.manage_events", 26),
-    NavItem(SYSTEM, _("Users and roles"), "admin:core_user_changelist", "core.manage_users", 30),
-    NavItem(SYSTEM, _("Organisation"), "admin:core_org_changelist", "core.manage_orgs", 40),
 ]

@@ -19,6 +19,8 @@ Role = RoleAssignment.Role
 
 _CLERK = {
     "members.lookup",
+    "members.edit",
+    "coupons.issue_to_member",
     "redemption.redeem",
     "redemption.view_records",
     "redemption.return",
@@ -34,6 +36,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "members.view",
             "members.import",
+            "members.edit",
+            "members.adjust_balance",
+            "members.message",
+            "coupons.issue_to_member",
+            "coupons.void_freeze",
             "coupons.view",
             "coupons.edit_rules",
             "coupons.manage_campaigns",

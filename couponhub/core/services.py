@@ -27,3 +27,13 @@ def assign_role(*, actor, user: User, role: str, org: Org) -> RoleAssignment:
                 after={"user": user.get_username(), "role": role, "org": org.code},
             )
     return assignment
+
+
+def change_own_password(*, user: User, new_password: str) -> None:
+    """The user chose a new password (checked by the form against the validators); a temporary
+    password given by an administrator is then spent."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        record_audit(actor=user, action="user.change_password", obj=user)

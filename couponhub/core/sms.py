@@ -8,7 +8,10 @@ twice by the broker is sent once; one whose worker died mid-call stays "sending"
 With tasks run eagerly (tests, CELERY_TASK_ALWAYS_EAGER) it is sent at once.
 """
 
+import datetime
+import hmac
 import logging
+import secrets
 from decimal import Decimal
 from functools import cache
 
@@ -17,9 +20,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from couponhub.core.audit import record_audit
-from couponhub.core.models import SmsAccount, SmsMessage, SmsTopUp
+from couponhub.core.errors import Refused
+from couponhub.core.models import SmsAccount, SmsMessage, SmsTopUp, SmsVerification
 from couponhub.core.money import to_money
 from couponhub.core.sms_backends import SmsResult
 
@@ -150,3 +155,98 @@ def top_up_sms_account(
             note=note,
         )
     return top_up
+
+
+# --- verification codes ---------------------------------------------------------------------
+# A six-digit code proves that the person at the counter holds a phone. Bounds as the counter's
+# redemption code (docs/architecture.md, "Guessing bounds"): 5 wrong tries kill a code, it lives
+# 5 minutes, a new one only after 60 s, at most 10 a day per phone and purpose.
+
+CODE_TTL = datetime.timedelta(minutes=5)
+CODE_RESEND_AFTER = datetime.timedelta(seconds=60)
+CODE_MAX_ATTEMPTS = 5
+CODE_DAILY_LIMIT = 10
+
+
+def _code_hash(verification_id: int, code: str) -> str:
+    return salted_hmac(
+        "core.sms_verification", f"{verification_id}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def send_verification_code(*, phone: str, purpose: str, subject: str, text: str) -> SmsVerification:
+    """Text a new code to `phone`; `text` holds `{code}`. Refused (with the reason) inside the
+    resend wait or past the daily limit, and when the message could not be sent."""
+    now = timezone.now()
+    with transaction.atomic():
+        # one phone's sends are serialised on its newest verification row
+        sent = SmsVerification.objects.select_for_update().filter(
+            phone=phone, purpose=purpose, created_at__gte=now - datetime.timedelta(days=1)
+        )
+        latest = sent.order_by("-created_at").first()
+        if latest and latest.subject == subject and now - latest.created_at < CODE_RESEND_AFTER:
+            wait = int((CODE_RESEND_AFTER - (now - latest.created_at)).total_seconds()) + 1
+            raise Refused("resend_too_soon", f"验证码已发送，请{wait}秒后再重新发送", 409)
+        if sent.filter(created_at__date=timezone.localdate(now)).count() >= CODE_DAILY_LIMIT:
+            raise Refused(
+                "daily_limit", f"该手机号今日已发送{CODE_DAILY_LIMIT}次验证码，请明天再试", 409
+            )
+        code = f"{secrets.randbelow(10**6):06d}"
+        verification = SmsVerification.objects.create(
+            phone=phone,
+            purpose=purpose,
+            subject=subject,
+            code_hash="",
+            expires_at=now + CODE_TTL,
+        )
+        verification.code_hash = _code_hash(verification.pk, code)
+        verification.save(update_fields=["code_hash"])
+    message = send_sms(phone=phone, text=text.format(code=code), purpose=purpose)
+    if message.status not in (SmsMessage.Status.SENT, SmsMessage.Status.PENDING):
+        # nobody received it: it neither holds back the next send nor counts towards the day's
+        SmsVerification.objects.filter(pk=verification.pk).delete()
+        raise Refused(
+            "sms_failed",
+            f"验证码短信未发出：{message.error or message.get_status_display()}",
+            409,
+        )
+    return verification
+
+
+def check_verification_code(*, phone: str, purpose: str, subject: str, code: str) -> None:
+    """Spend the newest live code for (phone, purpose, subject), or refuse saying why.
+
+    Call it before (not inside) the transaction of the action it guards: a wrong try is counted
+    in its own transaction, which a caller's rollback must not undo."""
+    # durable: called inside another transaction it fails loudly instead of losing the count
+    with transaction.atomic(durable=True):
+        refusal = _check_code(phone=phone, purpose=purpose, subject=subject, code=code)
+    if refusal is not None:
+        raise refusal
+
+
+def _check_code(*, phone: str, purpose: str, subject: str, code: str) -> Refused | None:
+    now = timezone.now()
+    verification = (
+        SmsVerification.objects.select_for_update()
+        .filter(phone=phone, purpose=purpose, subject=subject, used_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if verification is None:
+        raise Refused("no_code", "请先向该手机号发送验证码", 409)
+    if verification.expires_at < now or verification.attempts >= CODE_MAX_ATTEMPTS:
+        raise Refused("code_expired", "验证码已失效，请重新发送", 409)
+    if not hmac.compare_digest(verification.code_hash, _code_hash(verification.pk, code.strip())):
+        SmsVerification.objects.filter(pk=verification.pk).update(attempts=F("attempts") + 1)
+        left = CODE_MAX_ATTEMPTS - verification.attempts - 1
+        return Refused(
+            "wrong_code",
+            f"验证码不正确，还可以再试{left}次"
+            if left > 0
+            else "验证码不正确，验证码已失效，请重新发送",
+            400,
+        )
+    verification.used_at = now
+    verification.save(update_fields=["used_at"])
+    return None

@@ -4,6 +4,8 @@ from couponhub.core import event_views, views
 
 app_name = "core"
 urlpatterns = [
+    path("password/", views.password_change, name="password_change"),
+    path("search/", views.search, name="search"),
     path("switch-store/", views.switch_store, name="switch_store"),
     path("audit/", views.audit_log, name="audit_log"),
     path("downloads/", views.downloads, name="downloads"),

@@ -1,5 +1,7 @@
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -7,12 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from couponhub.core import exports, jobs, selectors, sms
+from couponhub.core import exports, global_search, jobs, selectors, services, sms
 from couponhub.core.errors import Refused
 from couponhub.core.filters import AuditEntryFilter, SmsMessageFilter
 from couponhub.core.forms import SmsTopUpForm
 from couponhub.core.models import Job, RoleAssignment
 from couponhub.core.pagination import ListPaginator
+from couponhub.core.panels import panels_for
 from couponhub.core.permissions import (
     COUNTER_STORES_PERM,
     permission_required,
@@ -36,6 +39,7 @@ def paginate(request, table, per_page: int = PAGE_SIZE):
 
 @login_required
 def home(request):
+    """A dashboard of the panels of the user's roles (couponhub.core.panels)."""
     roles = roles_of(request.user)
     return render(
         request,
@@ -44,6 +48,42 @@ def home(request):
             "roles": roles,
             "role_labels": [RoleAssignment.Role(r).label for r in sorted(roles)],
             "store": current_store(request),
+            "panels": panels_for(request),
+        },
+    )
+
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_own_password(
+            user=request.user, new_password=form.cleaned_data["new_password1"]
+        )
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    return render(
+        request,
+        "core/password_change.html",
+        {"form": form, "required": request.user.must_change_password},
+    )
+
+
+@login_required
+def search(request):
+    """The header's search box: one hit opens at once, several are listed, none says so."""
+    text = request.GET.get("q", "")
+    hits = global_search.search(request.user, text)
+    if len(hits) == 1 and hits[0].url:
+        return redirect(hits[0].url)
+    return render(
+        request,
+        "core/search.html",
+        {
+            "q": text,
+            "hits": hits,
+            "valid": bool(global_search.QUERY_RE.match(global_search.normalise(text))),
         },
     )
 

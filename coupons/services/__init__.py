@@ -5,6 +5,7 @@
 - `status`: void, freeze, unfreeze, nightly expiry
 - `rule_lifecycle`: save a rule, its review workflow, disable/invalidate, copy
 - `campaigns`: save a campaign
+- `exports`: the coupon list export (its runner is in coupons.jobs)
 - `_common`: the rule lock, the validity window and code allocation they share
 
 Every issuance locks the rule row (`select_for_update`) for the length of its transaction, so the
@@ -18,6 +19,7 @@ it builds on `Coupon.redeemable_q`, `coupons.selectors` and `members.services.cr
 
 from coupons.services._common import validity_window
 from coupons.services.campaigns import save_campaign
+from coupons.services.exports import COUPON_EXPORT, start_coupon_export
 from coupons.services.issuance import (
     LIMITED_CHANNELS,
     claim_coupon,
@@ -59,6 +61,7 @@ from coupons.services.status import (
 
 __all__ = [
     "COPY_SKIP",
+    "COUPON_EXPORT",
     "EDITABLE",
     "GENERATE_CHUNK",
     "LIMITED_CHANNELS",
@@ -83,6 +86,7 @@ __all__ = [
     "save_rule",
     "set_rule_disabled",
     "set_rule_invalidated",
+    "start_coupon_export",
     "start_generation",
     "start_gift_job",
     "submit_rule",

@@ -7,6 +7,7 @@ One module per area; callers import from here (`promocodes.services.apply_for_pr
 - `code_generation`: an application's manual or random codes
 - `applications`: apply, change a draft, submit, approve, reject, invalidate, export
 - `checkout`: validate, use and cancel a code at an order (SPEC.md §10)
+- `exports`: the application list's exports (applications, or the uses of their codes)
 """
 
 from promocodes.services.applications import (
@@ -45,8 +46,10 @@ from promocodes.services.code_generation import (
     MANUAL_CODE_RE,
     MAX_AUTO_CODES,
 )
+from promocodes.services.exports import APPLICATIONS_EXPORT, USES_EXPORT, start_list_export
 
 __all__ = [
+    "APPLICATIONS_EXPORT",
     "APPLICATION_FIELDS",
     "AUTO_ALPHABET",
     "AUTO_LENGTH",
@@ -54,6 +57,7 @@ __all__ = [
     "MANUAL_CODE_RE",
     "MAX_AUTO_CODES",
     "RULE_FIELD",
+    "USES_EXPORT",
     "ApplyResult",
     "Checkout",
     "Item",
@@ -73,6 +77,7 @@ __all__ = [
     "invalidate_application",
     "reject_applications",
     "set_department_budget",
+    "start_list_export",
     "submit_applications",
     "update_finance_limits",
     "use_promo_code",

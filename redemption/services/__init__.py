@@ -6,12 +6,14 @@ One module per area; callers import from here (`redemption.services.redeem_coupo
 - `returns`: return redeemed coupons (退券), by line, by redemption or by code
 - `orders`: receive a POS order, link a redemption to an order, refund an order
 - `sms_check`: the counter's SMS code (send, resend, check) and the redemption after it
+- `exports`: the redemption records export (its runner is in redemption.jobs)
 
 The SMS bounds (`CODE_TTL`, `RESEND_AFTER`, `MAX_ATTEMPTS`, `DAILY_LIMIT`, `STORE_DAILY_LIMIT`) are
 re-exported for reading; the code reads them from `redemption.services.sms_check`, which is where
 a test changes them.
 """
 
+from redemption.services.exports import RECORDS_EXPORT, start_records_export
 from redemption.services.orders import (
     link_order,
     link_pending_redemptions,
@@ -51,6 +53,7 @@ __all__ = [
     "DAILY_LIMIT",
     "MAX_ATTEMPTS",
     "PURPOSE",
+    "RECORDS_EXPORT",
     "RESEND_AFTER",
     "STATUS_CODES",
     "STORE_DAILY_LIMIT",
@@ -70,6 +73,7 @@ __all__ = [
     "return_coupons",
     "return_lines",
     "return_redemption_line",
+    "start_records_export",
     "start_sms_challenge",
     "verify_and_redeem",
 ]

@@ -100,7 +100,8 @@ def test_the_consumer_claim_form_carries_the_position(demo, phone_page, live_ser
 
 
 def test_django_admin_pages_work_under_the_policy(demo, page, live_server):
-    log_in(page, live_server, "admin")
+    User.objects.create_superuser("root", password="CouponHub-2026")
+    log_in(page, live_server, "root")
     page.goto(f"{live_server.url}/django-admin/")
     assert "站点管理" in page.inner_text("body") or "Django" in page.inner_text("body")
     page.goto(f"{live_server.url}/django-admin/core/org/")
