@@ -1,4 +1,4 @@
-from couponhub.core.navigation import menu_for
+from couponhub.core.navigation import breadcrumb, menu_for
 from couponhub.core.permissions import COUNTER_STORES_PERM, stores_for
 from couponhub.core.stores import current_store
 
@@ -8,8 +8,10 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     store = current_store(request)
+    menu = menu_for(user, request.path)
     return {
-        "menu": menu_for(user),
+        "menu": menu,
+        "crumb": breadcrumb(menu, request.path),
         "current_store": store,
         "switchable_stores": list(stores_for(user, COUNTER_STORES_PERM)[:200]) if store else [],
     }
