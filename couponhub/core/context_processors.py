@@ -2,6 +2,8 @@ from couponhub.core.navigation import breadcrumb, menu_for
 from couponhub.core.permissions import COUNTER_STORES_PERM, stores_for
 from couponhub.core.stores import current_store
 
+SHORT_MENU = 12
+
 
 def navigation(request):
     user = getattr(request, "user", None)
@@ -11,6 +13,9 @@ def navigation(request):
     menu = menu_for(user, request.path)
     return {
         "menu": menu,
+        # a short menu (a clerk's, a store manager's) shows all its entries; a long one only the
+        # group of the page at hand
+        "menu_short": sum(len(section["items"]) for section in menu) <= SHORT_MENU,
         "crumb": breadcrumb(menu, request.path),
         "current_store": store,
         "switchable_stores": list(stores_for(user, COUNTER_STORES_PERM)[:200]) if store else [],

@@ -6,7 +6,8 @@
 // - Django's messages show as toasts (top right); successes and notes fade after a while,
 //   warnings and errors stay until closed;
 // - selects of filter forms (GET forms with class "filters") and long selects become searchable
-//   (tom-select); a filter's empty choice reads 全部;
+//   (tom-select), and so do multiple selects; a filter's empty choice reads 全部;
+// - a file input shows our own button and the chosen file's name;
 // - date inputs become a Chinese calendar (flatpickr, zh); a filter form's pair NAME_from /
 //   NAME_to becomes one date-range picker that fills both;
 // - the sidebar collapses to its icons (remembered in this browser) and its groups open and close;
@@ -54,6 +55,8 @@
     }
     box.style.left = left + "px";
     box.style.top = top + "px";
+    const arrow = Math.max(10, Math.min(r.left + window.scrollX + r.width / 2 - left - 6, width - 22));
+    box.style.setProperty("--arrow-left", arrow + "px");
   }
 
   function askFirst(anchor, text, onYes) {
@@ -140,7 +143,7 @@
   function enhanceSelect(select) {
     if (select.tomselect || select.dataset.native !== undefined || select.closest(".counter-panel, [data-native]")) return;
     const filter = isFilterForm(select.form);
-    if (!filter && (select.multiple || select.options.length <= LONG_SELECT)) return;
+    if (!filter && !select.multiple && select.options.length <= LONG_SELECT) return;
     if (filter && !select.multiple) {
       const first = select.options[0];
       // django-filter's "no choice": an empty value, or "unknown" for a yes/no filter
@@ -149,7 +152,7 @@
       }
     }
     // eslint-disable-next-line no-undef
-    new TomSelect(select, {
+    const control = new TomSelect(select, {
       allowEmptyOption: true,
       maxOptions: null,
       create: false,
@@ -165,10 +168,32 @@
         },
       },
     });
+    // a page's own script may switch the select off and on (the coupon rule form does)
+    new MutationObserver(function () {
+      if (select.disabled !== control.isDisabled) select.disabled ? control.disable() : control.enable();
+    }).observe(select, { attributes: true, attributeFilter: ["disabled"] });
+    if (select.disabled) control.disable();
   }
   if (window.TomSelect) {
     document.querySelectorAll(".content select, .topbar select").forEach(enhanceSelect);
   }
+
+  // ---- file inputs: a button in the page's words and the chosen file's name ---------------
+  document.querySelectorAll(".content input[type=file], #content input[type=file]").forEach(function (input) {
+    const picker = document.createElement("label");
+    picker.className = "file-picker";
+    const button = document.createElement("span");
+    button.className = "btn";
+    button.textContent = words.chooseFile || "";
+    const name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = words.noFile || "";
+    input.before(picker);
+    picker.append(input, button, name);
+    input.addEventListener("change", function () {
+      name.textContent = input.files.length ? Array.from(input.files).map(function (f) { return f.name; }).join("、") : words.noFile || "";
+    });
+  });
 
   // ---- date pickers ---------------------------------------------------------------------
   function pad(n) { return String(n).padStart(2, "0"); }
@@ -180,6 +205,9 @@
     let i = 0;
     while (i < a.length && i < b.length && a[i] === b[i]) i++;
     return a.slice(0, i).trim();
+  }
+  function commonEnd(a, b) {
+    return commonStart(a.split("").reverse().join(""), b.split("").reverse().join("")).split("").reverse().join("");
   }
 
   function rangePicker(from, to) {
@@ -193,8 +221,13 @@
     const fromLabel = labelOf(from);
     const toLabel = labelOf(to);
     if (fromLabel) {
-      const shared = toLabel ? commonStart(fromLabel.textContent, toLabel.textContent) : "";
-      if (shared.length >= 2) fromLabel.textContent = shared;
+      // 生成日期起 / 生成日期止 → 生成日期; 起始日期 / 截止日期 → 日期
+      const a = fromLabel.textContent.trim();
+      const b = toLabel ? toLabel.textContent.trim() : "";
+      const head = commonStart(a, b);
+      const tail = commonEnd(a, b);
+      if (head.length >= 2) fromLabel.textContent = head;
+      else if (tail.length >= 2) fromLabel.textContent = tail;
       fromLabel.htmlFor = input.id;
     }
     from.after(input);
