@@ -138,7 +138,8 @@
   // ---- searchable selects ---------------------------------------------------------------
   const LONG_SELECT = 8;
   function isFilterForm(form) {
-    return form && form.classList.contains("filters") && (form.method || "get").toLowerCase() === "get";
+    // getAttribute: a filter named "method" (核销方式) hides the form's own .method
+    return form && form.classList.contains("filters") && (form.getAttribute("method") || "get").toLowerCase() === "get";
   }
   function enhanceSelect(select) {
     if (select.tomselect || select.dataset.native !== undefined || select.closest(".counter-panel, [data-native]")) return;

@@ -232,6 +232,7 @@ def test_every_menu_page_of_each_role_renders_in_one_visual_system(
     demo, page, live_server, username
 ):
     failures = []
+    page.on("pageerror", lambda error: failures.append(f"{page.url}: {error}"))
     page.on(
         "response",
         lambda r: (
