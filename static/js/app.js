@@ -160,6 +160,9 @@
       dropdownParent: "body",
       hideSelected: false,
       plugins: select.multiple ? ["remove_button"] : [],
+      // while a search is typed, the typed words stand where the chosen item was (app.css)
+      onType: function (query) { this.wrapper.classList.toggle("typing", query !== ""); },
+      onDropdownClose: function () { this.wrapper.classList.remove("typing"); },
       render: {
         no_results: function () {
           const div = document.createElement("div");

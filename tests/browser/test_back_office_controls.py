@@ -82,6 +82,8 @@ def test_a_single_date_field_gets_the_chinese_calendar(demo, page, live_server):
     assert field.get_attribute("type") == "text"
     field.click()
     assert "周日" in page.locator(".flatpickr-calendar.open").inner_text()
+    page.wait_for_timeout(400)  # the calendar fades in
+    screenshot(page, "controls-rule-form-date")
 
 
 def test_delete_asks_in_a_popover_and_a_toast_tells_the_result(demo, page, live_server):
