@@ -257,3 +257,16 @@ def test_every_menu_page_of_each_role_renders_in_one_visual_system(
         assert crumbs[0] == "首页" and len(crumbs) >= 3, (label, crumbs)
         screenshot(page, f"role-{username}-{index:02d}")
     assert failures == []
+
+
+def test_error_pages_wear_the_same_look(demo, page, live_server):
+    page.goto(f"{live_server.url}/no-such-page/")
+    assert page.locator(".login-box .error-code").inner_text() == "404"
+    screenshot(page, "error-404-anonymous")
+    log_in(page, live_server, "clerk")
+    page.goto(f"{live_server.url}/no-such-page/")
+    assert page.locator(".topbar").count() == 1 and page.locator("#sidebar").count() == 1
+    assert page.locator(".error-page .error-code").inner_text() == "404"
+    page.goto(f"{live_server.url}{reverse('core:audit_log')}")  # not a clerk's page
+    assert page.locator(".error-page .error-code").inner_text() == "403"
+    screenshot(page, "error-403-clerk")
