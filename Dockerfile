@@ -1,3 +1,9 @@
+# The pages' front-end pieces (tom-select, flatpickr, lucide icons): npm packages, pinned.
+FROM node:20-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 COUPONHUB_VAR_DIR=/var/couponhub
 WORKDIR /app
@@ -5,6 +11,7 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 COPY . .
+COPY --from=assets /app/node_modules ./node_modules
 RUN pip install --no-cache-dir -e . && mkdir -p /var/couponhub
 # Static files are collected with the production (hashed, compressed) storage at build time.
 RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=build \

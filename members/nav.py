@@ -5,6 +5,6 @@ from couponhub.core.navigation import NavItem
 MEMBERS = _("Members")
 
 NAV_ITEMS = [
-    NavItem(MEMBERS, _("Members"), "members:list", "members.view", 10),
-    NavItem(MEMBERS, _("Member import"), "members:import", "members.import", 20),
+    NavItem(MEMBERS, _("Members"), "members:list", "members.view", 10, icon="users"),
+    NavItem(MEMBERS, _("Member import"), "members:import", "members.import", 20, icon="users"),
 ]

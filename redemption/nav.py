@@ -6,12 +6,24 @@ COUNTER = _("Counter")
 OUTSIDE = _("Outside coupons")
 
 NAV_ITEMS = [
-    NavItem(COUNTER, _("Member lookup"), "redemption:lookup", "members.lookup", 10),
     NavItem(
-        COUNTER, _("Coupon redemption records"), "redemption:records", "redemption.view_records", 20
+        COUNTER, _("Member lookup"), "redemption:lookup", "members.lookup", 10, icon="scan-barcode"
     ),
     NavItem(
-        COUNTER, _("Outside coupon redemption"), "redemption:outside_till", "redemption.redeem", 30
+        COUNTER,
+        _("Coupon redemption records"),
+        "redemption:records",
+        "redemption.view_records",
+        20,
+        icon="scan-barcode",
+    ),
+    NavItem(
+        COUNTER,
+        _("Outside coupon redemption"),
+        "redemption:outside_till",
+        "redemption.redeem",
+        30,
+        icon="scan-barcode",
     ),
     NavItem(
         OUTSIDE,
@@ -19,6 +31,7 @@ NAV_ITEMS = [
         "redemption:outside_shops",
         "redemption.manage_outside",
         10,
+        icon="store",
     ),
     NavItem(
         OUTSIDE,
@@ -26,6 +39,7 @@ NAV_ITEMS = [
         "redemption:outside_activities",
         "redemption.manage_outside",
         20,
+        icon="store",
     ),
     NavItem(
         OUTSIDE,
@@ -33,6 +47,7 @@ NAV_ITEMS = [
         "redemption:outside_mappings",
         "redemption.manage_outside",
         30,
+        icon="store",
     ),
     NavItem(
         OUTSIDE,
@@ -40,5 +55,6 @@ NAV_ITEMS = [
         "redemption:outside_archive",
         "redemption.manage_outside",
         40,
+        icon="store",
     ),
 ]

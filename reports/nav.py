@@ -6,6 +6,13 @@ ANALYSIS = _("Data analysis")
 VIEW = ("reports.view", "reports.view_store")
 
 NAV_ITEMS = [
-    NavItem(ANALYSIS, _("U-value exchange coupon details"), "reports:u_value_detail", VIEW, 10),
-    NavItem(ANALYSIS, _("Summaries"), "reports:summary_home", VIEW, 20),
+    NavItem(
+        ANALYSIS,
+        _("U-value exchange coupon details"),
+        "reports:u_value_detail",
+        VIEW,
+        10,
+        icon="chart-column",
+    ),
+    NavItem(ANALYSIS, _("Summaries"), "reports:summary_home", VIEW, 20, icon="chart-column"),
 ]

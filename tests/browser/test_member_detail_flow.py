@@ -46,9 +46,9 @@ def test_a_clerk_claims_exchanges_and_redeems_for_a_member(demo, page, live_serv
     option = page.locator("#exchange-rule option", has_text="1付药-指定门店可用").inner_text()
     assert f"2000U · 兑换后余额{u_before - 2000}U" in option
     page.select_option("#exchange-rule", label=option)
-    page.once("dialog", lambda dialog: dialog.accept())
-    with page.expect_navigation():
-        page.click("#coupons form:has(#exchange-rule) button")
+    page.click("#coupons form:has(#exchange-rule) button")
+    with page.expect_navigation():  # asked in the page's confirmation popover
+        page.locator(".popconfirm").get_by_role("button", name="确定").click()
     assert f"扣除2000U，U享值余额{u_before - 2000}U" in page.inner_text(".messages")
     screenshot(page, "member-detail-2-after-exchange")
     member.refresh_from_db()

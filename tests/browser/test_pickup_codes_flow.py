@@ -84,21 +84,16 @@ def test_batch_delete_asks_first_naming_the_action_and_the_count(demo, page, liv
     log_in(page, live_server, "operator")
     page.goto(f"{live_server.url}/pickup/codes/batch/?batch={batch.pk}")
     page.select_option("#id_action", "delete")
-    asked = []
-
-    def dismiss(dialog):
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    page.once("dialog", dismiss)
     page.get_by_role("button", name="确定", exact=True).click()
-    page.wait_for_timeout(300)
-    assert asked and str(total) in asked[0] and "删除" in asked[0]
-    assert PickupCode.objects.filter(batch=batch).count() == total  # dismissed: nothing gone
+    asked = page.locator(".popconfirm").inner_text()  # in the page, not a browser dialog
+    assert str(total) in asked and "删除" in asked
+    page.locator(".popconfirm").get_by_role("button", name="取消").click()
+    assert PickupCode.objects.filter(batch=batch).count() == total  # said no: nothing gone
     screenshot(page, "pickup-ops-6-batch-delete-preview")
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="确定", exact=True).click()
+    with page.expect_navigation():
+        page.locator(".popconfirm").get_by_role("button", name="确定").click()
     page.wait_for_load_state()
     remaining = PickupCode.objects.filter(batch=batch)
     assert remaining.count() < total  # the deletable ones went; used and red-packet ones stay

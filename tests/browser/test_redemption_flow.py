@@ -79,9 +79,9 @@ def test_the_clerk_redeems_two_coupons_with_an_sms_code_and_links_an_order(demo,
     table = page.inner_text(".records-table")
     assert codes[0] in table and "蓝港店" in table and "177****0516" in table
     screenshot(page, "redemption-6-records")
-    page.once("dialog", lambda d: d.accept())
     row = page.locator("tr", has_text=codes[0])
     row.get_by_role("button", name="退券").click()
+    page.locator(".popconfirm").get_by_role("button", name="确定").click()
     page.wait_for_selector(".msg-success")
     assert "已退回为未使用" in page.inner_text(".messages")
     screenshot(page, "redemption-7-returned")

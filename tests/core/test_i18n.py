@@ -27,10 +27,11 @@ def test_every_catalogue_is_complete_and_compiled(po_path):
     assert missing == []
     assert not [e.msgid for e in po if "fuzzy" in e.flags and not e.obsolete]
     mo = polib.mofile(str(po_path.with_suffix(".mo")))
-    compiled = {e.msgid: e.msgstr for e in mo}
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}  # pgettext: one entry per context
     for entry in po.translated_entries():
         if not entry.msgid_plural:
-            assert compiled.get(entry.msgid) == entry.msgstr, f"{entry.msgid!r} not compiled"
+            key = (entry.msgctxt, entry.msgid)
+            assert compiled.get(key) == entry.msgstr, f"{key!r} not compiled"
 
 
 @pytest.mark.django_db

@@ -75,7 +75,9 @@ def test_the_menu_is_worked_out_once_a_request_however_many_cells_render(client,
         Job.objects.create(kind="members.import", title=f"任务{i}", owner=user)
     calls = []
     real = context_processors.menu_for
-    monkeypatch.setattr(context_processors, "menu_for", lambda u: calls.append(u) or real(u))
+    monkeypatch.setattr(
+        context_processors, "menu_for", lambda u, path="": calls.append(u) or real(u, path)
+    )
     client.force_login(user)
     # when the page is shown
     response = client.get(reverse("core:downloads"))
