@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
@@ -53,9 +54,9 @@ class CouponRule(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
-        CREATED = "created", _("created")
+        CREATED = "created", pgettext_lazy("coupon rule status", "created")
         IN_REVIEW = "in_review", _("in review")
-        APPROVED = "approved", _("approved")
+        APPROVED = "approved", pgettext_lazy("coupon rule status", "approved")
 
     # --- coupon info ---------------------------------------------------------------------------
     code = models.CharField(_("rule code"), max_length=30, unique=True)
@@ -83,7 +84,7 @@ class CouponRule(models.Model):
     benefit = models.CharField(
         _("benefit method"), max_length=10, choices=Benefit.choices, default=Benefit.CASH
     )
-    face_value = MoneyField(_("face value"), null=True, blank=True)
+    face_value = MoneyField(pgettext_lazy("coupon", "face value"), null=True, blank=True)
     discount_rate = models.DecimalField(
         _("discount rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
@@ -152,7 +153,7 @@ class CouponRule(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_at = models.DateTimeField(pgettext_lazy("date", "approved"), null=True, blank=True)
     invalidated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("invalidator"),
@@ -161,7 +162,9 @@ class CouponRule(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+    invalidated_at = models.DateTimeField(
+        pgettext_lazy("date", "invalidated"), null=True, blank=True
+    )
     disabled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("disabled by"),
@@ -315,7 +318,7 @@ class CouponQuerySet(models.QuerySet):
 class Coupon(models.Model):
     class Status(models.TextChoices):
         GENERATED = "generated", _("generated")
-        RECEIVED = "received", _("received")
+        RECEIVED = "received", pgettext_lazy("coupon status", "received")
         UNUSED = "unused", _("unused")
         USED = "used", _("used")
         EXPIRED = "expired", _("expired")

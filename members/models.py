@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
@@ -29,8 +30,8 @@ class Member(models.Model):
         IMPORT = "import", _("import")
 
     member_no = models.CharField(_("member ID"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=50, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, unique=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
+    phone = models.CharField(pgettext_lazy("member", "phone"), max_length=20, unique=True)
     card_no = models.CharField(_("card number"), max_length=30, unique=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     gender = models.CharField(
@@ -179,7 +180,7 @@ class MemberOrder(models.Model):
         PAID = "paid", _("paid")
         REFUNDED = "refunded", _("refunded")
 
-    order_no = models.CharField(_("order number"), max_length=40)
+    order_no = models.CharField(pgettext_lazy("member", "order number"), max_length=40)
     source = models.CharField(_("source POS"), max_length=40, default="pos")
     store = models.ForeignKey(
         Org, verbose_name=_("store"), on_delete=models.PROTECT, related_name="member_orders"

@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.filters import AuditEntryFilter
 from pickup.models import (
@@ -28,7 +29,7 @@ class PickupCodeFilter(django_filters.FilterSet):
     )
     batch = django_filters.ModelChoiceFilter(queryset=CodeBatch.objects.all(), label=_("batch"))
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
     date_from = django_filters.DateFilter(
         field_name="batch__created_at",
@@ -55,7 +56,9 @@ class PickupCodeFilter(django_filters.FilterSet):
 
 
 class ProductFilter(django_filters.FilterSet):
-    name = django_filters.CharFilter(lookup_expr="icontains", label=_("product name"))
+    name = django_filters.CharFilter(
+        lookup_expr="icontains", label=pgettext_lazy("pickup", "product name")
+    )
 
     class Meta:
         model = Product
@@ -72,9 +75,11 @@ class OrderFilter(django_filters.FilterSet):
     order_no = django_filters.CharFilter(method="filter_exact_upper", label=_("order number"))
     code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
     consumer_phone = django_filters.CharFilter(label=_("phone"))
-    consumer_name = django_filters.CharFilter(lookup_expr="icontains", label=_("name"))
+    consumer_name = django_filters.CharFilter(
+        lookup_expr="icontains", label=pgettext_lazy("person", "name")
+    )
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
     created_from = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label=_("ordered from"), widget=DATE
@@ -124,7 +129,7 @@ class RedPacketCodeFilter(django_filters.FilterSet):
     )
     batch = django_filters.ModelChoiceFilter(queryset=CodeBatch.objects.all(), label=_("batch"))
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
     claimed = django_filters.BooleanFilter(
         method="filter_claimed", label=_("claimed"), widget=forms.NullBooleanSelect
@@ -143,9 +148,9 @@ class RedPacketCodeFilter(django_filters.FilterSet):
 
 
 class RedPacketClaimFilter(django_filters.FilterSet):
-    user_phone = django_filters.CharFilter(label=_("user"))
+    user_phone = django_filters.CharFilter(label=pgettext_lazy("pickup", "user"))
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
     claimed_from = django_filters.DateFilter(
         field_name="claimed_at", lookup_expr="date__gte", label=_("claimed from"), widget=DATE

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from couponhub.core.permissions import stores_for
@@ -252,7 +253,7 @@ class CardTypeForm(forms.ModelForm):
 
 class GenerateForm(forms.Form):
     card_type = forms.ModelChoiceField(
-        label=_("card type"), queryset=CardType.objects.filter(is_active=True)
+        label=pgettext_lazy("pickup", "card type"), queryset=CardType.objects.filter(is_active=True)
     )
     prefix = forms.CharField(
         label=_("code prefix"),
@@ -303,7 +304,7 @@ class SelectionForm(forms.Form):
     serial_to = forms.IntegerField(label=_("serial to"), required=False, min_value=0)
     batch = BatchChoiceField(label=_("batch"), queryset=batch_choices(), required=False)
     card_type = forms.ModelChoiceField(
-        label=_("card type"), queryset=CardType.objects.all(), required=False
+        label=pgettext_lazy("pickup", "card type"), queryset=CardType.objects.all(), required=False
     )
     date_from = forms.DateField(label=_("generated from"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("generated to"), required=False, widget=DATE)
@@ -330,7 +331,9 @@ class BatchActionForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    card_type = forms.ModelChoiceField(label=_("card type"), queryset=CardType.objects.all())
+    card_type = forms.ModelChoiceField(
+        label=pgettext_lazy("pickup", "card type"), queryset=CardType.objects.all()
+    )
     file = forms.FileField(
         label=_("file"),
         help_text=_(

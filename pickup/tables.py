@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
 from couponhub.core.tables import AuditEntryTable
@@ -145,7 +146,7 @@ class CardTypeTable(tables.Table):
 class PickupCodeTable(tables.Table):
     code = tables.LinkColumn("pickup:code_detail", args=[tables.A("pk")])
     masked_password = tables.Column(_("password"), empty_values=(), orderable=False)
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     batch = tables.Column(_("batch"), accessor="batch_id")
 
     class Meta:
@@ -169,7 +170,7 @@ class PickupCodeTable(tables.Table):
 
 class CodeBatchTable(tables.Table):
     id = tables.Column(_("batch"))
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     serials = tables.Column(_("serial numbers"), empty_values=(), orderable=False)
     progress = tables.TemplateColumn(
         template_name="pickup/_batch_progress.html", verbose_name=_("progress"), orderable=False
@@ -245,7 +246,7 @@ class OrderTable(tables.Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
     order_no = tables.Column(_("order number"))
     code = tables.Column(_("pickup code"), accessor="code__code")
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     products = tables.Column(_("products"), empty_values=(), orderable=False)
     consumer = tables.Column(_("consumer"), empty_values=(), orderable=False)
     status = tables.Column(_("status"), empty_values=())
@@ -307,7 +308,7 @@ class RedPacketCodeTable(tables.Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
     serial = tables.Column(_("serial number"))
     code = tables.Column(_("pickup code"))
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     batch = tables.Column(_("batch"), accessor="batch_id")
     red_packet_amount = tables.Column(_("red packet"))
     status = tables.Column(_("status"))
@@ -328,10 +329,10 @@ class RedPacketCodeTable(tables.Table):
 
 class RedPacketClaimTable(tables.Table):
     claimed_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("claimed at"))
-    user_name = tables.Column(_("name"))
-    user_phone = tables.Column(_("user"))
+    user_name = tables.Column(pgettext_lazy("person", "name"))
+    user_phone = tables.Column(pgettext_lazy("pickup", "user"))
     code = tables.Column(_("pickup code"), accessor="code__code")
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     order = tables.Column(_("order"), accessor="order__order_no")
     amount = tables.Column(_("amount"))
     location = tables.Column(_("location"))

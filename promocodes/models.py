@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
@@ -105,7 +106,7 @@ class Category(models.Model):
     code = models.CharField(_("code"), max_length=30)
 
     class Meta:
-        verbose_name = _("category")
+        verbose_name = pgettext_lazy("promo code", "category")
         verbose_name_plural = _("categories")
         ordering = ["merchant__code", "code"]
         constraints = [
@@ -120,10 +121,12 @@ class Channel(models.Model):
     class Status(models.TextChoices):
         INITIAL = "initial", _("initial")
         ENABLED = "enabled", _("enabled")
-        DISABLED = "disabled", _("disabled")
+        DISABLED = "disabled", pgettext_lazy("promo code", "disabled")
 
     name = models.CharField(_("channel name"), max_length=100, unique=True)
-    prefix = models.CharField(_("code prefix"), max_length=10, unique=True)
+    prefix = models.CharField(
+        pgettext_lazy("promo code", "code prefix"), max_length=10, unique=True
+    )
     department = models.ForeignKey(
         Department,
         verbose_name=_("responsible department"),
@@ -139,7 +142,7 @@ class Channel(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("channel")
+        verbose_name = pgettext_lazy("promo code", "channel")
         verbose_name_plural = _("channels")
         ordering = ["-created_at", "-id"]
 
@@ -196,7 +199,7 @@ class FinanceLimits(models.Model):
 
 
 class Subject(models.TextChoices):
-    PLATFORM = "platform", _("platform")
+    PLATFORM = "platform", pgettext_lazy("promo code subject", "platform")
     MERCHANT = "merchant", _("merchant")
 
 
@@ -226,7 +229,7 @@ class Platform(models.TextChoices):
 class Delivery(models.TextChoices):
     ANY = "any", _("any delivery")
     PICKUP = "pickup", _("pickup")
-    DELIVERY = "delivery", _("delivery")
+    DELIVERY = "delivery", pgettext_lazy("promo code", "delivery")
 
 
 class SaleType(models.TextChoices):
@@ -263,7 +266,7 @@ class PromoCodeApplication(models.Model):
         PENDING = "pending", _("pending review")
         APPROVED = "approved", _("approved")
         REJECTED = "rejected", _("rejected")
-        ACTIVE = "active", _("active")
+        ACTIVE = "active", pgettext_lazy("promo code status", "active")
         INACTIVE = "inactive", _("inactive")
 
     org = models.ForeignKey(
@@ -274,7 +277,10 @@ class PromoCodeApplication(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=10, choices=Subject.choices)
     channel = models.ForeignKey(
-        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="applications"
+        Channel,
+        verbose_name=pgettext_lazy("promo code", "channel"),
+        on_delete=models.PROTECT,
+        related_name="applications",
     )
     department = models.ForeignKey(
         Department,
@@ -291,7 +297,11 @@ class PromoCodeApplication(models.Model):
         _("discount type"), max_length=10, choices=DiscountType.choices
     )
     discount_rate = models.DecimalField(
-        _("discount rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+        pgettext_lazy("promo code", "discount rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
     )
     floor_amount = MoneyField(_("lower limit"), default=0)
     cap_amount = MoneyField(_("upper limit"), default=0)
@@ -326,13 +336,16 @@ class PromoCodeApplication(models.Model):
         _("platform"), max_length=10, choices=Platform.choices, default=Platform.ANY
     )
     delivery = models.CharField(
-        _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.ANY
+        pgettext_lazy("promo code", "delivery"),
+        max_length=10,
+        choices=Delivery.choices,
+        default=Delivery.ANY,
     )
     sale_type = models.CharField(
         _("sales type"), max_length=10, choices=SaleType.choices, default=SaleType.ANY
     )
-    valid_from = models.DateTimeField(_("valid from"))
-    valid_to = models.DateTimeField(_("valid to"))
+    valid_from = models.DateTimeField(pgettext_lazy("promo code", "valid from"))
+    valid_to = models.DateTimeField(pgettext_lazy("promo code", "valid to"))
     remarks = models.TextField(_("remarks"), blank=True)
 
     status = models.CharField(
@@ -366,7 +379,9 @@ class PromoCodeApplication(models.Model):
     invalidated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+    invalidated_at = models.DateTimeField(
+        pgettext_lazy("promo code", "invalidated"), null=True, blank=True
+    )
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -490,7 +505,7 @@ class PromoCodeUse(models.Model):
         on_delete=models.PROTECT,
         related_name="uses",
     )
-    used_at = models.DateTimeField(_("used at"), default=timezone.now)
+    used_at = models.DateTimeField(pgettext_lazy("promo code", "used at"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:

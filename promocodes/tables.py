@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from promocodes.models import Channel, DepartmentBudget, PromoCodeApplication
 
@@ -11,7 +12,7 @@ class ApplicationTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": ""}})
     number = tables.Column(_("application no"), accessor="pk", order_by=("pk",))
     rule = tables.Column(_("discount"), accessor="rule_text", orderable=False)
-    code_count = tables.Column(_("codes"))
+    code_count = tables.Column(pgettext_lazy("promo code", "codes"))
     window = tables.Column(_("valid period"), accessor="valid_from", orderable=True)
     display_status = tables.Column(_("status"), accessor="status", orderable=False)
     actions = tables.TemplateColumn(

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.crypto import EncryptedTextField
 from couponhub.core.models import Org
@@ -238,13 +239,15 @@ class OutsideActivity(models.Model):
     name = models.CharField(_("activity name"), max_length=100)
     coupon_type = models.CharField(_("coupon type"), max_length=10, choices=Type.choices)
     face_value = MoneyField(_("face value"), default=0)
-    min_order_amount = MoneyField(_("minimum order amount"), default=0)
+    min_order_amount = MoneyField(
+        pgettext_lazy("outside coupon", "minimum order amount"), default=0
+    )
     per_order_limit = models.PositiveSmallIntegerField(_("coupons per order"), default=1)
     sku = models.CharField(_("dish / product SKU"), max_length=40, blank=True)
     sku_name = models.CharField(_("dish / product name"), max_length=100, blank=True)
     stores = models.ManyToManyField(Org, verbose_name=_("applicable stores"), related_name="+")
-    valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid to"))
+    valid_from = models.DateField(pgettext_lazy("outside coupon", "valid from"))
+    valid_to = models.DateField(pgettext_lazy("outside coupon", "valid to"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

@@ -4,6 +4,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
 from redemption.models import RedemptionLine
@@ -74,7 +75,7 @@ class RecordTable(tables.Table):
         return format_html(
             "<div>{}: {}-{}</div><div>{}: {}</div><div>{}: {}</div>"
             '<div class="muted small">{} {} · {}</div>',
-            _("Store"),
+            pgettext_lazy("redemption", "Store"),
             r.store.code,
             r.store.name,
             _("App"),

@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from couponhub.core.models import SmsMessage
 from couponhub.core.money import to_money
@@ -39,8 +39,8 @@ class SummaryForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("All business lines"),
     )
-    day_from = forms.DateField(label=gettext_lazy("from"), required=False, widget=DATE)
-    day_to = forms.DateField(label=gettext_lazy("to"), required=False, widget=DATE)
+    day_from = forms.DateField(label=pgettext_lazy("report", "from"), required=False, widget=DATE)
+    day_to = forms.DateField(label=pgettext_lazy("report", "to"), required=False, widget=DATE)
 
     def __init__(self, data, *, user, **kwargs):
         # the default period (the 30 days up to yesterday) shows in the date fields
@@ -248,7 +248,7 @@ def promo_export(user, query) -> ExportSpec:
         headers=[
             str(PROMO_DIMENSIONS[dimension][1]),
             _("uses"),
-            _("cost"),
+            pgettext("report", "cost"),
             _("budget"),
             _("budget used"),
         ],
@@ -383,7 +383,7 @@ def pickup_export(user, query) -> ExportSpec:
         title=_("Pickup code summary export"),
         filename="pickup-codes",
         headers=[
-            _("card type"),
+            pgettext("report", "card type"),
             _("batch"),
             _("generated"),
             _("redeemed"),
@@ -492,8 +492,8 @@ def outside_export(user, query) -> ExportSpec:
 
 SUMMARIES = {
     "redemptions": (gettext_lazy("Redemptions"), redemption_summary, None),
-    "promocodes": (gettext_lazy("Promo codes"), promo_summary, "reports.view_cost"),
+    "promocodes": (pgettext_lazy("report", "Promo codes"), promo_summary, "reports.view_cost"),
     "sms": (gettext_lazy("SMS spend"), sms_summary, "reports.view_cost"),
-    "pickup": (gettext_lazy("Pickup codes"), pickup_summary, "reports.view"),
-    "outside": (gettext_lazy("Outside coupons"), outside_summary, None),
+    "pickup": (pgettext_lazy("report", "Pickup codes"), pickup_summary, "reports.view"),
+    "outside": (pgettext_lazy("report", "Outside coupons"), outside_summary, None),
 }

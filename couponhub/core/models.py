@@ -5,6 +5,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import MoneyField
 
@@ -90,7 +91,7 @@ class RoleAssignment(models.Model):
     class Role(models.TextChoices):
         CLERK = "clerk", _("clerk")
         STORE_MANAGER = "store_manager", _("store manager")
-        OPERATOR = "operator", _("operator")
+        OPERATOR = "operator", pgettext_lazy("role", "operator")
         FINANCE = "finance", _("finance")
         HQ = "hq", _("HQ")
         ADMIN = "admin", _("administrator")

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
@@ -123,7 +124,7 @@ class SpecValue(models.Model):
     attribute = models.ForeignKey(
         SpecAttribute, verbose_name=_("attribute"), on_delete=models.CASCADE, related_name="values"
     )
-    value = models.CharField(_("value"), max_length=50)
+    value = models.CharField(pgettext_lazy("pickup", "value"), max_length=50)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -153,9 +154,12 @@ class Brand(models.Model):
 
 
 class Product(models.Model):
-    name = models.CharField(_("product name"), max_length=100)
+    name = models.CharField(pgettext_lazy("pickup", "product name"), max_length=100)
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products"
+        Category,
+        verbose_name=pgettext_lazy("pickup", "category"),
+        on_delete=models.PROTECT,
+        related_name="products",
     )
     brand = models.ForeignKey(
         Brand,
@@ -209,14 +213,14 @@ class CardType(models.Model):
         related_name="card_types",
         help_text=_("Leave empty to allow every enabled pickup store."),
     )
-    valid_from = models.DateField(_("valid from"), null=True, blank=True)
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    valid_from = models.DateField(pgettext_lazy("pickup", "valid from"), null=True, blank=True)
+    valid_until = models.DateField(pgettext_lazy("pickup", "valid until"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("card type")
+        verbose_name = pgettext_lazy("pickup", "card type")
         verbose_name_plural = _("card types")
         ordering = ["-id"]
         constraints = [

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import MoneyField
 from pickup.models.catalogue import CardType
@@ -123,10 +124,13 @@ class RedPacketClaim(models.Model):
         PickupOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="+"
     )
     card_type = models.ForeignKey(
-        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="+"
+        CardType,
+        verbose_name=pgettext_lazy("pickup", "card type"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    user_phone = models.CharField(_("user"), max_length=20)
-    user_name = models.CharField(_("name"), max_length=30, blank=True)
+    user_phone = models.CharField(pgettext_lazy("pickup", "user"), max_length=20)
+    user_name = models.CharField(pgettext_lazy("person", "name"), max_length=30, blank=True)
     amount = MoneyField(_("amount"))
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=120, blank=True)
@@ -149,12 +153,15 @@ class RedPacketPayout(models.Model):
     """The payout ledger: what the payment backend was asked to pay, and what it answered."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", pgettext_lazy("pickup", "pending")
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed")
 
     claim = models.OneToOneField(
-        RedPacketClaim, verbose_name=_("claim"), on_delete=models.PROTECT, related_name="payout"
+        RedPacketClaim,
+        verbose_name=pgettext_lazy("pickup", "claim"),
+        on_delete=models.PROTECT,
+        related_name="payout",
     )
     amount = MoneyField(_("amount"))
     payee = models.CharField(_("payee"), max_length=60)
