@@ -44,7 +44,11 @@ class ApiNonce(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["client", "nonce"], name="unique_client_nonce")
+            models.UniqueConstraint(
+                fields=["client", "nonce"],
+                name="unique_client_nonce",
+                violation_error_message=_("Nonce: this API client has already used this nonce."),
+            )
         ]
 
     def __str__(self):

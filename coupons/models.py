@@ -181,18 +181,37 @@ class CouponRule(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(issued_count__lte=models.F("total")), name="rule_issued_lte_total"
+                condition=Q(issued_count__lte=models.F("total")),
+                name="rule_issued_lte_total",
+                violation_error_message=_(
+                    "Total quantity: cannot be less than the coupons already issued."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(generated_count__lte=models.F("total")), name="rule_generated_lte_total"
+                condition=Q(generated_count__lte=models.F("total")),
+                name="rule_generated_lte_total",
+                violation_error_message=_(
+                    "Total quantity: cannot be less than the coupons already generated."
+                ),
             ),
-            models.CheckConstraint(condition=Q(total__gt=0), name="rule_total_gt_0"),
             models.CheckConstraint(
-                condition=Q(medium="electronic") | Q(kind="ordinary"), name="rule_physical_ordinary"
+                condition=Q(total__gt=0),
+                name="rule_total_gt_0",
+                violation_error_message=_("Total quantity: must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(medium="electronic") | Q(kind="ordinary"),
+                name="rule_physical_ordinary",
+                violation_error_message=_(
+                    "Coupon kind: a physical coupon can only be an ordinary coupon."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(benefit="recharge") | Q(medium="physical", kind="ordinary"),
                 name="rule_recharge_physical_ordinary",
+                violation_error_message=_(
+                    "Benefit method: a recharge coupon must be a physical ordinary coupon."
+                ),
             ),
         ]
 
@@ -275,7 +294,9 @@ class Campaign(models.Model):
         ordering = ["-starts_on", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_dates_ordered"
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_dates_ordered",
+                violation_error_message=_("End date: cannot be before the start date."),
             )
         ]
 
@@ -407,19 +428,32 @@ class Coupon(models.Model):
                 fields=["rule", "number"],
                 condition=Q(number__isnull=False),
                 name="coupon_rule_number_unique",
+                violation_error_message=_(
+                    "Serial number: this rule already has a coupon with this number."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["recharge_no"],
                 condition=Q(recharge_no__isnull=False),
                 name="coupon_recharge_no_unique",
+                violation_error_message=_(
+                    "Recharge coupon number: already used by another coupon."
+                ),
             ),
             models.CheckConstraint(
-                condition=~Q(status="used") | Q(used_at__isnull=False), name="coupon_used_has_time"
+                condition=~Q(status="used") | Q(used_at__isnull=False),
+                name="coupon_used_has_time",
+                violation_error_message=_(
+                    "Redemption time: a redeemed coupon needs its redemption time."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["generated", "received"])
                 | Q(valid_to__isnull=False, valid_from__isnull=False),
                 name="coupon_issued_has_validity",
+                violation_error_message=_(
+                    "Validity: an issued coupon needs its valid-from and valid-to times."
+                ),
             ),
         ]
         indexes = [

@@ -45,15 +45,31 @@ class DepartmentBudget(models.Model):
         ordering = ["department__code", "-period_start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["department", "period_start"], name="promo_budget_unique_period"
+                fields=["department", "period_start"],
+                name="promo_budget_unique_period",
+                violation_error_message=_(
+                    "Period start: this department already has a budget for this period."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(period_end__gte=F("period_start")), name="promo_budget_period_order"
+                condition=Q(period_end__gte=F("period_start")),
+                name="promo_budget_period_order",
+                violation_error_message=_("Period end: cannot be before the period start."),
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="promo_budget_amount_gte_0"),
-            models.CheckConstraint(condition=Q(spent__gte=0), name="promo_budget_spent_gte_0"),
             models.CheckConstraint(
-                condition=Q(spent__lte=F("amount")), name="promo_budget_spent_lte_amount"
+                condition=Q(amount__gte=0),
+                name="promo_budget_amount_gte_0",
+                violation_error_message=_("Budget: cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(spent__gte=0),
+                name="promo_budget_spent_gte_0",
+                violation_error_message=_("Spent: cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(spent__lte=F("amount")),
+                name="promo_budget_spent_lte_amount",
+                violation_error_message=_("Budget: cannot be less than what is already spent."),
             ),
         ]
 
@@ -110,7 +126,13 @@ class Category(models.Model):
         verbose_name_plural = _("categories")
         ordering = ["merchant__code", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "code"], name="promo_category_unique_code")
+            models.UniqueConstraint(
+                fields=["merchant", "code"],
+                name="promo_category_unique_code",
+                violation_error_message=_(
+                    "Code: this merchant already has a category with this code."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -178,14 +200,20 @@ class FinanceLimits(models.Model):
         verbose_name = _("finance limits")
         verbose_name_plural = _("finance limits")
         constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="promo_finance_limits_singleton"),
+            models.CheckConstraint(
+                condition=Q(pk=1),
+                name="promo_finance_limits_singleton",
+                violation_error_message=_("Finance limits: there is only one set."),
+            ),
             models.CheckConstraint(
                 condition=Q(min_discount_rate__gt=0, min_discount_rate__lte=100),
                 name="promo_finance_limits_rate_range",
+                violation_error_message=_("Lowest discount rate: must be above 0 and at most 100."),
             ),
             models.CheckConstraint(
                 condition=Q(max_threshold_ratio__gte=0, max_threshold_ratio__lte=1),
                 name="promo_finance_limits_ratio_range",
+                violation_error_message=_("Highest threshold ratio: must be between 0 and 1."),
             ),
         ]
 
@@ -391,16 +419,26 @@ class PromoCodeApplication(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_to__gt=F("valid_from")), name="promo_app_valid_window"
+                condition=Q(valid_to__gt=F("valid_from")),
+                name="promo_app_valid_window",
+                violation_error_message=_("Valid to: must be after valid from."),
             ),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="promo_app_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1),
+                name="promo_app_quantity_gte_1",
+                violation_error_message=_("Number of codes: at least one."),
+            ),
             models.CheckConstraint(
                 condition=Q(category__isnull=True) | Q(merchant__isnull=False),
                 name="promo_app_category_needs_merchant",
+                violation_error_message=_("Category restriction: restrict the merchant first."),
             ),
             models.CheckConstraint(
                 condition=Q(subject="platform") | Q(merchant__isnull=False),
                 name="promo_app_merchant_subject_has_merchant",
+                violation_error_message=_(
+                    "Merchant restriction: a merchant-borne code needs its merchant."
+                ),
             ),
         ]
 
@@ -459,10 +497,15 @@ class PromoCode(models.Model):
         verbose_name_plural = _("promo codes")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(uses_count__gte=0), name="promo_code_uses_gte_0"),
+            models.CheckConstraint(
+                condition=Q(uses_count__gte=0),
+                name="promo_code_uses_gte_0",
+                violation_error_message=_("Uses: cannot be below zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(max_uses=0) | Q(uses_count__lte=F("max_uses")),
                 name="promo_code_uses_lte_max",
+                violation_error_message=_("Uses: cannot exceed the maximum number of uses."),
             ),
         ]
 
@@ -514,18 +557,28 @@ class PromoCodeUse(models.Model):
         ordering = ["-used_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["client_key", "order_no", "code"], name="promo_use_unique_order"
+                fields=["client_key", "order_no", "code"],
+                name="promo_use_unique_order",
+                violation_error_message=_(
+                    "Order number: this order has already used this promo code."
+                ),
             ),
             # one promo code per order, also when two arrive at the same moment
             models.UniqueConstraint(
                 fields=["client_key", "order_no"],
                 condition=Q(cancelled_at__isnull=True),
                 name="promo_use_one_live_per_order",
+                violation_error_message=_("Order number: this order already uses a promo code."),
             ),
-            models.CheckConstraint(condition=Q(discount__gte=0), name="promo_use_discount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0),
+                name="promo_use_discount_gte_0",
+                violation_error_message=_("Discount: cannot be below zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(discount__lte=F("eligible_amount")),
                 name="promo_use_discount_lte_eligible",
+                violation_error_message=_("Discount: cannot exceed the eligible amount."),
             ),
         ]
 

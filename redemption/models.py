@@ -79,6 +79,9 @@ class Redemption(models.Model):
             models.CheckConstraint(
                 condition=Q(clerk__isnull=False) | Q(api_client__isnull=False),
                 name="redemption_has_actor",
+                violation_error_message=_(
+                    "Redemption: needs the clerk or the API client who made it."
+                ),
             )
         ]
 
@@ -119,8 +122,15 @@ class RedemptionLine(models.Model):
                 fields=["coupon"],
                 condition=Q(returned_at__isnull=True),
                 name="one_live_line_per_coupon",
+                violation_error_message=_(
+                    "Coupon: already redeemed and not returned; it cannot be redeemed twice."
+                ),
             ),
-            models.UniqueConstraint(fields=["redemption", "coupon"], name="line_once_per_coupon"),
+            models.UniqueConstraint(
+                fields=["redemption", "coupon"],
+                name="line_once_per_coupon",
+                violation_error_message=_("Coupon: appears twice in one redemption."),
+            ),
         ]
 
     def __str__(self):
@@ -156,7 +166,11 @@ class SmsChallenge(models.Model):
         verbose_name_plural = _("SMS verifications")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(attempts__lte=5), name="challenge_attempts_lte_5")
+            models.CheckConstraint(
+                condition=Q(attempts__lte=5),
+                name="challenge_attempts_lte_5",
+                violation_error_message=_("Verification code: no more than five attempts."),
+            )
         ]
 
     def __str__(self):
@@ -218,7 +232,11 @@ class OutsideShopNonce(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shop", "nonce"], name="unique_outside_shop_nonce")
+            models.UniqueConstraint(
+                fields=["shop", "nonce"],
+                name="unique_outside_shop_nonce",
+                violation_error_message=_("Nonce: this partner shop has already used this nonce."),
+            )
         ]
 
     def __str__(self):
@@ -257,10 +275,14 @@ class OutsideActivity(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(coupon_type="item") | ~Q(sku=""), name="outside_item_has_sku"
+                condition=~Q(coupon_type="item") | ~Q(sku=""),
+                name="outside_item_has_sku",
+                violation_error_message=_("Dish/product SKU: required for an item coupon."),
             ),
             models.CheckConstraint(
-                condition=Q(valid_to__gte=models.F("valid_from")), name="outside_dates_ordered"
+                condition=Q(valid_to__gte=models.F("valid_from")),
+                name="outside_dates_ordered",
+                violation_error_message=_("Valid to: cannot be before valid from."),
             ),
         ]
 
@@ -289,7 +311,13 @@ class OutsideProductMapping(models.Model):
         verbose_name_plural = _("outside product mappings")
         ordering = ["shop", "product_name"]
         constraints = [
-            models.UniqueConstraint(fields=["shop", "product_id"], name="mapping_unique_product")
+            models.UniqueConstraint(
+                fields=["shop", "product_id"],
+                name="mapping_unique_product",
+                violation_error_message=_(
+                    "Outside product ID: this shop's product is already mapped."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -351,6 +379,9 @@ class OutsideCoupon(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="used") | Q(used_at__isnull=False),
                 name="outside_used_has_time",
+                violation_error_message=_(
+                    "Redemption time: a redeemed outside coupon needs its redemption time."
+                ),
             )
         ]
 

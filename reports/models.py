@@ -130,7 +130,11 @@ class RedemptionDailyFact(models.Model):
         ordering = ["-day", "store_name", "rule_code"]
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "store_id", "rule_id"], name="redfact_unique_day_store_rule"
+                fields=["day", "store_id", "rule_id"],
+                name="redfact_unique_day_store_rule",
+                violation_error_message=_(
+                    "Daily redemptions: this day, store and rule already have a row."
+                ),
             )
         ]
         indexes = [

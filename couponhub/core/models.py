@@ -52,6 +52,9 @@ class Org(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="group", parent__isnull=True) | Q(parent__isnull=False),
                 name="org_only_group_is_root",
+                violation_error_message=_(
+                    "Parent organization: only the group may have no parent; choose a parent."
+                ),
             )
         ]
 
@@ -106,7 +109,13 @@ class RoleAssignment(models.Model):
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "org"], name="unique_role_assignment")
+            models.UniqueConstraint(
+                fields=["user", "role", "org"],
+                name="unique_role_assignment",
+                violation_error_message=_(
+                    "Role: this user already has this role in this organization."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -243,7 +252,11 @@ class SmsAccount(models.Model):
         verbose_name = _("SMS account")
         verbose_name_plural = _("SMS accounts")
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="sms_balance_not_negative")
+            models.CheckConstraint(
+                condition=Q(balance__gte=0),
+                name="sms_balance_not_negative",
+                violation_error_message=_("SMS balance: cannot be below zero."),
+            )
         ]
 
     def __str__(self):
@@ -263,7 +276,13 @@ class SmsTopUp(models.Model):
         verbose_name = _("SMS top-up")
         verbose_name_plural = _("SMS top-ups")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sms_topup_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="sms_topup_positive",
+                violation_error_message=_("Amount: must be greater than zero."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.account} +{self.amount}"
@@ -311,7 +330,11 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["client_key", "key"], name="core_idempotency_client_key"
+                fields=["client_key", "key"],
+                name="core_idempotency_client_key",
+                violation_error_message=_(
+                    "Idempotency key: this client has already used this key."
+                ),
             )
         ]
 

@@ -132,7 +132,13 @@ class SpecValue(models.Model):
         verbose_name_plural = _("spec values")
         ordering = ["attribute__sort_order", "attribute_id", "sort_order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["attribute", "value"], name="pickup_spec_value_unique")
+            models.UniqueConstraint(
+                fields=["attribute", "value"],
+                name="pickup_spec_value_unique",
+                violation_error_message=_(
+                    "Attribute value: this attribute already has this value."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -182,7 +188,13 @@ class Product(models.Model):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["-id"]
-        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="pickup_price_gte_0")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="pickup_price_gte_0",
+                violation_error_message=_("Reference price: cannot be below zero."),
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -227,15 +239,19 @@ class CardType(models.Model):
             models.CheckConstraint(
                 condition=Q(allow_ship=True) | Q(allow_store_pickup=True),
                 name="pickup_cardtype_some_delivery",
+                violation_error_message=_("Delivery: choose home delivery, store pickup or both."),
             ),
             models.CheckConstraint(
-                condition=Q(choose_count__gte=1), name="pickup_cardtype_choose_gte_1"
+                condition=Q(choose_count__gte=1),
+                name="pickup_cardtype_choose_gte_1",
+                violation_error_message=_("Number to choose: at least one."),
             ),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True)
                 | Q(valid_until__isnull=True)
                 | Q(valid_until__gte=models.F("valid_from")),
                 name="pickup_cardtype_validity_order",
+                violation_error_message=_("Valid until: cannot be before valid from."),
             ),
         ]
 
@@ -262,8 +278,16 @@ class CardTypeItem(models.Model):
         verbose_name_plural = _("card type products")
         ordering = ["sort_order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["card_type", "product"], name="pickup_item_unique"),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="pickup_item_qty_gte_1"),
+            models.UniqueConstraint(
+                fields=["card_type", "product"],
+                name="pickup_item_unique",
+                violation_error_message=_("Product: this card type already contains this product."),
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1),
+                name="pickup_item_qty_gte_1",
+                violation_error_message=_("Quantity: at least one."),
+            ),
         ]
 
     def __str__(self):

@@ -123,13 +123,22 @@ class PickupCode(models.Model):
         verbose_name_plural = _("pickup codes")
         ordering = ["serial"]
         constraints = [
-            models.UniqueConstraint(fields=["code"], name="pickup_code_unique"),
+            models.UniqueConstraint(
+                fields=["code"],
+                name="pickup_code_unique",
+                violation_error_message=_("Pickup code: already exists."),
+            ),
             models.CheckConstraint(
-                condition=Q(red_packet_amount__gte=0), name="pickup_code_red_packet_gte_0"
+                condition=Q(red_packet_amount__gte=0),
+                name="pickup_code_red_packet_gte_0",
+                violation_error_message=_("Red packet amount: cannot be below zero."),
             ),
             models.CheckConstraint(
                 condition=Q(status="used") | Q(picked_up=False, shipped=False),
                 name="pickup_code_delivery_needs_use",
+                violation_error_message=_(
+                    "Pickup code: an unused code cannot be picked up or shipped."
+                ),
             ),
         ]
 

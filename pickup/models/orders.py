@@ -93,15 +93,22 @@ class PickupOrder(models.Model):
                 fields=["code"],
                 condition=~Q(status="cancelled"),
                 name="pickup_order_one_live_per_code",
+                violation_error_message=_(
+                    "Pickup code: already has an order that is not cancelled."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(kind="online", store__isnull=True)
                 | Q(kind="store", store__isnull=False),
                 name="pickup_order_store_iff_store_kind",
+                violation_error_message=_(
+                    "Pickup store: a store pickup order needs a store; a delivery order has none."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(kind="online") | ~Q(status="shipped"),
                 name="pickup_order_only_online_ships",
+                violation_error_message=_("Order status: only a delivery order can be shipped."),
             ),
         ]
         indexes = [models.Index(fields=["kind", "status", "-created_at"])]

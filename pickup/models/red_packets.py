@@ -53,8 +53,16 @@ class RedPacketAccount(models.Model):
         verbose_name = _("red packet account")
         verbose_name_plural = _("red packet account")
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="pickup_rp_balance_gte_0"),
-            models.CheckConstraint(condition=Q(reserved__gte=0), name="pickup_rp_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0),
+                name="pickup_rp_balance_gte_0",
+                violation_error_message=_("Red packet balance: cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0),
+                name="pickup_rp_reserved_gte_0",
+                violation_error_message=_("Reserved amount: cannot be below zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(
                     top_ups_total=models.F("balance")
@@ -62,6 +70,9 @@ class RedPacketAccount(models.Model):
                     + models.F("spent_total")
                 ),
                 name="pickup_rp_account_adds_up",
+                violation_error_message=_(
+                    "Red packet account: top-ups must equal balance, reserved and spent together."
+                ),
             ),
         ]
 
@@ -104,7 +115,11 @@ class RedPacketEntry(models.Model):
         verbose_name_plural = _("red packet ledger")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="pickup_rp_entry_positive")
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="pickup_rp_entry_positive",
+                violation_error_message=_("Amount: must be greater than zero."),
+            )
         ]
 
     def __str__(self):
@@ -142,7 +157,11 @@ class RedPacketClaim(models.Model):
         ordering = ["-claimed_at", "-id"]
         indexes = [models.Index(fields=["user_phone", "card_type", "claimed_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="pickup_rp_claim_positive")
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="pickup_rp_claim_positive",
+                violation_error_message=_("Red packet amount: must be greater than zero."),
+            )
         ]
 
     def __str__(self):
