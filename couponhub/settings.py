@@ -283,6 +283,8 @@ LOGGING = {
 
 DJANGO_TABLES2_TEMPLATE = "tables/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
+# a list filter's empty choice reads 全部, not django-filter's "---------"
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
 
 SITE_TITLE = _("CouponHub")
 AUTH_USER_MODEL = "core.User"

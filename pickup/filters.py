@@ -3,7 +3,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from couponhub.core.filters import AuditEntryFilter
+from couponhub.core.audit import action_choices, object_type_choices
+from couponhub.core.filters import AuditEntryFilter, BooleanFilter
 from pickup.models import (
     CardType,
     CodeBatch,
@@ -44,7 +45,7 @@ class PickupCodeFilter(django_filters.FilterSet):
         widget=DATE,
     )
     status = django_filters.ChoiceFilter(choices=PickupCode.Status.choices, label=_("status"))
-    enabled = django_filters.BooleanFilter(label=_("enabled"))
+    enabled = BooleanFilter(label=_("enabled"))
     code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
 
     class Meta:
@@ -66,7 +67,14 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class PickupAuditFilter(AuditEntryFilter):
-    pass
+    """The pickup operation log offers only pickup's actions and records."""
+
+    action = django_filters.ChoiceFilter(
+        label=_("action"), choices=lambda: action_choices("pickup.")
+    )
+    object_type = django_filters.ChoiceFilter(
+        label=_("object type"), choices=lambda: object_type_choices("pickup")
+    )
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -131,9 +139,7 @@ class RedPacketCodeFilter(django_filters.FilterSet):
     card_type = django_filters.ModelChoiceFilter(
         queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
-    claimed = django_filters.BooleanFilter(
-        method="filter_claimed", label=_("claimed"), widget=forms.NullBooleanSelect
-    )
+    claimed = BooleanFilter(method="filter_claimed", label=_("claimed"))
     code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
 
     class Meta:

@@ -80,7 +80,7 @@ class RecordTable(tables.Table):
             r.store.name,
             _("App"),
             r.app,
-            _("Order number"),
+            pgettext_lazy("redemption", "Order number"),
             r.order_no or _("Not linked"),
             r.get_method_display(),
             timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),

@@ -3,11 +3,61 @@
 import datetime
 import decimal
 import uuid
+from functools import cache
 
+from django.apps import apps
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.discovery import app_modules
 from couponhub.core.models import AuditEntry, Org
+
+OUR_APPS = ("core", "members", "coupons", "redemption", "pickup", "promocodes", "reports", "api")
+
+
+@cache
+def action_labels() -> dict[str, str]:
+    """Every audit action code and what people call it: each app declares its own in its
+    audit_actions.py (ACTIONS), found like its nav.py."""
+    labels: dict[str, str] = {}
+    for module in app_modules("audit_actions"):
+        labels.update(module.ACTIONS)
+    return labels
+
+
+def action_label(code: str) -> str:
+    """`pickup.order.create` → 新建提货订单; a code no app declares reads 其他操作, never the code
+    (tests/core/test_audit_labels.py keeps every code the services write declared)."""
+    return str(action_labels().get(code) or _("other action"))
+
+
+def action_choices() -> list[tuple[str, str]]:
+    return sorted(
+        ((code, str(label)) for code, label in action_labels().items()), key=lambda c: c[1]
+    )
+
+
+def object_type_label(object_type: str) -> str:
+    """`pickup.pickuporder` → 提货订单: the model's own verbose name."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return str(_("other record")) if object_type else ""
+    return str(model._meta.verbose_name)
+
+
+def object_type_choices(app_label: str = "") -> list[tuple[str, str]]:
+    """(app.model, 中文) of our models, or of one app's."""
+    return sorted(
+        (
+            (model._meta.label_lower, str(model._meta.verbose_name))
+            for model in apps.get_models()
+            if model._meta.app_label in OUR_APPS
+            and (not app_label or model._meta.app_label == app_label)
+        ),
+        key=lambda c: c[1],
+    )
 
 
 def _jsonable(value):

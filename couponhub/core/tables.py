@@ -4,7 +4,9 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.audit import action_label, object_type_label
 from couponhub.core.models import AuditEntry, Job, SmsMessage
+from couponhub.core.sms import purpose_label
 
 
 class AuditEntryTable(tables.Table):
@@ -14,6 +16,12 @@ class AuditEntryTable(tables.Table):
         model = AuditEntry
         fields = ["created_at", "actor_name", "action", "object_type", "object_repr", "note"]
         order_by = ["-created_at"]
+
+    def render_action(self, value):
+        return action_label(value)
+
+    def render_object_type(self, value):
+        return object_type_label(value)
 
     def render_changes(self, record):
         if record.before is None and record.after is None:
@@ -44,3 +52,6 @@ class SmsMessageTable(tables.Table):
     class Meta:
         model = SmsMessage
         fields = ["created_at", "phone", "purpose", "text", "status", "cost", "error"]
+
+    def render_purpose(self, value):
+        return purpose_label(value)

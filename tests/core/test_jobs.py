@@ -125,3 +125,22 @@ def test_the_audit_export_writes_the_filtered_entries_to_xlsx(
     assert len(rows) == 2  # header + the one matching entry
     assert rows[1][2] == "coupon_rule.approve"
     assert rows[1][5] == "'=HYPERLINK(1)"
+
+
+def test_a_job_page_names_its_outcome_and_row_errors_in_chinese(client):
+    owner = UserFactory()
+    gift = Job.objects.create(kind=TICKS, title="赠券", owner=owner, result={"gifted": 3})
+    refused = Job.objects.create(
+        kind=TICKS,
+        title="赠券",
+        owner=owner,
+        status=Job.Status.FAILED,
+        error="名单中有1行无法识别会员，未发放任何券",
+        result={"errors": [{"row": 2, "value": "13800000000", "error": "会员不存在"}]},
+    )
+    client.force_login(owner)
+    page = client.get(reverse("core:job_detail", args=[gift.pk])).content.decode()
+    assert "已赠送张数" in page and "gifted" not in page
+    page = client.get(reverse("core:job_detail", args=[refused.pk])).content.decode()
+    assert "第2行（13800000000）：会员不存在" in page
+    assert "{&#x27;row&#x27;" not in page and "'row'" not in page and "errors" not in page
