@@ -35,7 +35,9 @@ def import_codes(job: Job) -> None:
     if record.error_file:
         with record.error_file.open("rb") as fh:
             data = fh.read()
-        attach_result_file(job, f"import-{record.pk}-errors.csv", lambda p: p.write_bytes(data))
+        attach_result_file(
+            job, f"{_('pickup code import errors')}-{record.pk}.csv", lambda p: p.write_bytes(data)
+        )
     if record.status == ImportRecord.Status.FAILED:
         # one status for the import and its job: the job fails with the record's reason
         raise Refused("import_failed", record.error or _("The import failed."), 409)
@@ -59,7 +61,9 @@ def export_codes(job: Job) -> None:
             progress=lambda done: set_progress(job, done, max(total, done)),
         )
 
-    filename = selectors.export_filename(f"pickup-codes-{record.pk}", record.file_format)
+    filename = selectors.export_filename(
+        f"{_('pickup codes export')}-{record.pk}", record.file_format
+    )
     attach_result_file(job, filename, write)
     ExportRecord.objects.filter(pk=record.pk).update(row_count=written)
     Job.objects.filter(pk=job.pk).update(result={"行数": written})
@@ -69,6 +73,7 @@ def export_codes(job: Job) -> None:
 def export_orders(job: Job) -> None:
     """Write the filtered orders to one .xlsx; a re-run writes the whole file again."""
     kind = job.params["kind"]
+    name = _("online pickup orders") if kind == "online" else _("store pickup orders")
     orders = selectors.filtered_orders(kind, job.params.get("query") or {})
     written = 0
 
@@ -78,9 +83,9 @@ def export_orders(job: Job) -> None:
             path,
             headers=selectors.ORDER_EXPORT_HEADERS,
             rows=selectors.order_export_rows(orders),
-            sheet_name="线上订单" if kind == "online" else "门店订单",
+            sheet_name=name,
         )
 
-    attach_result_file(job, selectors.export_filename(f"pickup-orders-{kind}", "xlsx"), write)
+    attach_result_file(job, selectors.export_filename(name, "xlsx"), write)
     set_progress(job, written, written)
     Job.objects.filter(pk=job.pk).update(result={"行数": written})

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
-from couponhub.core.tables import AuditEntryTable
+from couponhub.core.tables import AuditEntryTable, Table
 from pickup.models import (
     Brand,
     CardType,
@@ -35,7 +35,7 @@ def actions(entity: str, copy: bool = False):
     )
 
 
-class PickupStoreTable(tables.Table):
+class PickupStoreTable(Table):
     store = tables.Column(_("store"), accessor="store__name")
     code = tables.Column(_("store code"), accessor="store__code")
     actions = actions("store")
@@ -53,7 +53,7 @@ class PickupStoreTable(tables.Table):
         ]
 
 
-class CourierTable(tables.Table):
+class CourierTable(Table):
     actions = actions("courier")
 
     class Meta:
@@ -61,7 +61,7 @@ class CourierTable(tables.Table):
         fields = ["name", "code", "enabled", "sort_order"]
 
 
-class CategoryTable(tables.Table):
+class CategoryTable(Table):
     product_count = tables.Column(_("products"), orderable=False)
     actions = actions("category")
 
@@ -70,7 +70,7 @@ class CategoryTable(tables.Table):
         fields = ["name", "product_count", "sort_order"]
 
 
-class SpecAttributeTable(tables.Table):
+class SpecAttributeTable(Table):
     values = tables.Column(_("values"), empty_values=(), orderable=False)
     actions = actions("spec")
 
@@ -82,7 +82,7 @@ class SpecAttributeTable(tables.Table):
         return "、".join(v.value for v in record.values.all())
 
 
-class BrandTable(tables.Table):
+class BrandTable(Table):
     actions = actions("brand")
 
     class Meta:
@@ -90,7 +90,7 @@ class BrandTable(tables.Table):
         fields = ["name", "description", "sort_order"]
 
 
-class ProductTable(tables.Table):
+class ProductTable(Table):
     specs = tables.Column(_("specs"), empty_values=(), orderable=False)
     actions = actions("product", copy=True)
 
@@ -102,7 +102,7 @@ class ProductTable(tables.Table):
         return "；".join(str(v) for v in record.spec_values.all()) or "—"
 
 
-class CardTypeTable(tables.Table):
+class CardTypeTable(Table):
     product_names = tables.Column(_("products"), empty_values=(), orderable=False)
     delivery = tables.Column(_("delivery"), empty_values=(), orderable=False)
     validity = tables.Column(_("validity"), empty_values=(), orderable=False)
@@ -143,7 +143,7 @@ class CardTypeTable(tables.Table):
         return f"{record.valid_from or ''} ～ {record.valid_until or ''}"
 
 
-class PickupCodeTable(tables.Table):
+class PickupCodeTable(Table):
     code = tables.LinkColumn("pickup:code_detail", args=[tables.A("pk")])
     masked_password = tables.Column(_("password"), empty_values=(), orderable=False)
     card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
@@ -168,7 +168,7 @@ class PickupCodeTable(tables.Table):
         return mask_password(record.password)
 
 
-class CodeBatchTable(tables.Table):
+class CodeBatchTable(Table):
     id = tables.Column(_("batch"))
     card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     serials = tables.Column(_("serial numbers"), empty_values=(), orderable=False)
@@ -195,7 +195,7 @@ class CodeBatchTable(tables.Table):
         return f"{record.serial_start}～{record.serial_end}"
 
 
-class ImportRecordTable(tables.Table):
+class ImportRecordTable(Table):
     files = tables.TemplateColumn(
         template_name="pickup/_import_files.html", verbose_name=_("files"), orderable=False
     )
@@ -218,7 +218,7 @@ class ImportRecordTable(tables.Table):
         ]
 
 
-class ExportRecordTable(tables.Table):
+class ExportRecordTable(Table):
     status = tables.TemplateColumn(
         template_name="pickup/_export_status.html", verbose_name=_("status"), orderable=False
     )
@@ -242,7 +242,7 @@ class PickupAuditTable(AuditEntryTable):
 # ---------------------------------------------------------------------------
 
 
-class OrderTable(tables.Table):
+class OrderTable(Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
     order_no = tables.Column(_("order number"))
     code = tables.Column(_("pickup code"), accessor="code__code")
@@ -304,7 +304,7 @@ class RecycleTable(OrderTable):
     deleted_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("deleted at"))
 
 
-class RedPacketCodeTable(tables.Table):
+class RedPacketCodeTable(Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
     serial = tables.Column(_("serial number"))
     code = tables.Column(_("pickup code"))
@@ -327,7 +327,7 @@ class RedPacketCodeTable(tables.Table):
         )
 
 
-class RedPacketClaimTable(tables.Table):
+class RedPacketClaimTable(Table):
     claimed_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("claimed at"))
     user_name = tables.Column(pgettext_lazy("person", "name"))
     user_phone = tables.Column(pgettext_lazy("pickup", "user"))
@@ -355,7 +355,7 @@ class RedPacketClaimTable(tables.Table):
         return payout.get_status_display() if payout else "—"
 
 
-class RedPacketEntryTable(tables.Table):
+class RedPacketEntryTable(Table):
     created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("time"))
 
     class Meta:

@@ -5,10 +5,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from couponhub.core.tables import Table
 from promocodes.models import Channel, DepartmentBudget, PromoCodeApplication
 
 
-class ApplicationTable(tables.Table):
+class ApplicationTable(Table):
     selection = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": ""}})
     number = tables.Column(_("application no"), accessor="pk", order_by=("pk",))
     rule = tables.Column(_("discount"), accessor="rule_text", orderable=False)
@@ -65,7 +66,7 @@ class ApplicationTable(tables.Table):
         )
 
 
-class ChannelTable(tables.Table):
+class ChannelTable(Table):
     actions = tables.TemplateColumn(
         template_name="promocodes/_channel_actions.html",
         verbose_name=_("actions"),
@@ -77,7 +78,7 @@ class ChannelTable(tables.Table):
         fields = ["name", "prefix", "department", "status", "created_at", "actions"]
 
 
-class BudgetTable(tables.Table):
+class BudgetTable(Table):
     remaining = tables.Column(_("remaining"), accessor="pk", orderable=False)
     usage = tables.Column(_("used share"), accessor="pk", orderable=False)
 

@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
+from couponhub.core.tables import Table
 from redemption.models import RedemptionLine
 
 
-class RecordTable(tables.Table):
+class RecordTable(Table):
     """One row per redeemed coupon, as the seed's 优惠券核销记录 shows it."""
 
     number = tables.Column(_("No."), empty_values=(), orderable=False)

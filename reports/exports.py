@@ -171,7 +171,7 @@ def u_value_export(user, query: dict) -> ExportSpec:
 
     return ExportSpec(
         title=_("U-value exchange coupon details export"),
-        filename="u-value-coupons",
+        filename=_("U-value exchange coupon details"),
         headers=[str(h) for h in headers],
         rows=rows(),
         total=facts.count(),

@@ -130,7 +130,7 @@ def redemption_export(user, query) -> ExportSpec:
     fields = ("day", "store_name", "rule_code", "rule_name", "count", "face_value")
     return ExportSpec(
         title=_("Redemption summary export"),
-        filename="redemptions",
+        filename=_("redemption summary"),
         headers=[
             _("day"),
             _("store"),
@@ -244,7 +244,7 @@ def promo_export(user, query) -> ExportSpec:
     rows = promo_rows(user, query, dimension)[1]
     return ExportSpec(
         title=_("Promo code cost export"),
-        filename="promocode-cost",
+        filename=_("promo code usage and cost"),
         headers=[
             str(PROMO_DIMENSIONS[dimension][1]),
             _("uses"),
@@ -311,7 +311,7 @@ def sms_export(user, query) -> ExportSpec:
     rows = sms_rows(user, query)[1]
     return ExportSpec(
         title=_("SMS spend export"),
-        filename="sms-spend",
+        filename=_("SMS spend"),
         headers=[_("month"), _("messages"), _("sent"), _("refused"), _("spend")],
         rows=([r["label"], r["messages"], r["sent"], r["refused"], r["spend"]] for r in rows),
         total=len(rows),
@@ -381,7 +381,7 @@ def pickup_export(user, query) -> ExportSpec:
     rows = pickup_rows(user, query)[1]
     return ExportSpec(
         title=_("Pickup code summary export"),
-        filename="pickup-codes",
+        filename=_("pickup code summary"),
         headers=[
             pgettext("report", "card type"),
             _("batch"),
@@ -480,7 +480,7 @@ def outside_export(user, query) -> ExportSpec:
     rows = outside_rows(user, query)[1]
     return ExportSpec(
         title=_("Outside coupon summary export"),
-        filename="outside-coupons",
+        filename=_("outside coupon summary"),
         headers=[_("shop"), _("activity"), _("store"), _("sold"), _("sales amount"), _("redeemed")],
         rows=(
             [r["shop__name"], r["activity__name"], r["store"], r["sold"], r["sales"], r["redeemed"]]

@@ -65,6 +65,6 @@ def export_audit_log(job: Job) -> None:
 
     attach_result_file(
         job,
-        f"audit-log-{job.pk}.xlsx",
-        lambda path: write_xlsx(path, headers=headers, rows=rows(), sheet_name="audit"),
+        f"{_('audit log')}-{job.pk}.xlsx",
+        lambda path: write_xlsx(path, headers=headers, rows=rows(), sheet_name=_("audit log")),
     )

@@ -3,13 +3,44 @@ import json
 import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_tables2.columns.base import library
 
 from couponhub.core.audit import action_label, object_type_label
 from couponhub.core.models import AuditEntry, Job, SmsMessage
+from couponhub.core.money import MoneyField, format_yuan
 from couponhub.core.sms import purpose_label
 
 
-class AuditEntryTable(tables.Table):
+@library.register
+class MoneyColumn(tables.Column):
+    """Money as ¥1,234.00, right-aligned. Every MoneyField a table lists in Meta.fields gets
+    this column by itself (registered with django-tables2's column library)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"th": {"class": "num"}, "td": {"class": "num"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return format_yuan(value)
+
+    @classmethod
+    def from_field(cls, field, **kwargs):
+        if isinstance(field, MoneyField):
+            return cls(**kwargs)
+        return None
+
+
+class Table(tables.Table):
+    """Every list table of ours: an empty one says 暂无数据 (django-tables2 draws no empty row
+    unless the table has an empty_text)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.empty_text:
+            self.empty_text = _("No records")
+
+
+class AuditEntryTable(Table):
     changes = tables.Column(_("before → after"), empty_values=(), orderable=False)
 
     class Meta:
@@ -34,7 +65,7 @@ class AuditEntryTable(tables.Table):
         )
 
 
-class JobTable(tables.Table):
+class JobTable(Table):
     title = tables.LinkColumn("core:job_detail", args=[tables.A("pk")])
     progress = tables.TemplateColumn(
         template_name="core/_job_progress_cell.html", verbose_name=_("progress"), orderable=False
@@ -48,7 +79,7 @@ class JobTable(tables.Table):
         fields = ["title", "status", "progress", "created_at", "finished_at", "download"]
 
 
-class SmsMessageTable(tables.Table):
+class SmsMessageTable(Table):
     class Meta:
         model = SmsMessage
         fields = ["created_at", "phone", "purpose", "text", "status", "cost", "error"]
