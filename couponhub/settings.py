@@ -169,8 +169,20 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# "default" keeps private files (exports, imports): only their owners download them, through
+# views that check. "public" keeps what any page may show (the pickup logo): served at
+# /media/public/ by couponhub.core.views.public_media in every environment, so `make run` and
+# gunicorn alike show it; production may point PUBLIC_MEDIA_ROOT at a shared volume.
+PUBLIC_MEDIA_URL = f"/{MEDIA_URL}public/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "public": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": Path(os.environ.get("PUBLIC_MEDIA_ROOT", MEDIA_ROOT / "public")),
+            "base_url": PUBLIC_MEDIA_URL,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
@@ -8,6 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import MoneyField
+
+
+def public_storage():
+    """The storage of files any page may show (STORAGES["public"]), for a FileField's storage=."""
+    return storages["public"]
 
 
 class User(AbstractUser):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from couponhub.core.models import Org
+from couponhub.core.models import Org, public_storage
 from couponhub.core.money import MoneyField
 
 
@@ -17,7 +17,9 @@ class PickupSettings(models.Model):
     SINGLETON_PK = 1
 
     name = models.CharField(_("system name"), max_length=60, default="智慧卡券提货系统")
-    logo = models.ImageField(_("logo"), upload_to="pickup/logo/", blank=True)
+    logo = models.ImageField(
+        _("logo"), upload_to="pickup/logo/", blank=True, storage=public_storage
+    )
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     contact_address = models.CharField(_("contact address"), max_length=200, blank=True)
     service_hours = models.CharField(_("service hours"), max_length=60, blank=True)

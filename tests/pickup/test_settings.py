@@ -61,3 +61,18 @@ def test_settings_refuse_bad_logos(op_client, content, message):
 def test_settings_refused_to_hq(client, hq):
     client.force_login(hq)
     assert client.get(reverse("pickup:settings")).status_code == 403
+
+
+def test_the_uploaded_logo_is_served_to_anyone_and_private_media_is_not(op_client, client):
+    op_client.post(
+        reverse("pickup:settings"),
+        {**DATA, "logo_upload": SimpleUploadedFile("logo.png", _image("PNG"))},
+    )
+    url = PickupSettings.load().logo.url
+    assert url.startswith("/media/public/pickup/logo/")
+    response = client.get(url)  # not logged in: the consumer pages show it
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    assert "public" in response["Cache-Control"]
+    assert client.get("/media/public/pickup/logo/none.png").status_code == 404
+    assert client.get("/media/public/../jobs/x.xlsx").status_code == 404
