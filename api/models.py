@@ -43,6 +43,8 @@ class ApiNonce(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("API request nonce")
+        verbose_name_plural = _("API request nonce")
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "nonce"],

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's widget templates for FORM_RENDERER below
+    "django.forms",
     "django_filters",
     "django_tables2",
     "axes",
@@ -297,6 +299,9 @@ DJANGO_TABLES2_TEMPLATE = "tables/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 # a list filter's empty choice reads 全部, not django-filter's "---------"
 FILTERS_EMPTY_CHOICE_LABEL = _("All")
+# Widgets render through our templates first: a form select's empty choice reads 请选择 instead
+# of Django's "---------" (templates/django/forms/widgets/select_option.html)
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 SITE_TITLE = _("CouponHub")
 AUTH_USER_MODEL = "core.User"

@@ -186,6 +186,8 @@ class SmsCodeSend(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("verification code send")
+        verbose_name_plural = _("verification code send")
         indexes = [models.Index(fields=["phone", "day"], name="smscode_phone_day")]
 
     def __str__(self):
@@ -231,6 +233,8 @@ class OutsideShopNonce(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("partner shop request nonce")
+        verbose_name_plural = _("partner shop request nonce")
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "nonce"],

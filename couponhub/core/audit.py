@@ -26,15 +26,25 @@ def action_labels() -> dict[str, str]:
     return labels
 
 
+@cache
+def snapshot_labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for module in app_modules("audit_actions"):
+        labels.update(getattr(module, "SNAPSHOT_LABELS", {}))
+    return labels
+
+
 def action_label(code: str) -> str:
     """`pickup.order.create` → 新建提货订单; a code no app declares reads 其他操作, never the code
     (tests/core/test_audit_labels.py keeps every code the services write declared)."""
     return str(action_labels().get(code) or _("other action"))
 
 
-def action_choices() -> list[tuple[str, str]]:
+def action_choices(prefix: str = "") -> list[tuple[str, str]]:
+    """(code, 中文) of every declared action, or of those whose code starts with `prefix`."""
     return sorted(
-        ((code, str(label)) for code, label in action_labels().items()), key=lambda c: c[1]
+        ((code, str(label)) for code, label in action_labels().items() if code.startswith(prefix)),
+        key=lambda c: c[1],
     )
 
 
@@ -58,6 +68,45 @@ def object_type_choices(app_label: str = "") -> list[tuple[str, str]]:
         ),
         key=lambda c: c[1],
     )
+
+
+def _shown(field, value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        labels = snapshot_labels()
+        return "；".join(f"{labels.get(k, k)}：{_shown(None, v)}" for k, v in value.items())
+    return str(value)
+
+
+def describe_changes(object_type: str, before: dict | None, after: dict | None) -> list[tuple]:
+    """[(field label, before, after)] of an entry's snapshots, in people's words: a field's
+    verbose name instead of `card_type_id`, a choice's label instead of `approved`."""
+    try:
+        fields = {}
+        for field in apps.get_model(object_type)._meta.concrete_fields:
+            fields[field.name] = fields[field.attname] = field
+    except (LookupError, ValueError):
+        fields = {}
+    before, after = before or {}, after or {}
+    rows = []
+    for key in list(before) + [k for k in after if k not in before]:
+        old, new = before.get(key), after.get(key)
+        if key in before and key in after and old == new:
+            continue
+        field = fields.get(key)
+        label = str(field.verbose_name) if field is not None else ""
+        if not label or label.isascii():
+            name = field.name if field is not None else key
+            label = str(snapshot_labels().get(name, label or key))
+        rows.append((label, _shown(field, old), _shown(field, new)))
+    return rows
 
 
 def _jsonable(value):
@@ -102,7 +151,7 @@ def record_audit(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEntry.objects.create(
         actor=actor if is_user else None,
-        actor_name=(actor.get_username() if is_user else str(actor or "system"))[:150],
+        actor_name=(actor.get_username() if is_user else str(actor or "系统"))[:150],
         action=action,
         object_type=object_type,
         object_id=object_id,

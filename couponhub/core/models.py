@@ -334,6 +334,8 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("API idempotency record")
+        verbose_name_plural = _("API idempotency record")
         constraints = [
             models.UniqueConstraint(
                 fields=["client_key", "key"],

@@ -1,11 +1,9 @@
-import json
-
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_tables2.columns.base import library
 
-from couponhub.core.audit import action_label, object_type_label
+from couponhub.core.audit import action_label, describe_changes, object_type_label
 from couponhub.core.models import AuditEntry, Job, SmsMessage
 from couponhub.core.money import MoneyField, format_yuan
 from couponhub.core.sms import purpose_label
@@ -57,11 +55,13 @@ class AuditEntryTable(Table):
     def render_changes(self, record):
         if record.before is None and record.after is None:
             return "—"
+        rows = describe_changes(record.object_type, record.before, record.after)
+        if not rows:
+            return "—"
         return format_html(
-            "<details><summary>{}</summary><pre>{}</pre><pre>{}</pre></details>",
+            '<details><summary>{}</summary><dl class="changes">{}</dl></details>',
             _("show"),
-            json.dumps(record.before, ensure_ascii=False, indent=1),
-            json.dumps(record.after, ensure_ascii=False, indent=1),
+            format_html_join("", "<dt>{}</dt><dd>{} → {}</dd>", rows),
         )
 
 
