@@ -8,6 +8,8 @@ from functools import cache
 from django.apps import apps
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.discovery import app_modules
@@ -77,6 +79,10 @@ def _shown(field, value) -> str:
         return str(_("Yes") if value else _("No"))
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -105,7 +111,9 @@ def describe_changes(object_type: str, before: dict | None, after: dict | None) 
         if not label or label.isascii():
             name = field.name if field is not None else key
             label = str(snapshot_labels().get(name, label or key))
-        rows.append((label, _shown(field, old), _shown(field, new)))
+        shown_old, shown_new = _shown(field, old), _shown(field, new)
+        if shown_old != shown_new:
+            rows.append((label, shown_old, shown_new))
     return rows
 
 
