@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
-from couponhub.core.money import to_money
+from couponhub.core.money import format_yuan, to_money
 from pickup.models import (
     PickupCode,
     PickupOrder,
@@ -92,8 +92,8 @@ def allocate_amounts(count: int, low: Decimal, high: Decimal, budget: Decimal, r
     if count * low_fen > left:
         raise Refused(
             "pickup_refused",
-            f"红包金额：余额¥{budget}不足以给{count}个提货码各分配最低¥{low}"
-            f"（至少需要¥{to_money(Decimal(count) * low)}）",
+            f"红包金额：余额{format_yuan(budget)}不足以给{count}个提货码各分配最低{format_yuan(low)}"
+            f"（至少需要{format_yuan(to_money(Decimal(count) * low))}）",
         )
     amounts = []
     for i in range(count):
@@ -121,7 +121,7 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
     if low <= 0 or high < low or high > MAX_RED_PACKET:
         raise Refused(
             "pickup_refused",
-            f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过¥{MAX_RED_PACKET}",
+            f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过{format_yuan(MAX_RED_PACKET)}",
         )
     with transaction.atomic():
         account = _locked_account()
@@ -140,7 +140,7 @@ def generate_red_packets(*, actor, selection: dict, low, high) -> RedPacketEntry
         account.balance -= total
         account.reserved += total
         account.save(update_fields=["balance", "reserved"])
-        note = f"{describe_selection(selection)}，每个¥{low}～¥{high}"
+        note = f"{describe_selection(selection)}，每个{format_yuan(low)}～{format_yuan(high)}"
         entry = _ledger(
             account,
             kind=RedPacketEntry.Kind.RESERVE,
