@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
-from couponhub.core.tables import AuditEntryTable, Table
+from couponhub.core.tables import AuditEntryTable, MoneyColumn, Table
 from pickup.models import (
     Brand,
     CardType,
@@ -310,7 +310,7 @@ class RedPacketCodeTable(Table):
     code = tables.Column(_("pickup code"))
     card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     batch = tables.Column(_("batch"), accessor="batch_id")
-    red_packet_amount = tables.Column(_("red packet"))
+    red_packet_amount = MoneyColumn(_("red packet"))
     status = tables.Column(_("status"))
     claim = tables.Column(_("claimed"), empty_values=(), orderable=False)
 
@@ -334,7 +334,7 @@ class RedPacketClaimTable(Table):
     code = tables.Column(_("pickup code"), accessor="code__code")
     card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     order = tables.Column(_("order"), accessor="order__order_no")
-    amount = tables.Column(_("amount"))
+    amount = MoneyColumn(_("amount"))
     location = tables.Column(_("location"))
     client_ip = tables.Column(_("client address"))
     payout = tables.Column(_("payout"), accessor="payout__status", orderable=False)

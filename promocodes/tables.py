@@ -5,7 +5,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from couponhub.core.tables import Table
+from couponhub.core.money import format_yuan
+from couponhub.core.tables import MoneyColumn, Table
 from promocodes.models import Channel, DepartmentBudget, PromoCodeApplication
 
 
@@ -79,7 +80,7 @@ class ChannelTable(Table):
 
 
 class BudgetTable(Table):
-    remaining = tables.Column(_("remaining"), accessor="pk", orderable=False)
+    remaining = MoneyColumn(_("remaining"), accessor="pk", orderable=False)
     usage = tables.Column(_("used share"), accessor="pk", orderable=False)
 
     class Meta:
@@ -87,7 +88,7 @@ class BudgetTable(Table):
         fields = ["department", "period_start", "period_end", "amount", "spent", "remaining"]
 
     def render_remaining(self, record):
-        return record.remaining
+        return format_yuan(record.remaining)
 
     def render_usage(self, record):
         percent = int(record.spent * 100 / record.amount) if record.amount else 0
