@@ -35,7 +35,7 @@ class UValueFactTable(Table):
     rule_code = tables.Column(_("rule code"))
     coupon_name = tables.Column(_("coupon name"))
     description = tables.Column(_("coupon benefit description"))
-    min_order_amount = MoneyColumn(_("coupon benefit (orders from)"))
+    min_order_amount = tables.Column(_("coupon benefit (orders from)"))
     benefit = tables.Column(pgettext_lazy("report", "coupon type"))
     value_label = tables.Column(_("coupon value"))
     u_value_paid = tables.Column(pgettext_lazy("report", "U-value paid"))
