@@ -14,19 +14,21 @@ It uses Django's test client over the demo data (`seed_demo`), not a browser.
 import re
 from collections import deque
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.urls import reverse
 
 from couponhub.core.demo import USERS
 from couponhub.core.models import User
 from couponhub.core.navigation import menu_for
+from members.models import Member
 
 pytestmark = pytest.mark.django_db
 
-MAX_PAGES_PER_ROLE = 70
+MAX_PAGES_PER_ROLE = 80
 # Latin words people do see on purpose: units, file formats, brands and acronyms the manuals
 # use themselves; and the demo log-in names (data, typed at the log-in page).
 ALLOWED = {
@@ -217,6 +219,9 @@ def crawl(client, user, constraint_names) -> tuple[dict[str, list[str]], int]:
         if (url := _followable(item["url"] or ""))
     )
     queue.appendleft("/")
+    # the counter's member pages open from a search, not a link: search a demo member
+    member = Member.objects.order_by("pk").first()
+    queue.append(f"{reverse('redemption:lookup')}?{urlencode({'q': member.phone})}")
     seen: set[str] = set()
     posted: set[str] = set()
     failures: dict[str, list[str]] = {}
@@ -237,11 +242,11 @@ def crawl(client, user, constraint_names) -> tuple[dict[str, list[str]], int]:
         if found:
             failures[url] = found
         for href in page.links:
-            target = _followable(href)
+            target = _followable(urljoin(url, href))
             if target and _key(target) not in seen:
                 queue.append(target)
         for form in page.forms:
-            target = _followable(form["action"] or url)
+            target = _followable(urljoin(url, form["action"]) if form["action"] else url)
             if form["method"] != "post" or not form["fields"] or not target or target in posted:
                 continue
             posted.add(target)

@@ -266,7 +266,8 @@ class SmsAccount(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        # the one account every message is paid from is called "default" in code
+        return str(_("SMS account")) if self.name == "default" else self.name
 
 
 class SmsTopUp(models.Model):
