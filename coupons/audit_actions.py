@@ -27,4 +27,6 @@ ACTIONS = {
     "coupons.freeze": _("freeze a coupon"),
     "coupons.unfreeze": _("unfreeze a coupon"),
     "coupons.void": _("void a coupon"),
+    "coupons.activate": _("activate coupons"),
+    "coupons.deactivate": _("deactivate coupons"),
 }

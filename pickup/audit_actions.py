@@ -50,6 +50,12 @@ ACTIONS = {
     "pickup.cardtype.create": _("add a card type"),
     "pickup.cardtype.update": _("change a card type"),
     "pickup.cardtype.delete": _("delete a card type"),
+    "pickup.cards.activate": _("activate pickup cards"),
+    "pickup.cards.deactivate": _("deactivate pickup cards"),
+    "pickup.redpacket.generate_start": _("start generating red packets"),
+    "pickup.topup.create": _("start a red packet account top-up"),
+    "pickup.topup.paid": _("receive a red packet top-up payment"),
+    "pickup.topup.simulate": _("simulate a top-up payment"),
 }
 
 SMS_PURPOSES = {

@@ -16,6 +16,8 @@ ACTIONS = {
     "redemption.outside_bind": _("bind an outside coupon"),
     "redemption.outside_unbind": _("unbind an outside coupon"),
     "redemption.outside_redeem": _("redeem an outside coupon"),
+    "redemption.outside_archive_export": _("export outside coupon redemptions"),
+    "redemption.outside_return": _("return an outside coupon"),
 }
 
 SMS_PURPOSES = {

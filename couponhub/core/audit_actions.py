@@ -17,6 +17,9 @@ ACTIONS = {
     "org.create": _("add an organization"),
     "role.assign": _("assign a role"),
     "sms.top_up": _("top up the SMS account"),
+    "core.event.resend": _("resend an event to its subscribers"),
+    "core.subscriber.create": _("add an event subscriber"),
+    "core.subscriber.update": _("change an event subscriber"),
 }
 
 SNAPSHOT_LABELS = {
