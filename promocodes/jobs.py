@@ -1,6 +1,7 @@
 """Background jobs of the promo-code domain."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from couponhub.core.jobs import attach_result_file, job_runner, set_progress
 from couponhub.core.models import Job
@@ -58,5 +59,5 @@ def export_codes(job: Job) -> None:
             sheet_name="优惠码",
         )
 
-    attach_result_file(job, f"promo-codes-{application.number}.xlsx", write)
+    attach_result_file(job, f"{_('promo codes')}-{application.number}.xlsx", write)
     set_progress(job, len(codes), len(codes))
