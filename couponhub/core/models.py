@@ -449,7 +449,7 @@ class EventDelivery(models.Model):
     back-off; given up a day after the event (an admin can resend it)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", pgettext_lazy("event delivery status", "pending")
         DELIVERED = "delivered", _("delivered")
         FAILED = "failed", _("given up")
 
