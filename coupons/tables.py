@@ -103,7 +103,7 @@ class RuleReviewTable(CouponRuleTable):
         sequence = ["selection", "..."]
 
 
-class ActivationRuleTable(tables.Table):
+class ActivationRuleTable(Table):
     """Physical rules sold at the counter: how many coupons the sales activated so far."""
 
     activated_count = tables.Column(_("activated"), orderable=False)

@@ -371,11 +371,11 @@ class RedPacketEntryTable(Table):
         ]
 
 
-class ActivationBatchTable(tables.Table):
+class ActivationBatchTable(Table):
     """Batches sold at the counter: how many cards the sales activated so far."""
 
     id = tables.Column(_("batch"))
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     serials = tables.Column(_("serial numbers"), empty_values=(), orderable=False)
     activated_count = tables.Column(_("activated"), orderable=False)
     not_activated_count = tables.Column(_("not activated"), orderable=False)

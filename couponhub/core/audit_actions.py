@@ -42,6 +42,7 @@ SNAPSHOT_LABELS = {
     "high": pgettext_lazy("audit snapshot", "highest amount"),
     "low": pgettext_lazy("audit snapshot", "lowest amount"),
     "selection": pgettext_lazy("audit snapshot", "selection"),
+    "serials": pgettext_lazy("audit snapshot", "serial numbers"),
     "total": pgettext_lazy("audit snapshot", "total"),
     "created_by": pgettext_lazy("audit snapshot", "created by"),
     "submitted_by": pgettext_lazy("audit snapshot", "submitted by"),

@@ -381,6 +381,8 @@ class OrderDiscount(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order discount")
+        verbose_name_plural = _("order discounts")
         indexes = [
             models.Index(
                 fields=["client_key", "order_no"],
