@@ -43,8 +43,14 @@ class ApiNonce(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("API request nonce")
+        verbose_name_plural = _("API request nonce")
         constraints = [
-            models.UniqueConstraint(fields=["client", "nonce"], name="unique_client_nonce")
+            models.UniqueConstraint(
+                fields=["client", "nonce"],
+                name="unique_client_nonce",
+                violation_error_message=_("Nonce: this API client has already used this nonce."),
+            )
         ]
 
     def __str__(self):

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's widget templates for FORM_RENDERER below
+    "django.forms",
     "django_filters",
     "django_tables2",
     "axes",
@@ -188,8 +190,20 @@ STATICFILES_DIRS = [
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# "default" keeps private files (exports, imports): only their owners download them, through
+# views that check. "public" keeps what any page may show (the pickup logo): served at
+# /media/public/ by couponhub.core.views.public_media in every environment, so `make run` and
+# gunicorn alike show it; production may point PUBLIC_MEDIA_ROOT at a shared volume.
+PUBLIC_MEDIA_URL = f"/{MEDIA_URL}public/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "public": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": Path(os.environ.get("PUBLIC_MEDIA_ROOT", MEDIA_ROOT / "public")),
+            "base_url": PUBLIC_MEDIA_URL,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -435,6 +449,11 @@ METRICS_ALLOWED_NETWORKS = [
 
 DJANGO_TABLES2_TEMPLATE = "tables/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
+# a list filter's empty choice reads 全部, not django-filter's "---------"
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
+# Widgets render through our templates first: a form select's empty choice reads 请选择 instead
+# of Django's "---------" (templates/django/forms/widgets/select_option.html)
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 SITE_TITLE = _("CouponHub")
 AUTH_USER_MODEL = "core.User"

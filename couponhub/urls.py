@@ -34,4 +34,6 @@ urlpatterns = [
     path("api/v1/", signed_api.urls),
     path("api/", include("api.urls")),
     path("django-admin/", admin.site.urls),
+    path("media/public/<path:path>", core_views.public_media, name="public_media"),
+    path("favicon.ico", core_views.favicon),
 ]

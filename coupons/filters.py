@@ -1,6 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.filters import BooleanFilter
 from coupons.models import Campaign, Coupon, CouponRule
 
 
@@ -19,8 +20,8 @@ class CouponRuleFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("data status"), choices=CouponRule.Status.choices, empty_label=_("All")
     )
-    is_disabled = django_filters.BooleanFilter(label=_("disabled"))
-    is_invalidated = django_filters.BooleanFilter(label=_("invalidated"))
+    is_disabled = BooleanFilter(label=_("disabled"))
+    is_invalidated = BooleanFilter(label=_("invalidated"))
 
     class Meta:
         model = CouponRule

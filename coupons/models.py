@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
@@ -53,9 +54,9 @@ class CouponRule(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
-        CREATED = "created", _("created")
+        CREATED = "created", pgettext_lazy("coupon rule status", "created")
         IN_REVIEW = "in_review", _("in review")
-        APPROVED = "approved", _("approved")
+        APPROVED = "approved", pgettext_lazy("coupon rule status", "approved")
 
     # --- coupon info ---------------------------------------------------------------------------
     code = models.CharField(_("rule code"), max_length=30, unique=True)
@@ -86,7 +87,7 @@ class CouponRule(models.Model):
     benefit = models.CharField(
         _("benefit method"), max_length=10, choices=Benefit.choices, default=Benefit.CASH
     )
-    face_value = MoneyField(_("face value"), null=True, blank=True)
+    face_value = MoneyField(pgettext_lazy("coupon", "face value"), null=True, blank=True)
     discount_rate = models.DecimalField(
         _("discount rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
@@ -156,7 +157,7 @@ class CouponRule(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_at = models.DateTimeField(pgettext_lazy("date", "approved"), null=True, blank=True)
     invalidated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("invalidator"),
@@ -165,7 +166,9 @@ class CouponRule(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+    invalidated_at = models.DateTimeField(
+        pgettext_lazy("date", "invalidated"), null=True, blank=True
+    )
     disabled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("disabled by"),
@@ -182,21 +185,40 @@ class CouponRule(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(issued_count__lte=models.F("total")), name="rule_issued_lte_total"
+                condition=Q(issued_count__lte=models.F("total")),
+                name="rule_issued_lte_total",
+                violation_error_message=_(
+                    "Total quantity: cannot be less than the coupons already issued."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(generated_count__lte=models.F("total")), name="rule_generated_lte_total"
+                condition=Q(generated_count__lte=models.F("total")),
+                name="rule_generated_lte_total",
+                violation_error_message=_(
+                    "Total quantity: cannot be less than the coupons already generated."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(total__gt=0, effective_date__isnull=False),
                 name="rule_complete_unless_draft",
+                violation_error_message=_(
+                    "Total quantity and effective date: a rule that is not a draft needs a "
+                    "total greater than zero and an effective date."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(medium="electronic") | Q(kind="ordinary"), name="rule_physical_ordinary"
+                condition=Q(medium="electronic") | Q(kind="ordinary"),
+                name="rule_physical_ordinary",
+                violation_error_message=_(
+                    "Coupon kind: a physical coupon can only be an ordinary coupon."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(benefit="recharge") | Q(medium="physical", kind="ordinary"),
                 name="rule_recharge_physical_ordinary",
+                violation_error_message=_(
+                    "Benefit method: a recharge coupon must be a physical ordinary coupon."
+                ),
             ),
         ]
 
@@ -279,7 +301,9 @@ class Campaign(models.Model):
         ordering = ["-starts_on", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_dates_ordered"
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_dates_ordered",
+                violation_error_message=_("End date: cannot be before the start date."),
             )
         ]
 
@@ -322,7 +346,7 @@ class CouponQuerySet(models.QuerySet):
 class Coupon(models.Model):
     class Status(models.TextChoices):
         GENERATED = "generated", _("generated")
-        RECEIVED = "received", _("received")
+        RECEIVED = "received", pgettext_lazy("coupon status", "received")
         UNUSED = "unused", _("unused")
         USED = "used", _("used")
         EXPIRED = "expired", _("expired")
@@ -413,19 +437,32 @@ class Coupon(models.Model):
                 fields=["rule", "number"],
                 condition=Q(number__isnull=False),
                 name="coupon_rule_number_unique",
+                violation_error_message=_(
+                    "Serial number: this rule already has a coupon with this number."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["recharge_no"],
                 condition=Q(recharge_no__isnull=False),
                 name="coupon_recharge_no_unique",
+                violation_error_message=_(
+                    "Recharge coupon number: already used by another coupon."
+                ),
             ),
             models.CheckConstraint(
-                condition=~Q(status="used") | Q(used_at__isnull=False), name="coupon_used_has_time"
+                condition=~Q(status="used") | Q(used_at__isnull=False),
+                name="coupon_used_has_time",
+                violation_error_message=_(
+                    "Redemption time: a redeemed coupon needs its redemption time."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["generated", "received"])
                 | Q(valid_to__isnull=False, valid_from__isnull=False),
                 name="coupon_issued_has_validity",
+                violation_error_message=_(
+                    "Validity: an issued coupon needs its valid-from and valid-to times."
+                ),
             ),
         ]
         indexes = [

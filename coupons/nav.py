@@ -1,8 +1,9 @@
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.navigation import NavItem
 
-COUPONS = _("Coupons")
+COUPONS = pgettext_lazy("menu", "Coupons")
 
 NAV_ITEMS = [
     NavItem(COUPONS, _("Coupon rules"), "coupons:rule_list", "coupons.view", 10, icon="ticket"),

@@ -2,10 +2,11 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import mask_phone
+from couponhub.core.tables import Table
 from coupons.models import Campaign, Coupon, CouponRule
 
 
-class CouponRuleTable(tables.Table):
+class CouponRuleTable(Table):
     code = tables.LinkColumn("coupons:rule_detail", args=[tables.A("pk")])
     value = tables.Column(_("value"), empty_values=(), orderable=False)
     flags = tables.Column(_("flags"), empty_values=(), orderable=False)
@@ -39,7 +40,7 @@ class CouponRuleTable(tables.Table):
         return "、".join(flags) or "—"
 
 
-class CampaignTable(tables.Table):
+class CampaignTable(Table):
     code = tables.LinkColumn("coupons:campaign_edit", args=[tables.A("pk")])
     rule = tables.Column(_("rule code"), accessor="rule__code")
 
@@ -57,7 +58,7 @@ class CampaignTable(tables.Table):
         ]
 
 
-class CouponTable(tables.Table):
+class CouponTable(Table):
     rule = tables.Column(_("coupon name"), accessor="rule__name")
     member = tables.Column(_("member"), empty_values=(), orderable=False)
     store = tables.Column(_("receiving store"), accessor="store__name")
@@ -102,7 +103,7 @@ class RuleReviewTable(CouponRuleTable):
         sequence = ["selection", "..."]
 
 
-class ActivationRuleTable(tables.Table):
+class ActivationRuleTable(Table):
     """Physical rules sold at the counter: how many coupons the sales activated so far."""
 
     activated_count = tables.Column(_("activated"), orderable=False)

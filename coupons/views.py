@@ -82,7 +82,10 @@ def rule_review(request):
     """财务审核: the rules in review by default (待审核), batch 审核通过 / 驳回 with a reason."""
     status = request.GET.get("status", CouponRule.Status.IN_REVIEW)
     base = scoped(request.user, "coupons.approve_rules", selectors.rule_list(), RULE_SCOPE)
-    filterset = CouponRuleFilter(request.GET, queryset=base)
+    data = request.GET.copy()
+    data.pop("status", None)  # the tabs choose the status (驳回 is no status of its own)
+    filterset = CouponRuleFilter(data, queryset=base)
+    del filterset.filters["status"]
     qs = filterset.qs
     if status == "rejected":  # 驳回 sends a rule back to draft with its reason
         qs = qs.filter(status=CouponRule.Status.DRAFT).exclude(reject_reason="")

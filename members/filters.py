@@ -1,13 +1,14 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Member
 
 
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("phone / card / member ID"), method="filter_q")
-    name = django_filters.CharFilter(label=_("name"), lookup_expr="icontains")
+    name = django_filters.CharFilter(label=pgettext_lazy("person", "name"), lookup_expr="icontains")
     level = django_filters.CharFilter(label=_("level"))
     source = django_filters.ChoiceFilter(
         label=_("registration source"), choices=Member.Source.choices

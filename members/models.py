@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
@@ -29,8 +30,8 @@ class Member(models.Model):
         IMPORT = "import", _("import")
 
     member_no = models.CharField(_("member ID"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=50, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, unique=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
+    phone = models.CharField(pgettext_lazy("member", "phone"), max_length=20, unique=True)
     card_no = models.CharField(_("card number"), max_length=30, unique=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     gender = models.CharField(
@@ -64,10 +65,20 @@ class Member(models.Model):
         verbose_name_plural = _("members")
         ordering = ["-registered_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(u_value__gte=0), name="member_u_value_not_negative"),
-            models.CheckConstraint(condition=Q(points__gte=0), name="member_points_not_negative"),
             models.CheckConstraint(
-                condition=Q(stored_value__gte=0), name="member_stored_value_not_negative"
+                condition=Q(u_value__gte=0),
+                name="member_u_value_not_negative",
+                violation_error_message=_("U-value: the balance cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gte=0),
+                name="member_points_not_negative",
+                violation_error_message=_("Points: the balance cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(stored_value__gte=0),
+                name="member_stored_value_not_negative",
+                violation_error_message=_("Stored value: the balance cannot be below zero."),
             ),
         ]
 
@@ -137,8 +148,18 @@ class UValueEntry(LedgerEntry):
         verbose_name_plural = _("U-value ledger")
         indexes = [models.Index(fields=["member", "-created_at"], name="uvalue_member_time")]
         constraints = [
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="uvalue_after_gte_0"),
-            models.CheckConstraint(condition=~Q(delta=0), name="uvalue_delta_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0),
+                name="uvalue_after_gte_0",
+                violation_error_message=_(
+                    "U-value: the balance after the change cannot be below zero."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(delta=0),
+                name="uvalue_delta_not_zero",
+                violation_error_message=_("U-value: the change cannot be zero."),
+            ),
         ]
 
 
@@ -154,8 +175,18 @@ class PointsEntry(LedgerEntry):
         verbose_name_plural = _("points ledger")
         indexes = [models.Index(fields=["member", "-created_at"], name="points_member_time")]
         constraints = [
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="points_after_gte_0"),
-            models.CheckConstraint(condition=~Q(delta=0), name="points_delta_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0),
+                name="points_after_gte_0",
+                violation_error_message=_(
+                    "Points: the balance after the change cannot be below zero."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(delta=0),
+                name="points_delta_not_zero",
+                violation_error_message=_("Points: the change cannot be zero."),
+            ),
         ]
 
 
@@ -174,8 +205,18 @@ class StoredValueEntry(LedgerEntry):
         verbose_name_plural = _("stored-value ledger")
         indexes = [models.Index(fields=["member", "-created_at"], name="stored_member_time")]
         constraints = [
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="stored_after_gte_0"),
-            models.CheckConstraint(condition=~Q(delta=0), name="stored_delta_not_zero"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0),
+                name="stored_after_gte_0",
+                violation_error_message=_(
+                    "Stored value: the balance after the change cannot be below zero."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(delta=0),
+                name="stored_delta_not_zero",
+                violation_error_message=_("Stored value: the change cannot be zero."),
+            ),
         ]
 
 
@@ -184,7 +225,7 @@ class MemberOrder(models.Model):
         PAID = "paid", _("paid")
         REFUNDED = "refunded", _("refunded")
 
-    order_no = models.CharField(_("order number"), max_length=40)
+    order_no = models.CharField(pgettext_lazy("member", "order number"), max_length=40)
     source = models.CharField(_("source POS"), max_length=40, default="pos")
     store = models.ForeignKey(
         Org, verbose_name=_("store"), on_delete=models.PROTECT, related_name="member_orders"
@@ -212,9 +253,17 @@ class MemberOrder(models.Model):
         ordering = ["-traded_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "order_no"], name="order_no_unique_per_source"
+                fields=["source", "order_no"],
+                name="order_no_unique_per_source",
+                violation_error_message=_(
+                    "Order number: this order number already exists for this source."
+                ),
             ),
-            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(total__gte=0),
+                name="order_total_gte_0",
+                violation_error_message=_("Order total: cannot be below zero."),
+            ),
         ]
         indexes = [
             models.Index(fields=["member", "-traded_at"], name="order_member_time"),

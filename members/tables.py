@@ -3,10 +3,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import mask_phone
+from couponhub.core.tables import Table
 from members.models import Member, MemberImport
 
 
-class MemberTable(tables.Table):
+class MemberTable(Table):
     registration_store = tables.Column(_("registration store"), accessor="registration_store__name")
 
     class Meta:
@@ -29,7 +30,7 @@ class MemberTable(tables.Table):
         return mask_phone(value, self.request.user)
 
 
-class MemberImportTable(tables.Table):
+class MemberImportTable(Table):
     job = tables.LinkColumn("core:job_detail", args=[tables.A("job_id")], verbose_name=_("job"))
     status = tables.Column(_("status"), accessor="job__status", orderable=False)
     errors = tables.Column(_("errors"), orderable=False, empty_values=())

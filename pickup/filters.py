@@ -1,8 +1,10 @@
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from couponhub.core.filters import AuditEntryFilter
+from couponhub.core.audit import action_choices, object_type_choices
+from couponhub.core.filters import AuditEntryFilter, BooleanFilter
 from pickup.models import (
     CardType,
     CodeBatch,
@@ -28,7 +30,7 @@ class PickupCodeFilter(django_filters.FilterSet):
     )
     batch = django_filters.ModelChoiceFilter(queryset=CodeBatch.objects.all(), label=_("batch"))
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
     date_from = django_filters.DateFilter(
         field_name="batch__created_at",
@@ -43,7 +45,7 @@ class PickupCodeFilter(django_filters.FilterSet):
         widget=DATE,
     )
     status = django_filters.ChoiceFilter(choices=PickupCode.Status.choices, label=_("status"))
-    enabled = django_filters.BooleanFilter(label=_("enabled"))
+    enabled = BooleanFilter(label=_("enabled"))
     code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
 
     class Meta:
@@ -55,7 +57,9 @@ class PickupCodeFilter(django_filters.FilterSet):
 
 
 class ProductFilter(django_filters.FilterSet):
-    name = django_filters.CharFilter(lookup_expr="icontains", label=_("product name"))
+    name = django_filters.CharFilter(
+        lookup_expr="icontains", label=pgettext_lazy("pickup", "product name")
+    )
 
     class Meta:
         model = Product
@@ -63,7 +67,14 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class PickupAuditFilter(AuditEntryFilter):
-    pass
+    """The pickup operation log offers only pickup's actions and records."""
+
+    action = django_filters.ChoiceFilter(
+        label=_("action"), choices=lambda: action_choices("pickup.")
+    )
+    object_type = django_filters.ChoiceFilter(
+        label=_("object type"), choices=lambda: object_type_choices("pickup")
+    )
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -72,9 +83,11 @@ class OrderFilter(django_filters.FilterSet):
     order_no = django_filters.CharFilter(method="filter_exact_upper", label=_("order number"))
     code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
     consumer_phone = django_filters.CharFilter(label=_("phone"))
-    consumer_name = django_filters.CharFilter(lookup_expr="icontains", label=_("name"))
+    consumer_name = django_filters.CharFilter(
+        lookup_expr="icontains", label=pgettext_lazy("person", "name")
+    )
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
     created_from = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label=_("ordered from"), widget=DATE
@@ -124,11 +137,9 @@ class RedPacketCodeFilter(django_filters.FilterSet):
     )
     batch = django_filters.ModelChoiceFilter(queryset=CodeBatch.objects.all(), label=_("batch"))
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
-    claimed = django_filters.BooleanFilter(
-        method="filter_claimed", label=_("claimed"), widget=forms.NullBooleanSelect
-    )
+    claimed = BooleanFilter(method="filter_claimed", label=_("claimed"))
     code = django_filters.CharFilter(method="filter_code", label=_("pickup code"))
 
     class Meta:
@@ -143,9 +154,9 @@ class RedPacketCodeFilter(django_filters.FilterSet):
 
 
 class RedPacketClaimFilter(django_filters.FilterSet):
-    user_phone = django_filters.CharFilter(label=_("user"))
+    user_phone = django_filters.CharFilter(label=pgettext_lazy("pickup", "user"))
     card_type = django_filters.ModelChoiceFilter(
-        queryset=CardType.objects.all(), label=_("card type")
+        queryset=CardType.objects.all(), label=pgettext_lazy("pickup", "card type")
     )
     claimed_from = django_filters.DateFilter(
         field_name="claimed_at", lookup_expr="date__gte", label=_("claimed from"), widget=DATE

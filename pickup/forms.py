@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from couponhub.core.errors import Refused
@@ -261,7 +262,7 @@ class CardTypeForm(forms.ModelForm):
 
 class GenerateForm(forms.Form):
     card_type = forms.ModelChoiceField(
-        label=_("card type"), queryset=CardType.objects.filter(is_active=True)
+        label=pgettext_lazy("pickup", "card type"), queryset=CardType.objects.filter(is_active=True)
     )
     prefix = forms.CharField(
         label=_("code prefix"),
@@ -322,7 +323,7 @@ class SelectionForm(forms.Form):
         label=_("batch"), queryset=batch_choices(), required=False, empty_label=_("any batch")
     )
     card_type = forms.ModelChoiceField(
-        label=_("card type"),
+        label=pgettext_lazy("pickup", "card type"),
         queryset=CardType.objects.all(),
         required=False,
         empty_label=_("any card type"),
@@ -352,7 +353,9 @@ class BatchActionForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    card_type = forms.ModelChoiceField(label=_("card type"), queryset=CardType.objects.all())
+    card_type = forms.ModelChoiceField(
+        label=pgettext_lazy("pickup", "card type"), queryset=CardType.objects.all()
+    )
     file = forms.FileField(
         label=_("file"),
         help_text=_(

@@ -59,7 +59,7 @@ def import_codes(job: Job) -> None:
             with record.error_file.open("rb") as source, open(path, "wb") as target:
                 shutil.copyfileobj(source, target)
 
-        attach_result_file(job, f"import-{record.pk}-errors.csv", copy_errors)
+        attach_result_file(job, f"{_('pickup code import errors')}-{record.pk}.csv", copy_errors)
     if record.status == ImportRecord.Status.FAILED:
         # one status for the import and its job: the job fails with the record's reason
         raise Refused("import_failed", record.error or _("The import failed."), 409)
@@ -83,7 +83,9 @@ def export_codes(job: Job) -> None:
             progress=lambda done: set_progress(job, done, max(total, done)),
         )
 
-    filename = selectors.export_filename(f"pickup-codes-{record.pk}", record.file_format)
+    filename = selectors.export_filename(
+        f"{_('pickup codes export')}-{record.pk}", record.file_format
+    )
     attach_result_file(job, filename, write)
     ExportRecord.objects.filter(pk=record.pk).update(row_count=written)
     Job.objects.filter(pk=job.pk).update(result={"行数": written})
@@ -93,6 +95,7 @@ def export_codes(job: Job) -> None:
 def export_orders(job: Job) -> None:
     """Write the filtered orders to one .xlsx; a re-run writes the whole file again."""
     kind = job.params["kind"]
+    name = _("online pickup orders") if kind == "online" else _("store pickup orders")
     orders = selectors.filtered_orders(kind, job.params.get("query") or {})
     written = 0
 
@@ -102,10 +105,10 @@ def export_orders(job: Job) -> None:
             path,
             headers=selectors.ORDER_EXPORT_HEADERS,
             rows=selectors.order_export_rows(orders),
-            sheet_name="线上订单" if kind == "online" else "门店订单",
+            sheet_name=name,
         )
 
-    attach_result_file(job, selectors.export_filename(f"pickup-orders-{kind}", "xlsx"), write)
+    attach_result_file(job, selectors.export_filename(name, "xlsx"), write)
     set_progress(job, written, written)
     Job.objects.filter(pk=job.pk).update(result={"行数": written})
 

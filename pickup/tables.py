@@ -3,9 +3,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
-from couponhub.core.tables import AuditEntryTable
+from couponhub.core.tables import AuditEntryTable, MoneyColumn, Table
 from pickup.models import (
     Brand,
     CardType,
@@ -34,7 +35,7 @@ def actions(entity: str, copy: bool = False):
     )
 
 
-class PickupStoreTable(tables.Table):
+class PickupStoreTable(Table):
     store = tables.Column(_("store"), accessor="store__name")
     code = tables.Column(_("store code"), accessor="store__code")
     actions = actions("store")
@@ -52,7 +53,7 @@ class PickupStoreTable(tables.Table):
         ]
 
 
-class CourierTable(tables.Table):
+class CourierTable(Table):
     actions = actions("courier")
 
     class Meta:
@@ -60,7 +61,7 @@ class CourierTable(tables.Table):
         fields = ["name", "code", "enabled", "sort_order"]
 
 
-class CategoryTable(tables.Table):
+class CategoryTable(Table):
     product_count = tables.Column(_("products"), orderable=False)
     actions = actions("category")
 
@@ -69,7 +70,7 @@ class CategoryTable(tables.Table):
         fields = ["name", "product_count", "sort_order"]
 
 
-class SpecAttributeTable(tables.Table):
+class SpecAttributeTable(Table):
     values = tables.Column(_("values"), empty_values=(), orderable=False)
     actions = actions("spec")
 
@@ -81,7 +82,7 @@ class SpecAttributeTable(tables.Table):
         return "、".join(v.value for v in record.values.all())
 
 
-class BrandTable(tables.Table):
+class BrandTable(Table):
     actions = actions("brand")
 
     class Meta:
@@ -89,7 +90,7 @@ class BrandTable(tables.Table):
         fields = ["name", "description", "sort_order"]
 
 
-class ProductTable(tables.Table):
+class ProductTable(Table):
     specs = tables.Column(_("specs"), empty_values=(), orderable=False)
     actions = actions("product", copy=True)
 
@@ -101,7 +102,7 @@ class ProductTable(tables.Table):
         return "；".join(str(v) for v in record.spec_values.all()) or "—"
 
 
-class CardTypeTable(tables.Table):
+class CardTypeTable(Table):
     product_names = tables.Column(_("products"), empty_values=(), orderable=False)
     delivery = tables.Column(_("delivery"), empty_values=(), orderable=False)
     validity = tables.Column(_("validity"), empty_values=(), orderable=False)
@@ -142,10 +143,10 @@ class CardTypeTable(tables.Table):
         return f"{record.valid_from or ''} ～ {record.valid_until or ''}"
 
 
-class PickupCodeTable(tables.Table):
+class PickupCodeTable(Table):
     code = tables.LinkColumn("pickup:code_detail", args=[tables.A("pk")])
     masked_password = tables.Column(_("password"), empty_values=(), orderable=False)
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     batch = tables.Column(_("batch"), accessor="batch_id")
 
     class Meta:
@@ -167,9 +168,9 @@ class PickupCodeTable(tables.Table):
         return mask_password(record.password)
 
 
-class CodeBatchTable(tables.Table):
+class CodeBatchTable(Table):
     id = tables.Column(_("batch"))
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     serials = tables.Column(_("serial numbers"), empty_values=(), orderable=False)
     progress = tables.TemplateColumn(
         template_name="pickup/_batch_progress.html", verbose_name=_("progress"), orderable=False
@@ -194,7 +195,7 @@ class CodeBatchTable(tables.Table):
         return f"{record.serial_start}～{record.serial_end}"
 
 
-class ImportRecordTable(tables.Table):
+class ImportRecordTable(Table):
     files = tables.TemplateColumn(
         template_name="pickup/_import_files.html", verbose_name=_("files"), orderable=False
     )
@@ -217,7 +218,7 @@ class ImportRecordTable(tables.Table):
         ]
 
 
-class ExportRecordTable(tables.Table):
+class ExportRecordTable(Table):
     status = tables.TemplateColumn(
         template_name="pickup/_export_status.html", verbose_name=_("status"), orderable=False
     )
@@ -241,11 +242,11 @@ class PickupAuditTable(AuditEntryTable):
 # ---------------------------------------------------------------------------
 
 
-class OrderTable(tables.Table):
+class OrderTable(Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
     order_no = tables.Column(_("order number"))
     code = tables.Column(_("pickup code"), accessor="code__code")
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     products = tables.Column(_("products"), empty_values=(), orderable=False)
     consumer = tables.Column(_("consumer"), empty_values=(), orderable=False)
     status = tables.Column(_("status"), empty_values=())
@@ -303,13 +304,13 @@ class RecycleTable(OrderTable):
     deleted_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("deleted at"))
 
 
-class RedPacketCodeTable(tables.Table):
+class RedPacketCodeTable(Table):
     select = tables.CheckBoxColumn(accessor="pk", attrs={"input": {"name": "ids"}})
     serial = tables.Column(_("serial number"))
     code = tables.Column(_("pickup code"))
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     batch = tables.Column(_("batch"), accessor="batch_id")
-    red_packet_amount = tables.Column(_("red packet"))
+    red_packet_amount = MoneyColumn(_("red packet"))
     status = tables.Column(_("status"))
     claim = tables.Column(_("claimed"), empty_values=(), orderable=False)
 
@@ -326,14 +327,14 @@ class RedPacketCodeTable(tables.Table):
         )
 
 
-class RedPacketClaimTable(tables.Table):
+class RedPacketClaimTable(Table):
     claimed_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("claimed at"))
-    user_name = tables.Column(_("name"))
-    user_phone = tables.Column(_("user"))
+    user_name = tables.Column(pgettext_lazy("person", "name"))
+    user_phone = tables.Column(pgettext_lazy("pickup", "user"))
     code = tables.Column(_("pickup code"), accessor="code__code")
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     order = tables.Column(_("order"), accessor="order__order_no")
-    amount = tables.Column(_("amount"))
+    amount = MoneyColumn(_("amount"))
     location = tables.Column(_("location"))
     client_ip = tables.Column(_("client address"))
     payout = tables.Column(_("payout"), accessor="payout__status", orderable=False)
@@ -354,7 +355,7 @@ class RedPacketClaimTable(tables.Table):
         return payout.get_status_display() if payout else "—"
 
 
-class RedPacketEntryTable(tables.Table):
+class RedPacketEntryTable(Table):
     created_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("time"))
 
     class Meta:
@@ -370,11 +371,11 @@ class RedPacketEntryTable(tables.Table):
         ]
 
 
-class ActivationBatchTable(tables.Table):
+class ActivationBatchTable(Table):
     """Batches sold at the counter: how many cards the sales activated so far."""
 
     id = tables.Column(_("batch"))
-    card_type = tables.Column(_("card type"), accessor="card_type__name")
+    card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     serials = tables.Column(_("serial numbers"), empty_values=(), orderable=False)
     activated_count = tables.Column(_("activated"), orderable=False)
     not_activated_count = tables.Column(_("not activated"), orderable=False)

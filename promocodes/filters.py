@@ -1,13 +1,16 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from promocodes.models import Channel, PromoCodeApplication
 
 
 class ApplicationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("activity / code"), method="filter_q")
-    channel = django_filters.ModelChoiceFilter(label=_("channel"), queryset=Channel.objects.all())
+    channel = django_filters.ModelChoiceFilter(
+        label=pgettext_lazy("promo code", "channel"), queryset=Channel.objects.all()
+    )
     subject = django_filters.ChoiceFilter(
         label=_("subject"), choices=PromoCodeApplication._meta.get_field("subject").choices
     )

@@ -68,7 +68,7 @@ def export_codes(job: Job) -> None:
             sheet_name="优惠码",
         )
 
-    attach_result_file(job, f"promo-codes-{application.number}.xlsx", write)
+    attach_result_file(job, f"{_('promo codes')}-{application.number}.xlsx", write)
     set_progress(job, len(codes), len(codes))
 
 

@@ -45,15 +45,31 @@ class DepartmentBudget(models.Model):
         ordering = ["department__code", "-period_start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["department", "period_start"], name="promo_budget_unique_period"
+                fields=["department", "period_start"],
+                name="promo_budget_unique_period",
+                violation_error_message=_(
+                    "Period start: this department already has a budget for this period."
+                ),
             ),
             models.CheckConstraint(
-                condition=Q(period_end__gte=F("period_start")), name="promo_budget_period_order"
+                condition=Q(period_end__gte=F("period_start")),
+                name="promo_budget_period_order",
+                violation_error_message=_("Period end: cannot be before the period start."),
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="promo_budget_amount_gte_0"),
-            models.CheckConstraint(condition=Q(spent__gte=0), name="promo_budget_spent_gte_0"),
             models.CheckConstraint(
-                condition=Q(spent__lte=F("amount")), name="promo_budget_spent_lte_amount"
+                condition=Q(amount__gte=0),
+                name="promo_budget_amount_gte_0",
+                violation_error_message=_("Budget: cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(spent__gte=0),
+                name="promo_budget_spent_gte_0",
+                violation_error_message=_("Spent: cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(spent__lte=F("amount")),
+                name="promo_budget_spent_lte_amount",
+                violation_error_message=_("Budget: cannot be less than what is already spent."),
             ),
         ]
 
@@ -106,11 +122,17 @@ class Category(models.Model):
     code = models.CharField(_("code"), max_length=30)
 
     class Meta:
-        verbose_name = _("category")
+        verbose_name = pgettext_lazy("promo code", "category")
         verbose_name_plural = _("categories")
         ordering = ["merchant__code", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "code"], name="promo_category_unique_code")
+            models.UniqueConstraint(
+                fields=["merchant", "code"],
+                name="promo_category_unique_code",
+                violation_error_message=_(
+                    "Code: this merchant already has a category with this code."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -121,10 +143,12 @@ class Channel(models.Model):
     class Status(models.TextChoices):
         INITIAL = "initial", _("initial")
         ENABLED = "enabled", _("enabled")
-        DISABLED = "disabled", _("disabled")
+        DISABLED = "disabled", pgettext_lazy("promo code", "disabled")
 
     name = models.CharField(_("channel name"), max_length=100, unique=True)
-    prefix = models.CharField(_("code prefix"), max_length=10, unique=True)
+    prefix = models.CharField(
+        pgettext_lazy("promo code", "code prefix"), max_length=10, unique=True
+    )
     department = models.ForeignKey(
         Department,
         verbose_name=_("responsible department"),
@@ -140,7 +164,7 @@ class Channel(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("channel")
+        verbose_name = pgettext_lazy("promo code", "channel")
         verbose_name_plural = _("channels")
         ordering = ["-created_at", "-id"]
 
@@ -176,14 +200,20 @@ class FinanceLimits(models.Model):
         verbose_name = _("finance limits")
         verbose_name_plural = _("finance limits")
         constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="promo_finance_limits_singleton"),
+            models.CheckConstraint(
+                condition=Q(pk=1),
+                name="promo_finance_limits_singleton",
+                violation_error_message=_("Finance limits: there is only one set."),
+            ),
             models.CheckConstraint(
                 condition=Q(min_discount_rate__gt=0, min_discount_rate__lte=100),
                 name="promo_finance_limits_rate_range",
+                violation_error_message=_("Lowest discount rate: must be above 0 and at most 100."),
             ),
             models.CheckConstraint(
                 condition=Q(max_threshold_ratio__gte=0, max_threshold_ratio__lte=1),
                 name="promo_finance_limits_ratio_range",
+                violation_error_message=_("Highest threshold ratio: must be between 0 and 1."),
             ),
         ]
 
@@ -197,7 +227,7 @@ class FinanceLimits(models.Model):
 
 
 class Subject(models.TextChoices):
-    PLATFORM = "platform", _("platform")
+    PLATFORM = "platform", pgettext_lazy("promo code subject", "platform")
     MERCHANT = "merchant", _("merchant")
 
 
@@ -227,7 +257,7 @@ class Platform(models.TextChoices):
 class Delivery(models.TextChoices):
     ANY = "any", _("any delivery")
     PICKUP = "pickup", _("pickup")
-    DELIVERY = "delivery", _("delivery")
+    DELIVERY = "delivery", pgettext_lazy("promo code", "delivery")
 
 
 class SaleType(models.TextChoices):
@@ -277,7 +307,10 @@ class PromoCodeApplication(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=10, choices=Subject.choices)
     channel = models.ForeignKey(
-        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="applications"
+        Channel,
+        verbose_name=pgettext_lazy("promo code", "channel"),
+        on_delete=models.PROTECT,
+        related_name="applications",
     )
     department = models.ForeignKey(
         Department,
@@ -294,7 +327,11 @@ class PromoCodeApplication(models.Model):
         _("discount type"), max_length=10, choices=DiscountType.choices
     )
     discount_rate = models.DecimalField(
-        _("discount rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+        pgettext_lazy("promo code", "discount rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
     )
     floor_amount = MoneyField(_("lower limit"), default=0)
     cap_amount = MoneyField(_("upper limit"), default=0)
@@ -329,13 +366,16 @@ class PromoCodeApplication(models.Model):
         _("platform"), max_length=10, choices=Platform.choices, default=Platform.ANY
     )
     delivery = models.CharField(
-        _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.ANY
+        pgettext_lazy("promo code", "delivery"),
+        max_length=10,
+        choices=Delivery.choices,
+        default=Delivery.ANY,
     )
     sale_type = models.CharField(
         _("sales type"), max_length=10, choices=SaleType.choices, default=SaleType.ANY
     )
-    valid_from = models.DateTimeField(_("valid from"))
-    valid_to = models.DateTimeField(_("valid to"))
+    valid_from = models.DateTimeField(pgettext_lazy("promo code", "valid from"))
+    valid_to = models.DateTimeField(pgettext_lazy("promo code", "valid to"))
     remarks = models.TextField(_("remarks"), blank=True)
 
     status = models.CharField(
@@ -369,7 +409,9 @@ class PromoCodeApplication(models.Model):
     invalidated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    invalidated_at = models.DateTimeField(_("invalidated"), null=True, blank=True)
+    invalidated_at = models.DateTimeField(
+        pgettext_lazy("promo code", "invalidated"), null=True, blank=True
+    )
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -379,16 +421,26 @@ class PromoCodeApplication(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_to__gt=F("valid_from")), name="promo_app_valid_window"
+                condition=Q(valid_to__gt=F("valid_from")),
+                name="promo_app_valid_window",
+                violation_error_message=_("Valid to: must be after valid from."),
             ),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="promo_app_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1),
+                name="promo_app_quantity_gte_1",
+                violation_error_message=_("Number of codes: at least one."),
+            ),
             models.CheckConstraint(
                 condition=Q(category__isnull=True) | Q(merchant__isnull=False),
                 name="promo_app_category_needs_merchant",
+                violation_error_message=_("Category restriction: restrict the merchant first."),
             ),
             models.CheckConstraint(
                 condition=Q(subject="platform") | Q(merchant__isnull=False),
                 name="promo_app_merchant_subject_has_merchant",
+                violation_error_message=_(
+                    "Merchant restriction: a merchant-borne code needs its merchant."
+                ),
             ),
         ]
 
@@ -447,10 +499,15 @@ class PromoCode(models.Model):
         verbose_name_plural = _("promo codes")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(uses_count__gte=0), name="promo_code_uses_gte_0"),
+            models.CheckConstraint(
+                condition=Q(uses_count__gte=0),
+                name="promo_code_uses_gte_0",
+                violation_error_message=_("Uses: cannot be below zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(max_uses=0) | Q(uses_count__lte=F("max_uses")),
                 name="promo_code_uses_lte_max",
+                violation_error_message=_("Uses: cannot exceed the maximum number of uses."),
             ),
         ]
 
@@ -493,7 +550,7 @@ class PromoCodeUse(models.Model):
         on_delete=models.PROTECT,
         related_name="uses",
     )
-    used_at = models.DateTimeField(_("used at"), default=timezone.now)
+    used_at = models.DateTimeField(pgettext_lazy("promo code", "used at"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
@@ -502,18 +559,28 @@ class PromoCodeUse(models.Model):
         ordering = ["-used_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["client_key", "order_no", "code"], name="promo_use_unique_order"
+                fields=["client_key", "order_no", "code"],
+                name="promo_use_unique_order",
+                violation_error_message=_(
+                    "Order number: this order has already used this promo code."
+                ),
             ),
             # one promo code per order, also when two arrive at the same moment
             models.UniqueConstraint(
                 fields=["client_key", "order_no"],
                 condition=Q(cancelled_at__isnull=True),
                 name="promo_use_one_live_per_order",
+                violation_error_message=_("Order number: this order already uses a promo code."),
             ),
-            models.CheckConstraint(condition=Q(discount__gte=0), name="promo_use_discount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0),
+                name="promo_use_discount_gte_0",
+                violation_error_message=_("Discount: cannot be below zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(discount__lte=F("eligible_amount")),
                 name="promo_use_discount_lte_eligible",
+                violation_error_message=_("Discount: cannot exceed the eligible amount."),
             ),
         ]
 

@@ -3,15 +3,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from couponhub.core.money import format_yuan
+from couponhub.core.tables import MoneyColumn, Table
 from promocodes.models import Channel, DepartmentBudget, PromoCodeApplication
 
 
-class ApplicationTable(tables.Table):
+class ApplicationTable(Table):
     selection = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": ""}})
     number = tables.Column(_("application no"), accessor="pk", order_by=("pk",))
     rule = tables.Column(_("discount"), accessor="rule_text", orderable=False)
-    code_count = tables.Column(_("codes"))
+    code_count = tables.Column(pgettext_lazy("promo code", "codes"))
     window = tables.Column(_("valid period"), accessor="valid_from", orderable=True)
     display_status = tables.Column(_("status"), accessor="status", orderable=False)
     actions = tables.TemplateColumn(
@@ -64,7 +67,7 @@ class ApplicationTable(tables.Table):
         )
 
 
-class ChannelTable(tables.Table):
+class ChannelTable(Table):
     actions = tables.TemplateColumn(
         template_name="promocodes/_channel_actions.html",
         verbose_name=_("actions"),
@@ -76,8 +79,8 @@ class ChannelTable(tables.Table):
         fields = ["name", "prefix", "department", "status", "created_at", "actions"]
 
 
-class BudgetTable(tables.Table):
-    remaining = tables.Column(_("remaining"), accessor="pk", orderable=False)
+class BudgetTable(Table):
+    remaining = MoneyColumn(_("remaining"), accessor="pk", orderable=False)
     usage = tables.Column(_("used share"), accessor="pk", orderable=False)
 
     class Meta:
@@ -85,7 +88,7 @@ class BudgetTable(tables.Table):
         fields = ["department", "period_start", "period_end", "amount", "spent", "remaining"]
 
     def render_remaining(self, record):
-        return record.remaining
+        return format_yuan(record.remaining)
 
     def render_usage(self, record):
         percent = int(record.spent * 100 / record.amount) if record.amount else 0

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.filters import DATE_WIDGET
 from couponhub.core.models import Org
@@ -73,7 +74,7 @@ class RecordFilter(django_filters.FilterSet):
         widget=DATE_WIDGET,
     )
     time_to = django_filters.DateFilter(
-        label=_("to"),
+        label=pgettext_lazy("range", "to"),
         field_name="redemption__created_at",
         lookup_expr="date__lte",
         widget=DATE_WIDGET,

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.crypto import EncryptedTextField
 from couponhub.core.models import Org
@@ -78,6 +79,9 @@ class Redemption(models.Model):
             models.CheckConstraint(
                 condition=Q(clerk__isnull=False) | Q(api_client__isnull=False),
                 name="redemption_has_actor",
+                violation_error_message=_(
+                    "Redemption: needs the clerk or the API client who made it."
+                ),
             )
         ]
 
@@ -118,8 +122,15 @@ class RedemptionLine(models.Model):
                 fields=["coupon"],
                 condition=Q(returned_at__isnull=True),
                 name="one_live_line_per_coupon",
+                violation_error_message=_(
+                    "Coupon: already redeemed and not returned; it cannot be redeemed twice."
+                ),
             ),
-            models.UniqueConstraint(fields=["redemption", "coupon"], name="line_once_per_coupon"),
+            models.UniqueConstraint(
+                fields=["redemption", "coupon"],
+                name="line_once_per_coupon",
+                violation_error_message=_("Coupon: appears twice in one redemption."),
+            ),
         ]
         indexes = [
             # the counter's "returned today" on the home page
@@ -167,7 +178,11 @@ class SmsChallenge(models.Model):
         verbose_name_plural = _("SMS verifications")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(attempts__lte=5), name="challenge_attempts_lte_5")
+            models.CheckConstraint(
+                condition=Q(attempts__lte=5),
+                name="challenge_attempts_lte_5",
+                violation_error_message=_("Verification code: no more than five attempts."),
+            )
         ]
 
     def __str__(self):
@@ -183,6 +198,8 @@ class SmsCodeSend(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("verification code send")
+        verbose_name_plural = _("verification code send")
         indexes = [models.Index(fields=["phone", "day"], name="smscode_phone_day")]
 
     def __str__(self):
@@ -231,8 +248,14 @@ class OutsideShopNonce(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("partner shop request nonce")
+        verbose_name_plural = _("partner shop request nonce")
         constraints = [
-            models.UniqueConstraint(fields=["shop", "nonce"], name="unique_outside_shop_nonce")
+            models.UniqueConstraint(
+                fields=["shop", "nonce"],
+                name="unique_outside_shop_nonce",
+                violation_error_message=_("Nonce: this partner shop has already used this nonce."),
+            )
         ]
 
     def __str__(self):
@@ -253,13 +276,15 @@ class OutsideActivity(models.Model):
     name = models.CharField(_("activity name"), max_length=100)
     coupon_type = models.CharField(_("coupon type"), max_length=10, choices=Type.choices)
     face_value = MoneyField(_("face value"), default=0)
-    min_order_amount = MoneyField(_("minimum order amount"), default=0)
+    min_order_amount = MoneyField(
+        pgettext_lazy("outside coupon", "minimum order amount"), default=0
+    )
     per_order_limit = models.PositiveSmallIntegerField(_("coupons per order"), default=1)
     sku = models.CharField(_("dish / product SKU"), max_length=40, blank=True)
     sku_name = models.CharField(_("dish / product name"), max_length=100, blank=True)
     stores = models.ManyToManyField(Org, verbose_name=_("applicable stores"), related_name="+")
-    valid_from = models.DateField(_("valid from"))
-    valid_to = models.DateField(_("valid to"))
+    valid_from = models.DateField(pgettext_lazy("outside coupon", "valid from"))
+    valid_to = models.DateField(pgettext_lazy("outside coupon", "valid to"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -269,10 +294,14 @@ class OutsideActivity(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(coupon_type="item") | ~Q(sku=""), name="outside_item_has_sku"
+                condition=~Q(coupon_type="item") | ~Q(sku=""),
+                name="outside_item_has_sku",
+                violation_error_message=_("Dish/product SKU: required for an item coupon."),
             ),
             models.CheckConstraint(
-                condition=Q(valid_to__gte=models.F("valid_from")), name="outside_dates_ordered"
+                condition=Q(valid_to__gte=models.F("valid_from")),
+                name="outside_dates_ordered",
+                violation_error_message=_("Valid to: cannot be before valid from."),
             ),
         ]
 
@@ -301,7 +330,13 @@ class OutsideProductMapping(models.Model):
         verbose_name_plural = _("outside product mappings")
         ordering = ["shop", "product_name"]
         constraints = [
-            models.UniqueConstraint(fields=["shop", "product_id"], name="mapping_unique_product")
+            models.UniqueConstraint(
+                fields=["shop", "product_id"],
+                name="mapping_unique_product",
+                violation_error_message=_(
+                    "Outside product ID: this shop's product is already mapped."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -366,6 +401,9 @@ class OutsideCoupon(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="used") | Q(used_at__isnull=False),
                 name="outside_used_has_time",
+                violation_error_message=_(
+                    "Redemption time: a redeemed outside coupon needs its redemption time."
+                ),
             )
         ]
 

@@ -4,14 +4,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
+from couponhub.core.tables import Table
 from redemption import selectors
 from redemption.filters import OUTSIDE_APP
 from redemption.models import OutsideCoupon, Redemption
 
 
-class RecordTable(tables.Table):
+class RecordTable(Table):
     """One row per redeemed coupon, as the seed's 优惠券核销记录 shows it: our redemption lines
     and outside-coupon redemptions (with their 消费号) in one list. The data is
     `selectors.record_rows` (kind, row_id, at); each page's objects are loaded at once by
@@ -111,12 +113,12 @@ class RecordTable(tables.Table):
         return format_html(
             "<div>{}: {}-{}</div><div>{}: {}</div><div>{}: {}</div>"
             '<div class="muted small">{} {} · {}</div>',
-            _("Store"),
+            pgettext_lazy("redemption", "Store"),
             store.code,
             store.name,
             _("App"),
             app,
-            _("Order number"),
+            pgettext_lazy("redemption", "Order number"),
             order_no or _("Not linked"),
             method,
             timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
@@ -140,7 +142,7 @@ class RecordTable(tables.Table):
         )
 
 
-class OutsideArchiveTable(tables.Table):
+class OutsideArchiveTable(Table):
     """票券档案: one row per outside coupon."""
 
     code = tables.Column(_("consumption number"))

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from couponhub.core.audit import record_audit
 from couponhub.core.jobs import attach_result_file, enqueue_job, job_runner, set_progress
@@ -126,14 +127,14 @@ def u_value_export(user, query: dict) -> ExportSpec:
         _("coupon name"),
         _("coupon benefit description"),
         _("coupon benefit (orders from)"),
-        _("coupon type"),
+        pgettext("report", "coupon type"),
         _("coupon value"),
-        _("U-value paid"),
+        pgettext("report", "U-value paid"),
         *([_("U-value in yuan")] if show_cost else []),
         _("coupon code"),
         _("member name"),
         _("member card number"),
-        _("member phone"),
+        pgettext("member", "member phone"),
         _("coupon status"),
         _("credited at"),
         _("redeemed at"),
@@ -170,7 +171,7 @@ def u_value_export(user, query: dict) -> ExportSpec:
 
     return ExportSpec(
         title=_("U-value exchange coupon details export"),
-        filename="u-value-coupons",
+        filename=_("U-value exchange coupon details"),
         headers=[str(h) for h in headers],
         rows=rows(),
         total=facts.count(),

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coupons.models import Coupon, CouponRule
 from reports.facts import start_of_day
@@ -90,8 +91,8 @@ class UValueFactFilter(OrgScopeFilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         placeholders = {
-            "code": _("Coupon code"),
-            "name": _("Coupon name"),
+            "code": pgettext_lazy("placeholder", "Coupon code"),
+            "name": pgettext_lazy("placeholder", "Coupon name"),
             "member": _("Member card number / phone"),
         }
         for name, text in placeholders.items():

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import MoneyField
 
@@ -17,8 +18,8 @@ class FactRun(models.Model):
     """One build of the facts: the window of source changes it read and what it wrote."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", _("running")
-        SUCCEEDED = "succeeded", _("succeeded")
+        RUNNING = "running", pgettext_lazy("report", "running")
+        SUCCEEDED = "succeeded", pgettext_lazy("report", "succeeded")
         FAILED = "failed", _("failed")
 
     since = models.DateTimeField(_("changes since"), null=True, blank=True)
@@ -32,7 +33,7 @@ class FactRun(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     candidates = models.PositiveIntegerField(_("changed source rows"), default=0)
     inserted = models.PositiveIntegerField(_("inserted"), default=0)
-    updated = models.PositiveIntegerField(_("updated"), default=0)
+    updated = models.PositiveIntegerField(pgettext_lazy("report", "updated"), default=0)
     deleted = models.PositiveIntegerField(_("deleted"), default=0)
     days_rebuilt = models.PositiveIntegerField(_("summary days rebuilt"), default=0)
     error = models.TextField(_("error"), blank=True)
@@ -57,21 +58,21 @@ class UValueCouponFact(models.Model):
     issue_date = models.DateField(_("issue date"))
     campaign_name = models.CharField(_("campaign name"), max_length=100, blank=True)
     campaign_code = models.CharField(_("campaign code"), max_length=30, blank=True)
-    rule_id = models.BigIntegerField(_("coupon rule"))
+    rule_id = models.BigIntegerField(pgettext_lazy("report", "coupon rule"))
     rule_code = models.CharField(_("rule code"), max_length=30)
     coupon_name = models.CharField(_("coupon name"), max_length=100)
     description = models.CharField(_("benefit description"), max_length=200, blank=True)
     min_order_amount = MoneyField(_("benefit threshold (orders from)"), default=0)
-    benefit = models.CharField(_("coupon type"), max_length=10)
+    benefit = models.CharField(pgettext_lazy("report", "coupon type"), max_length=10)
     face_value = MoneyField(_("face value"), null=True, blank=True)
-    value_label = models.CharField(_("value"), max_length=100, blank=True)
-    u_value_paid = models.PositiveIntegerField(_("U-value paid"))
+    value_label = models.CharField(pgettext_lazy("report", "value"), max_length=100, blank=True)
+    u_value_paid = models.PositiveIntegerField(pgettext_lazy("report", "U-value paid"))
     u_value_yuan = MoneyField(_("U-value in yuan"))
     coupon_code = models.CharField(_("coupon code"), max_length=40)
     member_id = models.BigIntegerField(_("member"), null=True, blank=True)
     member_name = models.CharField(_("member name"), max_length=50, blank=True)
     member_card = models.CharField(_("card number"), max_length=30, blank=True)
-    member_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    member_phone = models.CharField(pgettext_lazy("member", "phone"), max_length=20, blank=True)
     status = models.CharField(_("coupon status"), max_length=10)
     obtained_at = models.DateTimeField(_("credited at"))
     used_at = models.DateTimeField(_("redeemed at"), null=True, blank=True)
@@ -117,10 +118,10 @@ class RedemptionDailyFact(models.Model):
     store_id = models.BigIntegerField(_("store"))
     store_name = models.CharField(_("store"), max_length=200)
     org_path = models.CharField(max_length=255)
-    rule_id = models.BigIntegerField(_("coupon rule"))
+    rule_id = models.BigIntegerField(pgettext_lazy("report", "coupon rule"))
     rule_code = models.CharField(_("rule code"), max_length=30)
     rule_name = models.CharField(_("coupon name"), max_length=100)
-    count = models.PositiveIntegerField(_("redemptions"))
+    count = models.PositiveIntegerField(pgettext_lazy("report", "redemptions"))
     face_value = MoneyField(_("face value total"), default=0)
 
     class Meta:
@@ -129,7 +130,11 @@ class RedemptionDailyFact(models.Model):
         ordering = ["-day", "store_name", "rule_code"]
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "store_id", "rule_id"], name="redfact_unique_day_store_rule"
+                fields=["day", "store_id", "rule_id"],
+                name="redfact_unique_day_store_rule",
+                violation_error_message=_(
+                    "Daily redemptions: this day, store and rule already have a row."
+                ),
             )
         ]
         indexes = [

@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from couponhub.core.models import SmsMessage
 from couponhub.core.money import to_money
@@ -39,8 +39,8 @@ class SummaryForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("All business lines"),
     )
-    day_from = forms.DateField(label=gettext_lazy("from"), required=False, widget=DATE)
-    day_to = forms.DateField(label=gettext_lazy("to"), required=False, widget=DATE)
+    day_from = forms.DateField(label=pgettext_lazy("report", "from"), required=False, widget=DATE)
+    day_to = forms.DateField(label=pgettext_lazy("report", "to"), required=False, widget=DATE)
 
     def __init__(self, data, *, user, **kwargs):
         # the default period (the 30 days up to yesterday) shows in the date fields
@@ -130,7 +130,7 @@ def redemption_export(user, query) -> ExportSpec:
     fields = ("day", "store_name", "rule_code", "rule_name", "count", "face_value")
     return ExportSpec(
         title=_("Redemption summary export"),
-        filename="redemptions",
+        filename=_("redemption summary"),
         headers=[
             _("day"),
             _("store"),
@@ -244,11 +244,11 @@ def promo_export(user, query) -> ExportSpec:
     rows = promo_rows(user, query, dimension)[1]
     return ExportSpec(
         title=_("Promo code cost export"),
-        filename="promocode-cost",
+        filename=_("promo code usage and cost"),
         headers=[
             str(PROMO_DIMENSIONS[dimension][1]),
             _("uses"),
-            _("cost"),
+            pgettext("report", "cost"),
             _("budget"),
             _("budget used"),
         ],
@@ -311,7 +311,7 @@ def sms_export(user, query) -> ExportSpec:
     rows = sms_rows(user, query)[1]
     return ExportSpec(
         title=_("SMS spend export"),
-        filename="sms-spend",
+        filename=_("SMS spend"),
         headers=[_("month"), _("messages"), _("sent"), _("refused"), _("spend")],
         rows=([r["label"], r["messages"], r["sent"], r["refused"], r["spend"]] for r in rows),
         total=len(rows),
@@ -381,9 +381,9 @@ def pickup_export(user, query) -> ExportSpec:
     rows = pickup_rows(user, query)[1]
     return ExportSpec(
         title=_("Pickup code summary export"),
-        filename="pickup-codes",
+        filename=_("pickup code summary"),
         headers=[
-            _("card type"),
+            pgettext("report", "card type"),
             _("batch"),
             _("generated"),
             _("redeemed"),
@@ -480,7 +480,7 @@ def outside_export(user, query) -> ExportSpec:
     rows = outside_rows(user, query)[1]
     return ExportSpec(
         title=_("Outside coupon summary export"),
-        filename="outside-coupons",
+        filename=_("outside coupon summary"),
         headers=[_("shop"), _("activity"), _("store"), _("sold"), _("sales amount"), _("redeemed")],
         rows=(
             [r["shop__name"], r["activity__name"], r["store"], r["sold"], r["sales"], r["redeemed"]]
@@ -492,8 +492,8 @@ def outside_export(user, query) -> ExportSpec:
 
 SUMMARIES = {
     "redemptions": (gettext_lazy("Redemptions"), redemption_summary, None),
-    "promocodes": (gettext_lazy("Promo codes"), promo_summary, "reports.view_cost"),
+    "promocodes": (pgettext_lazy("report", "Promo codes"), promo_summary, "reports.view_cost"),
     "sms": (gettext_lazy("SMS spend"), sms_summary, "reports.view_cost"),
-    "pickup": (gettext_lazy("Pickup codes"), pickup_summary, "reports.view"),
-    "outside": (gettext_lazy("Outside coupons"), outside_summary, None),
+    "pickup": (pgettext_lazy("report", "Pickup codes"), pickup_summary, "reports.view"),
+    "outside": (pgettext_lazy("report", "Outside coupons"), outside_summary, None),
 }

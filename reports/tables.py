@@ -1,9 +1,11 @@
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import format_yuan
 from couponhub.core.permissions import has_perm, mask_phone
+from couponhub.core.tables import MoneyColumn, Table
 from coupons.models import Coupon, CouponRule
 from reports.models import UValueCouponFact
 
@@ -26,7 +28,7 @@ def status_label(value: str) -> str:
         return value
 
 
-class UValueFactTable(tables.Table):
+class UValueFactTable(Table):
     issue_date = tables.DateColumn("Y年n月j日", verbose_name=_("issue date"))
     campaign_name = tables.Column(_("campaign name"))
     campaign_code = tables.Column(_("campaign code"))
@@ -34,13 +36,13 @@ class UValueFactTable(tables.Table):
     coupon_name = tables.Column(_("coupon name"))
     description = tables.Column(_("coupon benefit description"))
     min_order_amount = tables.Column(_("coupon benefit (orders from)"))
-    benefit = tables.Column(_("coupon type"))
+    benefit = tables.Column(pgettext_lazy("report", "coupon type"))
     value_label = tables.Column(_("coupon value"))
-    u_value_paid = tables.Column(_("U-value paid"))
-    u_value_yuan = tables.Column(_("U-value in yuan"))
+    u_value_paid = tables.Column(pgettext_lazy("report", "U-value paid"))
+    u_value_yuan = MoneyColumn(_("U-value in yuan"))
     coupon_code = tables.Column(_("coupon code"))
     member_card = tables.Column(_("member card number"))
-    member_phone = tables.Column(_("member phone"))
+    member_phone = tables.Column(pgettext_lazy("member", "member phone"))
     status = tables.Column(_("coupon status"))
     obtained_at = tables.Column(_("credited at"))
     used_at = tables.Column(_("redeemed at"))

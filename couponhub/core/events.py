@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.audit import _jsonable, record_audit
 from couponhub.core.errors import Refused
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 EVENT_TYPES = {
     "coupon.redeemed": _("coupon redeemed"),
     "coupon.returned": _("coupon returned"),
-    "outside_coupon.redeemed": _("outside coupon redeemed"),
+    "outside_coupon.redeemed": pgettext_lazy("event type", "outside coupon redeemed"),
     "pickup_order.created": _("pickup order created"),
     "pickup_order.shipped": _("pickup order shipped"),
     "pickup_order.completed": _("pickup order completed"),

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from couponhub.core import selectors
-from couponhub.core.audit import record_audit
+from couponhub.core.audit import action_label, object_type_label, record_audit
 from couponhub.core.filters import AuditEntryFilter
 from couponhub.core.jobs import attach_result_file, enqueue_job, job_runner, set_progress
 from couponhub.core.models import Job
@@ -54,8 +54,8 @@ def export_audit_log(job: Job) -> None:
             yield [
                 timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
                 e.actor_name,
-                e.action,
-                e.object_type,
+                action_label(e.action),
+                object_type_label(e.object_type),
                 e.object_id,
                 e.object_repr,
                 e.note,
@@ -65,6 +65,6 @@ def export_audit_log(job: Job) -> None:
 
     attach_result_file(
         job,
-        f"audit-log-{job.pk}.xlsx",
-        lambda path: write_xlsx(path, headers=headers, rows=rows(), sheet_name="audit"),
+        f"{_('audit log')}-{job.pk}.xlsx",
+        lambda path: write_xlsx(path, headers=headers, rows=rows(), sheet_name=_("audit log")),
     )

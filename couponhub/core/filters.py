@@ -2,15 +2,31 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from couponhub.core.audit import action_choices, object_type_choices
 from couponhub.core.models import AuditEntry, SmsMessage
+from couponhub.core.sms import purpose_choices
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
 
+class AllYesNoSelect(forms.NullBooleanSelect):
+    """A yes/no filter whose empty choice reads 全部 (Django's own reads 未知)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", _("All")), ("true", _("Yes")), ("false", _("No"))]
+
+
+def BooleanFilter(**kwargs) -> django_filters.BooleanFilter:
+    """django_filters.BooleanFilter offering 全部 / 是 / 否."""
+    kwargs.setdefault("widget", AllYesNoSelect)
+    return django_filters.BooleanFilter(**kwargs)
+
+
 class AuditEntryFilter(django_filters.FilterSet):
     actor_name = django_filters.CharFilter(label=_("actor"), lookup_expr="icontains")
-    action = django_filters.CharFilter(label=_("action"), lookup_expr="istartswith")
-    object_type = django_filters.CharFilter(label=_("object type"), lookup_expr="iexact")
+    action = django_filters.ChoiceFilter(label=_("action"), choices=action_choices)
+    object_type = django_filters.ChoiceFilter(label=_("object type"), choices=object_type_choices)
     object_id = django_filters.CharFilter(label=_("object id"))
     created_from = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label=_("from"), widget=DATE_WIDGET
@@ -26,7 +42,7 @@ class AuditEntryFilter(django_filters.FilterSet):
 
 class SmsMessageFilter(django_filters.FilterSet):
     phone = django_filters.CharFilter(label=_("phone"))
-    purpose = django_filters.CharFilter(label=_("purpose"))
+    purpose = django_filters.ChoiceFilter(label=_("purpose"), choices=purpose_choices)
     status = django_filters.ChoiceFilter(label=_("status"), choices=SmsMessage.Status.choices)
 
     class Meta:

@@ -2,14 +2,21 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.crypto import EncryptedTextField
 from couponhub.core.money import MoneyField
+
+
+def public_storage():
+    """The storage of files any page may show (STORAGES["public"]), for a FileField's storage=."""
+    return storages["public"]
 
 
 class User(AbstractUser):
@@ -57,6 +64,9 @@ class Org(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="group", parent__isnull=True) | Q(parent__isnull=False),
                 name="org_only_group_is_root",
+                violation_error_message=_(
+                    "Parent organization: only the group may have no parent; choose a parent."
+                ),
             )
         ]
 
@@ -96,7 +106,7 @@ class RoleAssignment(models.Model):
     class Role(models.TextChoices):
         CLERK = "clerk", _("clerk")
         STORE_MANAGER = "store_manager", _("store manager")
-        OPERATOR = "operator", _("operator")
+        OPERATOR = "operator", pgettext_lazy("role", "operator")
         FINANCE = "finance", _("finance")
         HQ = "hq", _("HQ")
         ADMIN = "admin", _("administrator")
@@ -111,7 +121,13 @@ class RoleAssignment(models.Model):
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
         constraints = [
-            models.UniqueConstraint(fields=["user", "role", "org"], name="unique_role_assignment")
+            models.UniqueConstraint(
+                fields=["user", "role", "org"],
+                name="unique_role_assignment",
+                violation_error_message=_(
+                    "Role: this user already has this role in this organization."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -251,11 +267,16 @@ class SmsAccount(models.Model):
         verbose_name = _("SMS account")
         verbose_name_plural = _("SMS accounts")
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="sms_balance_not_negative")
+            models.CheckConstraint(
+                condition=Q(balance__gte=0),
+                name="sms_balance_not_negative",
+                violation_error_message=_("SMS balance: cannot be below zero."),
+            )
         ]
 
     def __str__(self):
-        return self.name
+        # the one account every message is paid from is called "default" in code
+        return str(_("SMS account")) if self.name == "default" else self.name
 
 
 class SmsTopUp(models.Model):
@@ -271,7 +292,13 @@ class SmsTopUp(models.Model):
         verbose_name = _("SMS top-up")
         verbose_name_plural = _("SMS top-ups")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sms_topup_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="sms_topup_positive",
+                violation_error_message=_("Amount: must be greater than zero."),
+            )
+        ]
 
     def __str__(self):
         return f"{self.account} +{self.amount}"
@@ -321,9 +348,15 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name = _("API idempotency record")
+        verbose_name_plural = _("API idempotency record")
         constraints = [
             models.UniqueConstraint(
-                fields=["client_key", "key"], name="core_idempotency_client_key"
+                fields=["client_key", "key"],
+                name="core_idempotency_client_key",
+                violation_error_message=_(
+                    "Idempotency key: this client has already used this key."
+                ),
             )
         ]
 
@@ -351,6 +384,8 @@ class OrderDiscount(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("order discount")
+        verbose_name_plural = _("order discounts")
         indexes = [
             models.Index(
                 fields=["client_key", "order_no"],
@@ -419,7 +454,7 @@ class EventDelivery(models.Model):
     back-off; given up a day after the event (an admin can resend it)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", pgettext_lazy("event delivery status", "pending")
         DELIVERED = "delivered", _("delivered")
         FAILED = "failed", _("given up")
 
@@ -444,7 +479,11 @@ class EventDelivery(models.Model):
         verbose_name_plural = _("event deliveries")
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "subscriber"], name="event_delivery_once")
+            models.UniqueConstraint(
+                fields=["event", "subscriber"],
+                name="event_delivery_once",
+                violation_error_message=_("Subscriber: this event is already delivered to it."),
+            )
         ]
         indexes = [
             models.Index(

@@ -21,8 +21,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.audit import record_audit
+from couponhub.core.discovery import app_modules
 from couponhub.core.errors import Refused
 from couponhub.core.models import SmsAccount, SmsMessage, SmsTopUp, SmsVerification
 from couponhub.core.money import to_money
@@ -31,6 +33,24 @@ from couponhub.core.sms_backends import SmsResult
 DEFAULT_ACCOUNT = "default"
 
 logger = logging.getLogger(__name__)
+
+
+@cache
+def purpose_labels() -> dict[str, str]:
+    """What each SMS purpose is called: the apps that send declare theirs as SMS_PURPOSES in
+    their audit_actions.py."""
+    labels: dict[str, str] = {}
+    for module in app_modules("audit_actions"):
+        labels.update(getattr(module, "SMS_PURPOSES", {}))
+    return labels
+
+
+def purpose_label(purpose: str) -> str:
+    return str(purpose_labels().get(purpose) or _("other purpose"))
+
+
+def purpose_choices() -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in purpose_labels().items()]
 
 
 def sms_price() -> Decimal:

@@ -2,8 +2,11 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.http import FileResponse, Http404, JsonResponse
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import storages
+from django.http import FileResponse, Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,6 +29,25 @@ from couponhub.core.stores import SESSION_KEY, current_store
 from couponhub.core.tables import AuditEntryTable, JobTable, SmsMessageTable
 
 PAGE_SIZE = 20
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico before reading the page's <link rel="icon">."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
+def public_media(request, path: str):
+    """A file of the public storage (the pickup logo): anyone may see it, it changes name when
+    it changes, so browsers keep it a day."""
+    storage = storages["public"]
+    try:
+        if not storage.exists(path):
+            raise Http404
+        response = FileResponse(storage.open(path, "rb"))
+    except SuspiciousFileOperation as exc:
+        raise Http404 from exc
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def paginate(request, table, per_page: int = PAGE_SIZE):

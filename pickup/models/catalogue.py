@@ -5,8 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from couponhub.core.models import Org
+from couponhub.core.models import Org, public_storage
 from couponhub.core.money import MoneyField
 
 
@@ -16,7 +17,9 @@ class PickupSettings(models.Model):
     SINGLETON_PK = 1
 
     name = models.CharField(_("system name"), max_length=60, default="智慧卡券提货系统")
-    logo = models.ImageField(_("logo"), upload_to="pickup/logo/", blank=True)
+    logo = models.ImageField(
+        _("logo"), upload_to="pickup/logo/", blank=True, storage=public_storage
+    )
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     contact_address = models.CharField(_("contact address"), max_length=200, blank=True)
     service_hours = models.CharField(_("service hours"), max_length=60, blank=True)
@@ -137,7 +140,7 @@ class SpecValue(models.Model):
     attribute = models.ForeignKey(
         SpecAttribute, verbose_name=_("attribute"), on_delete=models.CASCADE, related_name="values"
     )
-    value = models.CharField(_("value"), max_length=50)
+    value = models.CharField(pgettext_lazy("pickup", "value"), max_length=50)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -145,7 +148,13 @@ class SpecValue(models.Model):
         verbose_name_plural = _("spec values")
         ordering = ["attribute__sort_order", "attribute_id", "sort_order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["attribute", "value"], name="pickup_spec_value_unique")
+            models.UniqueConstraint(
+                fields=["attribute", "value"],
+                name="pickup_spec_value_unique",
+                violation_error_message=_(
+                    "Attribute value: this attribute already has this value."
+                ),
+            )
         ]
 
     def __str__(self):
@@ -167,9 +176,12 @@ class Brand(models.Model):
 
 
 class Product(models.Model):
-    name = models.CharField(_("product name"), max_length=100)
+    name = models.CharField(pgettext_lazy("pickup", "product name"), max_length=100)
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products"
+        Category,
+        verbose_name=pgettext_lazy("pickup", "category"),
+        on_delete=models.PROTECT,
+        related_name="products",
     )
     brand = models.ForeignKey(
         Brand,
@@ -192,7 +204,13 @@ class Product(models.Model):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["-id"]
-        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="pickup_price_gte_0")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="pickup_price_gte_0",
+                violation_error_message=_("Reference price: cannot be below zero."),
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -223,29 +241,33 @@ class CardType(models.Model):
         related_name="card_types",
         help_text=_("Leave empty to allow every enabled pickup store."),
     )
-    valid_from = models.DateField(_("valid from"), null=True, blank=True)
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    valid_from = models.DateField(pgettext_lazy("pickup", "valid from"), null=True, blank=True)
+    valid_until = models.DateField(pgettext_lazy("pickup", "valid until"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("card type")
+        verbose_name = pgettext_lazy("pickup", "card type")
         verbose_name_plural = _("card types")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(allow_ship=True) | Q(allow_store_pickup=True),
                 name="pickup_cardtype_some_delivery",
+                violation_error_message=_("Delivery: choose home delivery, store pickup or both."),
             ),
             models.CheckConstraint(
-                condition=Q(choose_count__gte=1), name="pickup_cardtype_choose_gte_1"
+                condition=Q(choose_count__gte=1),
+                name="pickup_cardtype_choose_gte_1",
+                violation_error_message=_("Number to choose: at least one."),
             ),
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True)
                 | Q(valid_until__isnull=True)
                 | Q(valid_until__gte=models.F("valid_from")),
                 name="pickup_cardtype_validity_order",
+                violation_error_message=_("Valid until: cannot be before valid from."),
             ),
         ]
 
@@ -272,8 +294,16 @@ class CardTypeItem(models.Model):
         verbose_name_plural = _("card type products")
         ordering = ["sort_order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["card_type", "product"], name="pickup_item_unique"),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="pickup_item_qty_gte_1"),
+            models.UniqueConstraint(
+                fields=["card_type", "product"],
+                name="pickup_item_unique",
+                violation_error_message=_("Product: this card type already contains this product."),
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1),
+                name="pickup_item_qty_gte_1",
+                violation_error_message=_("Quantity: at least one."),
+            ),
         ]
 
     def __str__(self):

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.crypto import EncryptedTextField
 from couponhub.core.models import Job
@@ -27,11 +28,14 @@ class CodeBatch(models.Model):
     """One generation (or import) of pickup codes: its parameters and reserved serial range."""
 
     class Source(models.TextChoices):
-        GENERATED = "generated", _("generated")
-        IMPORTED = "imported", _("imported")
+        GENERATED = "generated", pgettext_lazy("pickup", "generated")
+        IMPORTED = "imported", pgettext_lazy("pickup", "imported")
 
     card_type = models.ForeignKey(
-        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="batches"
+        CardType,
+        verbose_name=pgettext_lazy("pickup", "card type"),
+        on_delete=models.PROTECT,
+        related_name="batches",
     )
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.GENERATED
@@ -101,7 +105,7 @@ class PickupCode(models.Model):
     # page and its capped count in serial order straight off the index.
     card_type = models.ForeignKey(
         CardType,
-        verbose_name=_("card type"),
+        verbose_name=pgettext_lazy("pickup", "card type"),
         on_delete=models.PROTECT,
         related_name="codes",
         db_index=False,
@@ -120,7 +124,7 @@ class PickupCode(models.Model):
     # False for a card of a batch sold at the counter until the sale activates it; the database
     # default lets a COPY leave it out.
     activated = models.BooleanField(_("activated"), default=True, db_default=True)
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_at = models.DateTimeField(pgettext_lazy("pickup", "used at"), null=True, blank=True)
     shipped = models.BooleanField(_("shipped"), default=False)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     picked_up = models.BooleanField(_("picked up"), default=False)
@@ -146,13 +150,22 @@ class PickupCode(models.Model):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["code"], name="pickup_code_unique"),
+            models.UniqueConstraint(
+                fields=["code"],
+                name="pickup_code_unique",
+                violation_error_message=_("Pickup code: already exists."),
+            ),
             models.CheckConstraint(
-                condition=Q(red_packet_amount__gte=0), name="pickup_code_red_packet_gte_0"
+                condition=Q(red_packet_amount__gte=0),
+                name="pickup_code_red_packet_gte_0",
+                violation_error_message=_("Red packet amount: cannot be below zero."),
             ),
             models.CheckConstraint(
                 condition=Q(status="used") | Q(picked_up=False, shipped=False),
                 name="pickup_code_delivery_needs_use",
+                violation_error_message=_(
+                    "Pickup code: an unused code cannot be picked up or shipped."
+                ),
             ),
         ]
 
@@ -169,11 +182,14 @@ class ImportRecord(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")
-        DONE = "done", _("imported")
+        DONE = "done", pgettext_lazy("pickup", "imported")
         FAILED = "failed", _("failed")
 
     card_type = models.ForeignKey(
-        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="+"
+        CardType,
+        verbose_name=pgettext_lazy("pickup", "card type"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     batch = models.ForeignKey(
         CodeBatch,
@@ -189,7 +205,7 @@ class ImportRecord(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
-    imported = models.PositiveIntegerField(_("imported"), default=0)
+    imported = models.PositiveIntegerField(pgettext_lazy("pickup", "imported"), default=0)
     duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
     invalid = models.PositiveIntegerField(_("invalid"), default=0)
     error = models.CharField(_("error"), max_length=500, blank=True)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from pickup.models.catalogue import CardType, Courier, PickupStore, Product
 from pickup.models.codes import PickupCode
@@ -41,13 +42,16 @@ class PickupOrder(models.Model):
         related_name="orders",
     )
     card_type = models.ForeignKey(
-        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="orders"
+        CardType,
+        verbose_name=pgettext_lazy("pickup", "card type"),
+        on_delete=models.PROTECT,
+        related_name="orders",
     )
     kind = models.CharField(_("delivery"), max_length=8, choices=Kind.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    consumer_name = models.CharField(_("name"), max_length=30)
+    consumer_name = models.CharField(pgettext_lazy("person", "name"), max_length=30)
     consumer_phone = models.CharField(_("phone"), max_length=20, db_index=True)
     province = models.CharField(_("province"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=20, blank=True)
@@ -103,15 +107,22 @@ class PickupOrder(models.Model):
                 fields=["code"],
                 condition=~Q(status="cancelled"),
                 name="pickup_order_one_live_per_code",
+                violation_error_message=_(
+                    "Pickup code: already has an order that is not cancelled."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(kind="online", store__isnull=True)
                 | Q(kind="store", store__isnull=False),
                 name="pickup_order_store_iff_store_kind",
+                violation_error_message=_(
+                    "Pickup store: a store pickup order needs a store; a delivery order has none."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(kind="online") | ~Q(status="shipped"),
                 name="pickup_order_only_online_ships",
+                violation_error_message=_("Order status: only a delivery order can be shipped."),
             ),
         ]
         indexes = [models.Index(fields=["kind", "status", "-created_at"])]
@@ -143,7 +154,7 @@ class PickupOrderItem(models.Model):
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
     )
-    product_name = models.CharField(_("product name"), max_length=100)
+    product_name = models.CharField(pgettext_lazy("pickup", "product name"), max_length=100)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
 
     class Meta:

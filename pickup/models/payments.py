@@ -50,10 +50,18 @@ class TopUpOrder(models.Model):
         verbose_name_plural = _("top-up orders")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="pickup_topup_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="pickup_topup_positive",
+                violation_error_message=_("Top-up amount: must be greater than zero."),
+            ),
             models.CheckConstraint(
                 condition=~Q(status="paid") | ~Q(transaction_id=""),
                 name="pickup_topup_paid_has_transaction",
+                violation_error_message=_(
+                    "Transaction number: a paid top-up order needs the payment's "
+                    "transaction number."
+                ),
             ),
         ]
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import MoneyField
 from pickup.models.catalogue import CardType
@@ -52,8 +53,16 @@ class RedPacketAccount(models.Model):
         verbose_name = _("red packet account")
         verbose_name_plural = _("red packet account")
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="pickup_rp_balance_gte_0"),
-            models.CheckConstraint(condition=Q(reserved__gte=0), name="pickup_rp_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0),
+                name="pickup_rp_balance_gte_0",
+                violation_error_message=_("Red packet balance: cannot be below zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0),
+                name="pickup_rp_reserved_gte_0",
+                violation_error_message=_("Reserved amount: cannot be below zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(
                     top_ups_total=models.F("balance")
@@ -61,6 +70,9 @@ class RedPacketAccount(models.Model):
                     + models.F("spent_total")
                 ),
                 name="pickup_rp_account_adds_up",
+                violation_error_message=_(
+                    "Red packet account: top-ups must equal balance, reserved and spent together."
+                ),
             ),
         ]
 
@@ -112,7 +124,11 @@ class RedPacketEntry(models.Model):
         verbose_name_plural = _("red packet ledger")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="pickup_rp_entry_positive")
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="pickup_rp_entry_positive",
+                violation_error_message=_("Amount: must be greater than zero."),
+            )
         ]
 
     def __str__(self):
@@ -132,10 +148,13 @@ class RedPacketClaim(models.Model):
         PickupOrder, verbose_name=_("order"), on_delete=models.PROTECT, related_name="+"
     )
     card_type = models.ForeignKey(
-        CardType, verbose_name=_("card type"), on_delete=models.PROTECT, related_name="+"
+        CardType,
+        verbose_name=pgettext_lazy("pickup", "card type"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    user_phone = models.CharField(_("user"), max_length=20)
-    user_name = models.CharField(_("name"), max_length=30, blank=True)
+    user_phone = models.CharField(pgettext_lazy("pickup", "user"), max_length=20)
+    user_name = models.CharField(pgettext_lazy("person", "name"), max_length=30, blank=True)
     amount = MoneyField(_("amount"))
     client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     location = models.CharField(_("location"), max_length=120, blank=True)
@@ -147,7 +166,11 @@ class RedPacketClaim(models.Model):
         ordering = ["-claimed_at", "-id"]
         indexes = [models.Index(fields=["user_phone", "card_type", "claimed_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="pickup_rp_claim_positive")
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="pickup_rp_claim_positive",
+                violation_error_message=_("Red packet amount: must be greater than zero."),
+            )
         ]
 
     def __str__(self):
@@ -158,12 +181,15 @@ class RedPacketPayout(models.Model):
     """The payout ledger: what the payment backend was asked to pay, and what it answered."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", pgettext_lazy("pickup", "pending")
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed")
 
     claim = models.OneToOneField(
-        RedPacketClaim, verbose_name=_("claim"), on_delete=models.PROTECT, related_name="payout"
+        RedPacketClaim,
+        verbose_name=pgettext_lazy("pickup", "claim"),
+        on_delete=models.PROTECT,
+        related_name="payout",
     )
     amount = MoneyField(_("amount"))
     payee = models.CharField(_("payee"), max_length=60)

@@ -149,7 +149,7 @@ def _check_request(selection: dict, low, high) -> tuple[Decimal, Decimal]:
     if low <= 0 or high < low or high > MAX_RED_PACKET:
         raise Refused(
             "pickup_refused",
-            f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过¥{MAX_RED_PACKET}",
+            f"红包金额：最低金额须大于0，最高金额不低于最低金额且不超过{format_yuan(MAX_RED_PACKET)}",
         )
     return low, high
 
@@ -194,7 +194,7 @@ def start_red_packet_generation(*, actor, selection: dict, low, high) -> Job:
         job = enqueue_job(
             kind="pickup.generate_red_packets",
             title=f"生成红包：{plan.description}，{plan.count:,}个提货码，"
-            f"每个¥{plan.low}～¥{plan.high}",
+            f"每个{format_yuan(plan.low)}～{format_yuan(plan.high)}",
             owner=actor if getattr(actor, "is_authenticated", False) else None,
             params={"selection": selection, "low": str(plan.low), "high": str(plan.high)},
             total=plan.count,
@@ -270,7 +270,9 @@ def generate_red_packets(
             account.balance -= chunk_total
             account.reserved += chunk_total
             account.save(update_fields=["balance", "reserved"])
-            note = f"{description}，每个¥{low}～¥{high}" + (f"（任务{job.pk}）" if job else "")
+            note = f"{description}，每个{format_yuan(low)}～{format_yuan(high)}" + (
+                f"（任务{job.pk}）" if job else ""
+            )
             entry = _ledger(
                 account,
                 kind=RedPacketEntry.Kind.RESERVE,

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 
 from couponhub.core.errors import Refused
@@ -271,7 +271,7 @@ class CategoryPages(CataloguePage):
     model = Category
     entity = "category"
     title = gettext_lazy("Product categories")
-    singular = gettext_lazy("category")
+    singular = pgettext_lazy("pickup", "category")
     form_class = forms.CategoryForm
 
     def get_queryset(self):
@@ -436,7 +436,7 @@ class CardTypePages(CataloguePage):
     model = CardType
     entity = "cardtype"
     title = gettext_lazy("Card types")
-    singular = gettext_lazy("card type")
+    singular = pgettext_lazy("pickup", "card type")
     hint = gettext_lazy(
         "A card type (e.g. 2388套餐) says which products a card buys and how they are delivered."
     )

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from couponhub.core.errors import Refused
+from couponhub.core.money import format_yuan
 from pickup import forms, selectors, services
 from pickup.models import PickupCode, PickupSettings, RedPacketClaim, RedPacketSettings
 
@@ -173,5 +174,5 @@ def consumer_claim(request, order_no: str):
     except Refused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"领取成功：¥{claim.amount}，将发放到您的账户")
+        messages.success(request, f"领取成功：{format_yuan(claim.amount)}，将发放到您的账户")
     return redirect("pickup:consumer_order", order_no=order.order_no)

@@ -3,7 +3,7 @@
 
 def client_label(api_client) -> str:
     """The audit actor of a write made by an API client rather than a clerk."""
-    return f"api:{api_client.name}" if api_client else "system"
+    return f"接口：{api_client.name}" if api_client else "系统"
 
 
 def order_discount_key(*, order=None, api_client=None, order_no: str = "") -> tuple[str, str]:

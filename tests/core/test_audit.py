@@ -49,13 +49,29 @@ def test_postgres_refuses_update_and_delete_on_the_audit_table(sql):
 
 def test_the_audit_page_filters_entries_for_admins(client):
     admin = user_with_role(Role.ADMIN, OrgFactory())
-    record_audit(actor=admin, action="coupon_rule.approve", object_repr="满300减30")
-    record_audit(actor=admin, action="pickup.batch_delete", object_repr="批次7")
+    record_audit(actor=admin, action="coupons.rule_approve", object_repr="满300减30")
+    record_audit(actor=admin, action="pickup.pickupcode.batch_delete", object_repr="批次7")
     client.force_login(admin)
-    response = client.get(reverse("core:audit_log"), {"action": "coupon_rule"})
+    response = client.get(reverse("core:audit_log"), {"action": "coupons.rule_approve"})
     assert response.status_code == 200
     body = response.content.decode()
     assert "满300减30" in body and "批次7" not in body
+    assert "审核券注册发行规则" in body and "coupons.rule_approve</td>" not in body
+
+
+def test_the_audit_page_names_actions_and_object_types_in_chinese(client):
+    admin = user_with_role(Role.ADMIN, OrgFactory())
+    order = OrgFactory()
+    record_audit(actor=admin, action="pickup.order.create", obj=order)
+    client.force_login(admin)
+    body = client.get(reverse("core:audit_log")).content.decode()
+    assert "新建提货订单" in body and "组织" in body
+    assert "pickup.order.create" not in body.split("<table", 1)[1]
+    assert "core.org" not in body.split("<table", 1)[1]
+    # the filters offer the Chinese names, with 全部 first
+    assert '<option value="pickup.order.create">新建提货订单</option>' in body
+    assert '<option value="pickup.pickuporder">提货订单</option>' in body
+    assert '<option value="" selected>全部</option>' in body
 
 
 def test_the_audit_page_is_forbidden_to_other_roles(client):

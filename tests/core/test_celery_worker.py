@@ -18,9 +18,9 @@ from tests.factories import OrgFactory, Role, user_with_role
 def test_a_real_worker_runs_an_export_job_to_its_file(worker):
     admin = user_with_role(Role.ADMIN, OrgFactory())
     for i in range(25):
-        record_audit(actor=admin, action="demo.tick", object_id=str(i))
+        record_audit(actor=admin, action="coupons.void", object_id=str(i))
 
-    job = start_audit_export(actor=admin, query={"action": "demo.tick"})
+    job = start_audit_export(actor=admin, query={"action": "coupons.void"})
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

@@ -39,3 +39,37 @@ def test_pages_speak_chinese(client):
     client.force_login(user_with_role(Role.CLERK, StoreFactory()))
     body = client.get(reverse("home")).content.decode()
     assert "首页" in body and "退出登录" in body and "下载中心" in body
+
+
+def _entries():
+    for po_path in CATALOGUES:
+        for entry in polib.pofile(str(po_path)):
+            if not entry.obsolete and not entry.msgid_plural:
+                yield po_path, entry
+
+
+def test_one_msgid_carries_one_meaning_across_catalogues():
+    """Django merges every catalogue into one, so a msgid translated two ways in two apps shows
+    one app's word on the other app's page. Two meanings need a pgettext context."""
+    seen: dict[tuple, dict[str, str]] = {}
+    for po_path, entry in _entries():
+        seen.setdefault((entry.msgctxt, entry.msgid), {})[str(po_path)] = entry.msgstr
+    collisions = {key: where for key, where in seen.items() if len(set(where.values())) > 1}
+    assert collisions == {}
+
+
+def test_every_word_of_ours_is_the_word_that_shows():
+    """Django's own catalogues (admin, auth) come earlier than ours; a msgid they also translate
+    would show their word instead of the manuals'."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        wrong = []
+        for po_path, entry in _entries():
+            if entry.msgctxt:
+                shown = translation.pgettext(entry.msgctxt, entry.msgid)
+            else:
+                shown = translation.gettext(entry.msgid)
+            if shown != entry.msgstr:
+                wrong.append((str(po_path), entry.msgctxt, entry.msgid, entry.msgstr, shown))
+    assert wrong == []

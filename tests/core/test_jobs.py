@@ -149,16 +149,42 @@ def test_the_audit_export_writes_the_filtered_entries_to_xlsx(
     client, django_capture_on_commit_callbacks
 ):
     admin = user_with_role(Role.ADMIN, OrgFactory())
-    record_audit(actor=admin, action="coupon_rule.approve", object_repr="=HYPERLINK(1)")
+    record_audit(actor=admin, action="coupons.rule_approve", object_repr="=HYPERLINK(1)")
     record_audit(actor=admin, action="other.thing")
     with django_capture_on_commit_callbacks(execute=True):
-        job = start_audit_export(actor=admin, query={"action": "coupon_rule"})
+        job = start_audit_export(actor=admin, query={"action": "coupons.rule_approve"})
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error
     client.force_login(admin)
     response = client.get(reverse("core:job_download", args=[job.pk]))
     assert response.status_code == 200
-    rows = list(load_workbook(job.result_file.path, read_only=True).active.values)
+    # a Chinese file name, sent as RFC 5987 filename*
+    assert job.result_file.name.rsplit("/", 1)[-1].startswith("审计日志-")
+    assert (
+        "filename*=utf-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97" in response["Content-Disposition"]
+    )
+    book = load_workbook(job.result_file.path, read_only=True)
+    assert book.sheetnames == ["审计日志"]
+    rows = list(book.active.values)
     assert len(rows) == 2  # header + the one matching entry
-    assert rows[1][2] == "coupon_rule.approve"
+    assert rows[1][2] == "审核券注册发行规则"
     assert rows[1][5] == "'=HYPERLINK(1)"
+
+
+def test_a_job_page_names_its_outcome_and_row_errors_in_chinese(client):
+    owner = UserFactory()
+    gift = Job.objects.create(kind=TICKS, title="赠券", owner=owner, result={"gifted": 3})
+    refused = Job.objects.create(
+        kind=TICKS,
+        title="赠券",
+        owner=owner,
+        status=Job.Status.FAILED,
+        error="名单中有1行无法识别会员，未发放任何券",
+        result={"errors": [{"row": 2, "value": "13800000000", "error": "会员不存在"}]},
+    )
+    client.force_login(owner)
+    page = client.get(reverse("core:job_detail", args=[gift.pk])).content.decode()
+    assert "已赠送张数" in page and "gifted" not in page
+    page = client.get(reverse("core:job_detail", args=[refused.pk])).content.decode()
+    assert "第2行（13800000000）：会员不存在" in page
+    assert "{&#x27;row&#x27;" not in page and "'row'" not in page and "errors" not in page

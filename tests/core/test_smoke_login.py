@@ -19,3 +19,13 @@ def test_it_shows_the_clerk_home_with_the_store_in_the_header(client):
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert f"蓝港店-{store.parent.name}-380" in response.content.decode()
+
+
+def test_the_favicon_is_ours_and_the_api_docs_need_no_cdn(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    page = docs.content.decode()
+    assert "swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert "http://" not in page and "https://" not in page

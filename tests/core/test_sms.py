@@ -86,3 +86,21 @@ def test_parallel_sends_never_overdraw_the_account():
     assert statuses.count(SmsMessage.Status.SENT) == 3
     assert statuses.count(SmsMessage.Status.REFUSED) == 17
     assert sms.get_account().balance == Decimal("0.00")
+
+
+def test_the_sms_log_names_each_purpose_in_chinese(client):
+    account = sms.get_account()
+    SmsMessage.objects.create(
+        account=account,
+        phone="13800000000",
+        text="验证码123456",
+        purpose="redeem_code",
+        status=SmsMessage.Status.SENT,
+        cost=Decimal("0.05"),
+    )
+    client.force_login(user_with_role(Role.ADMIN, OrgFactory()))
+    page = client.get(reverse("core:sms_account")).content.decode()
+    assert "核销验证码" in page and "redeem_code</td>" not in page
+    assert '<option value="redeem_code">核销验证码</option>' in page
+    filtered = client.get(reverse("core:sms_account"), {"purpose": "pickup_order_shipped"})
+    assert "验证码123456" not in filtered.content.decode()

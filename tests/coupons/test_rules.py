@@ -294,3 +294,14 @@ def test_permission_and_scope(client, group):
     assert client.get(reverse("coupons:rule_edit", args=[rule.pk])).status_code == 404
     assert client.post(reverse("coupons:rule_action", args=[rule.pk, "disable"])).status_code == 404
     assert rule.code not in client.get(reverse("coupons:rule_list")).content.decode()
+
+
+def test_an_empty_save_names_the_fields_not_the_constraint(client, operator, group):
+    resp = client.post(reverse("coupons:rule_create"), {"action": "draft"})
+    page = resp.content.decode()
+    assert resp.status_code == 200
+    assert "rule_" not in page and "约束" not in page
+    resp = client.post(reverse("coupons:rule_create"), form_data(group, total="0"))
+    page = resp.content.decode()
+    assert "总张数：至少1张" in page  # the form's own check comes before the constraint's
+    assert "rule_complete_unless_draft" not in page

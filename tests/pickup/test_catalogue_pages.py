@@ -206,3 +206,13 @@ def test_a_pickup_store_a_card_type_lists_is_not_deleted(op_client, own_pickup_s
     response = op_client.post(url, follow=True)
     assert "该门店正被卡券使用，不能删除：3888套餐" in response.content.decode()
     assert PickupStore.objects.filter(pk=own_pickup_store.pk).exists()
+
+
+def test_a_negative_price_is_refused_naming_the_field(op_client):
+    data = {"name": "公蟹4两", "category": CategoryFactory().pk, "unit": "只", "price": "-1"}
+    response = op_client.post(reverse("pickup:entity_add", args=["product"]), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "参考价：不能小于0。" in page
+    assert "pickup_price_gte_0" not in page
+    assert not Product.objects.exists()

@@ -38,6 +38,19 @@ def test_online_tabs_and_filters(op_client):
     assert pending.order_no in page
 
 
+def test_an_empty_list_says_so(op_client):
+    PickupOrderFactory()
+    page = op_client.get(reverse("pickup:online_orders") + "?order_no=NOPE").content.decode()
+    assert '<td colspan="10" class="empty">暂无数据</td>' in page or "暂无数据</td>" in page
+
+
+def test_an_unknown_tab_opens_the_default_tab(op_client):
+    pending = PickupOrderFactory(consumer_name="甲")
+    response = op_client.get(reverse("pickup:online_orders") + "?tab=unshipped")
+    assert response.status_code == 200
+    assert pending.order_no in response.content.decode()
+
+
 def test_order_pages_need_the_permission(client, clerk):
     order = PickupOrderFactory()
     client.force_login(clerk)

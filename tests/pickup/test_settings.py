@@ -73,3 +73,18 @@ def test_settings_keep_the_administrators_phones_and_refuse_a_bad_one(op_client)
     assert response.status_code == 200
     assert "管理员手机号：“138-0000”不是11位手机号码" in response.content.decode()
     assert PickupSettings.load().admin_phone_list == ["13800000001", "13900000002"]
+
+
+def test_the_uploaded_logo_is_served_to_anyone_and_private_media_is_not(op_client, client):
+    op_client.post(
+        reverse("pickup:settings"),
+        {**DATA, "logo_upload": SimpleUploadedFile("logo.png", _image("PNG"))},
+    )
+    url = PickupSettings.load().logo.url
+    assert url.startswith("/media/public/pickup/logo/")
+    response = client.get(url)  # not logged in: the consumer pages show it
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    assert "public" in response["Cache-Control"]
+    assert client.get("/media/public/pickup/logo/none.png").status_code == 404
+    assert client.get("/media/public/../jobs/x.xlsx").status_code == 404

@@ -364,3 +364,68 @@ def test_only_a_draft_can_be_changed_and_only_by_whom_may_apply(client, operator
     assert (
         login(client, region_operator).get(f"/promocodes/{outside.pk}/change/").status_code == 404
     )
+
+
+def _application_post(channel, now, **changes):
+    data = {
+        "subject": "platform",
+        "channel": channel.pk,
+        "department": channel.department.pk,
+        "activity_name": "周年庆",
+        "generation": "auto",
+        "quantity": 3,
+        "discount_type": "direct",
+        "direct_amount": "10",
+        "floor_amount": "50",
+        "max_uses": 5,
+        "per_user_limit": 1,
+        "user_level": "any",
+        "platform": "any",
+        "delivery": "any",
+        "sale_type": "any",
+        "valid_from": now.strftime("%Y-%m-%dT%H:%M"),
+        "valid_to": (now + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_end_before_the_start_is_refused_naming_the_field(client, operator):
+    channel = ChannelFactory()
+    BudgetFactory(department=channel.department)
+    now = timezone.localtime()
+    earlier = (now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = login(client, operator).post(
+        "/promocodes/new/", _application_post(channel, now, valid_to=earlier)
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "有效结束时间：必须晚于有效开始时间。" in page
+    assert "promo_app_valid_window" not in page
+
+
+def test_a_category_without_a_merchant_is_refused_naming_the_field(client, operator):
+    from tests.promocodes.factories import CategoryFactory
+
+    channel = ChannelFactory()
+    BudgetFactory(department=channel.department)
+    response = login(client, operator).post(
+        "/promocodes/new/",
+        _application_post(channel, timezone.localtime(), category=CategoryFactory().pk),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "使用品类限制：请先选择使用商家限制，才可限制品类。" in page
+    assert "promo_app_category_needs_merchant" not in page
+
+
+def test_finance_limits_out_of_range_are_refused_naming_the_fields(client, finance):
+    response = login(client, finance).post(
+        "/promocodes/limits/",
+        {"min_discount_rate": "0", "max_direct_amount": "30", "max_threshold_ratio": "2"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "折扣下限（%）：必须大于0且不超过100。" in page
+    assert "满减最大优惠比例：必须在0到1之间。" in page
+    assert "promo_finance_limits" not in page

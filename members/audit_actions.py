@@ -1,0 +1,12 @@
+"""What each audit action of this app is called on the pages (the audit log, history tables);
+couponhub.core.audit collects every app's ACTIONS."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTIONS = {
+    "members.register": _("register a member"),
+    "members.import_start": _("start a member import"),
+    "members.import": _("import members"),
+    "members.order_received": _("receive a POS order"),
+    "members.order_refunded": _("refund a POS order"),
+}
