@@ -422,7 +422,7 @@ PickupCode.objects.filter(batch=batch).delete()
 batch.delete()
 from django.db import connection
 with connection.cursor() as cur:
-    cur.execute("VACUUM ANALYZE pickup_pickupcode")
+    cur.execute("VACUUM pickup_pickupcode")
 """
 
 
