@@ -422,7 +422,7 @@ PickupCode.objects.filter(batch=batch).delete()
 batch.delete()
 from django.db import connection
 with connection.cursor() as cur:
-    cur.execute("VACUUM ANALYZE pickup_pickupcode")
+    cur.execute("VACUUM pickup_pickupcode")
 """
 
 
@@ -445,14 +445,16 @@ def _generation(report, connection, quantity: int) -> None:
     rates = {"full": [], "empty": []}
     for _run in range(2):
         for which, url in (("empty", empty), ("full", full)):
-            out = subprocess.run(
+            done = subprocess.run(
                 [sys.executable, "-c", GENERATE_CHILD, str(quantity)],
                 cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                 env={**os.environ, "DATABASE_URL": url},
                 capture_output=True,
                 text=True,
-                check=True,
-            ).stdout
+            )
+            if done.returncode:
+                raise RuntimeError(f"generation into the {which} table failed:\n{done.stderr}")
+            out = done.stdout
             seconds = float(dict(line.split() for line in out.splitlines())["SECONDS"])
             rates[which].append(quantity / seconds)
     ratio = statistics.median(rates["full"]) / statistics.median(rates["empty"])

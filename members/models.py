@@ -64,6 +64,8 @@ class Member(models.Model):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         ordering = ["-registered_at", "-id"]
+        # the member list's order: its first page is read off the index, not sorted
+        indexes = [models.Index(fields=["-registered_at", "-id"], name="member_list_order")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(u_value__gte=0),

@@ -71,7 +71,7 @@ class ListPaginator(Paginator):
     def __init__(self, object_list, per_page, *, request=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.queryset = _queryset_of(object_list)
-        self.estimated = False
+        self._estimated = False
         self.keyset = None  # (direction, pk) of the row the requested page follows/precedes
         if request is not None and self.queryset is not None:
             for direction in (AFTER, BEFORE):
@@ -87,8 +87,14 @@ class ListPaginator(Paginator):
         capped = self.queryset.order_by()[: EXACT_UP_TO + 1].count()
         if capped <= EXACT_UP_TO:
             return capped
-        self.estimated = True
+        self._estimated = True
         return max(planner_estimate(self.queryset), EXACT_UP_TO + 1)
+
+    @property
+    def estimated(self) -> bool:
+        """Whether `count` is the planner's estimate (asking counts, if not counted yet)."""
+        _ = self.count
+        return self._estimated
 
     @cached_property
     def offset_pages(self) -> int:

@@ -74,6 +74,38 @@ def test_the_audit_page_names_actions_and_object_types_in_chinese(client):
     assert '<option value="" selected>全部</option>' in body
 
 
+def test_the_audit_filters_match_identifiers_whatever_the_case_and_local_days(client):
+    import datetime
+
+    from django.utils import timezone
+
+    admin = user_with_role(Role.ADMIN, OrgFactory())
+    store = StoreFactory()
+    # 00:30 and 23:30 of one day in Shanghai (the UTC dates differ from the local ones)
+    day = datetime.date(2026, 3, 8)
+    for action, object_type, repr_, hour, minute in (
+        ("coupons.claim", "", "甲", 0, 30),
+        ("coupons.gift", store._meta.label_lower, "乙", 23, 30),
+        ("members.update", "", "丙", 12, 0),
+    ):
+        local = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+        AuditEntry.objects.create(
+            action=action, object_type=object_type, object_repr=repr_, created_at=local
+        )
+    client.force_login(admin)
+
+    def shown(**query):
+        table = client.get(reverse("core:audit_log"), query).context["table"]
+        return sorted(row.record.object_repr for row in table.page.object_list)
+
+    assert shown(action=" Coupons") == ["乙", "甲"]
+    assert shown(object_type=store._meta.label.upper()) == ["乙"]
+    assert shown(created_from=day.isoformat(), created_to=day.isoformat()) == ["丙", "乙", "甲"]
+    after = (day + datetime.timedelta(days=1)).isoformat()
+    before = (day - datetime.timedelta(days=1)).isoformat()
+    assert shown(created_from=after) == [] and shown(created_to=before) == []
+
+
 def test_the_audit_page_is_forbidden_to_other_roles(client):
     client.force_login(user_with_role(Role.CLERK, StoreFactory()))
     assert client.get(reverse("core:audit_log")).status_code == 403
