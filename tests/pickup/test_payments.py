@@ -307,3 +307,28 @@ def test_top_up_pages_are_for_operators(hq, op_client):
         op_client.post(reverse("pickup:top_up", args=["gold"]), {"amount": "1"}).status_code == 404
     )
     assert op_client.get(reverse("pickup:payment_notify")).status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\x00\xff\xfe", b"{" * 5000, "\ud800".encode("utf-8", "surrogatepass"), b"x" * 70_000],
+)
+def test_a_garbage_or_oversized_notice_gets_the_providers_error_body(client, body):
+    # an unsigned, garbled or oversized body (the 70 KB one is over what a notice can be, and
+    # one over DATA_UPLOAD_MAX_MEMORY_SIZE used to be Django's HTML 400) is refused in the body
+    # WeChat Pay reads, and credits nothing
+    response = client.post(reverse("pickup:payment_notify"), data=body, content_type="text/plain")
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "FAIL" and "支付通知" in response.json()["message"]
+    assert get_account().balance == 0
+
+
+@pytest.mark.django_db
+def test_a_notice_over_the_upload_limit_is_refused_in_the_providers_format(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(
+        reverse("pickup:payment_notify"), data=b"x" * 2000, content_type="text/plain"
+    )
+    assert response.status_code == 413 and response.json()["code"] == "FAIL"
