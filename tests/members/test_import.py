@@ -246,3 +246,23 @@ def test_a_cancelled_import_stops_and_writes_nothing(operator):
     with pytest.raises(JobCancelled):
         jobs.import_members(job)
     assert Member.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "cell, why",
+    [("张\x00三", "第2行含有空字符"), ("张\udc80三", "无法识别文件编码")],
+)
+def test_a_utf16_file_with_a_nul_or_lone_surrogate_is_refused_in_chinese(
+    client, operator, django_capture_on_commit_callbacks, cell, why
+):
+    # Excel's "Unicode text" (UTF-16) can carry a NUL or a lone surrogate that PostgreSQL cannot
+    # store; the import refuses the file by row, writes nothing, and the job fails cleanly
+    text = HEADER + f"13800000001,C001,{cell},男,,,\n"
+    data = text.encode("utf-16", "surrogatepass")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:import"), {"file": SimpleUploadedFile("m.csv", data)})
+    job = Job.objects.get(kind="members.import")
+    assert job.status == Job.Status.FAILED
+    assert Member.objects.count() == 0
+    message = job.error + str(MemberImport.objects.get().errors)
+    assert why in message
