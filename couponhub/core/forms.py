@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from couponhub.core.spreadsheets import MAX_UPLOAD_BYTES
+from couponhub.core.spreadsheets import MAX_UPLOAD_BYTES, SpreadsheetError, read_rows
 
 
 class SmsTopUpForm(forms.Form):
@@ -15,8 +15,9 @@ class SmsTopUpForm(forms.Form):
 
 class SpreadsheetFileField(forms.FileField):
     """An uploaded spreadsheet, refused when it arrives — before it is stored or a job starts —
-    if its type is not one of `extensions` or it is larger than MAX_UPLOAD_BYTES. Messages name
-    the field by its label."""
+    if its type is not one of `extensions`, it is larger than MAX_UPLOAD_BYTES, or it cannot be
+    read at all (content not what the name says, binary, a zip bomb, an unknown encoding: what
+    `read_rows` refuses before the first row). Messages name the field by its label."""
 
     def __init__(self, *args, extensions=(".xlsx", ".csv"), **kwargs):
         self.extensions = tuple(extensions)
@@ -33,4 +34,9 @@ class SpreadsheetFileField(forms.FileField):
         if upload.size > MAX_UPLOAD_BYTES:
             limit = MAX_UPLOAD_BYTES // (1024 * 1024)
             raise forms.ValidationError(f"{label}：文件超过{limit}MB上限")
+        try:
+            read_rows(upload, filename=upload.name).close()
+        except SpreadsheetError as exc:
+            raise forms.ValidationError(f"{label}：{exc.message}") from exc
+        upload.seek(0)
         return upload
