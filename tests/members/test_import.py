@@ -298,3 +298,34 @@ def test_a_hostile_file_is_refused_on_the_form_and_nothing_is_stored(
     assert response.status_code == 200
     assert why in response.content.decode()
     assert not Job.objects.exists() and not MemberImport.objects.exists()
+
+
+def test_values_longer_than_a_member_holds_are_refused_by_row(operator):
+    # a member ID over 20 characters used to stop the job at INSERT (value too long); a long
+    # name or level was cut silently. Each is refused naming the column, echoing a short prefix
+    job, imp = _run_import(
+        operator,
+        FULL_HEADER
+        + "13800000001,C001,张三,男,,,,"
+        + "N" * 100
+        + "\n"
+        + "13800000002,C002,"
+        + "李" * 51
+        + ",女,,"
+        + "金" * 21
+        + ",,\n"
+        + "13800000003,C003,王五,"
+        + "X" * 5000
+        + ",,,,\n",
+    )
+    assert job.status == Job.Status.FAILED and Member.objects.count() == 0
+    errors = _errors(imp)
+    assert "会员ID过长（最多20个字符）" in errors[2]
+    assert "姓名过长（最多50个字）" in errors[3] and "会员等级过长（最多20个字）" in errors[3]
+    assert "性别“XXXXXXXXXXXXXXXXXXXX…”不正确" in errors[4] and len(errors[4]) < 100
+
+
+def test_a_file_of_only_a_header_is_refused(operator):
+    job, imp = _run_import(operator, FULL_HEADER)
+    assert job.status == Job.Status.FAILED
+    assert _errors(imp) == {1: "文件中只有表头，没有会员数据"}
