@@ -332,3 +332,22 @@ def test_a_notice_over_the_upload_limit_is_refused_in_the_providers_format(clien
         reverse("pickup:payment_notify"), data=b"x" * 2000, content_type="text/plain"
     )
     assert response.status_code == 413 and response.json()["code"] == "FAIL"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("total", ["abc", [1], 10.5])
+def test_a_signed_notice_with_a_garbled_amount_is_refused_not_a_500(client, use_wechat, total):
+    order = services.start_top_up(
+        actor=None, purpose="sms", amount="10.00", notify_url="https://example.com/notify/"
+    )
+    headers, body = use_wechat.notice(order.out_trade_no, amount_fen=total)
+    django_headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    response = client.post(
+        reverse("pickup:payment_notify"),
+        data=body,
+        content_type="application/json",
+        **{k: v for k, v in django_headers.items() if k != "HTTP_CONTENT_TYPE"},
+    )
+    assert 400 <= response.status_code < 500 and response.json()["code"] == "FAIL"
+    order.refresh_from_db()
+    assert order.status == "pending" and get_account().balance == 0
