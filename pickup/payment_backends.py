@@ -222,7 +222,8 @@ class WechatPayNativeBackend(PaymentBackend):
         nonce = _header(headers, "Wechatpay-Nonce")
         signature = _header(headers, "Wechatpay-Signature")
         serial = _header(headers, "Wechatpay-Serial")
-        if not (timestamp.isdigit() and nonce and signature):
+        digits = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+        if not (digits and nonce and signature):
             raise NoticeRejected("微信支付签名信息不完整")
         if abs(time.time() - int(timestamp)) > NOTICE_MAX_AGE:
             raise NoticeRejected("微信支付签名时间已过期")

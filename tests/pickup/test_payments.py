@@ -351,3 +351,17 @@ def test_a_signed_notice_with_a_garbled_amount_is_refused_not_a_500(client, use_
     assert 400 <= response.status_code < 500 and response.json()["code"] == "FAIL"
     order.refresh_from_db()
     assert order.status == "pending" and get_account().balance == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("timestamp", ["9" * 5000, "\u00b2\u00b3"])
+def test_a_notice_whose_timestamp_is_no_number_is_refused_not_a_500(client, use_wechat, timestamp):
+    response = client.post(
+        reverse("pickup:payment_notify"),
+        data=b"{}",
+        content_type="application/json",
+        HTTP_WECHATPAY_TIMESTAMP=timestamp,
+        HTTP_WECHATPAY_NONCE="n",
+        HTTP_WECHATPAY_SIGNATURE="s",
+    )
+    assert response.status_code == 401 and response.json()["code"] == "FAIL"
