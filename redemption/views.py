@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from couponhub.core.errors import Refused
+from couponhub.core.forms import id_from, ids_from
 from couponhub.core.permissions import (
     get_scoped_or_404,
     has_perm,
@@ -112,7 +113,7 @@ def start(request):
         member = Member.objects.get(pk=request.POST.get("member"))
     except (Member.DoesNotExist, ValueError):
         raise Http404 from None
-    ids = [int(i) for i in request.POST.getlist("coupon") if i.isdigit()]
+    ids = ids_from(request.POST.getlist("coupon"))
     try:
         challenge = services.start_sms_challenge(
             member=member, store=store, coupon_ids=ids, actor=request.user
@@ -152,7 +153,7 @@ def verify(request, pk):
                 redemption = services.verify_and_redeem(
                     challenge=challenge,
                     code=request.POST.get("code", ""),
-                    coupon_ids=[int(i) for i in request.POST.getlist("coupon") if i.isdigit()],
+                    coupon_ids=ids_from(request.POST.getlist("coupon")),
                     store=store,
                     actor=request.user,
                     app=COUNTER_APP,
@@ -198,7 +199,7 @@ def link(request, pk):
             return redirect(receipt)
         order_id = request.POST.get("order")
         order = None
-        if order_id and order_id.isdigit():
+        if id_from(order_id) is not None:
             order = MemberOrder.objects.filter(pk=order_id, store=redemption.store).first()
         if order is None:
             error = "请选择要关联的订单"

@@ -6,6 +6,20 @@ from django.utils.translation import gettext_lazy as _
 from couponhub.core.spreadsheets import MAX_UPLOAD_BYTES, SpreadsheetError, read_rows
 
 
+def id_from(value) -> int | None:
+    """A row id typed into a URL or a form: ASCII digits only (str.isdigit() also takes "²",
+    which int() refuses), at most 18 of them (a bigint); anything else is None."""
+    value = str(value or "")
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+def ids_from(values) -> list[int]:
+    """The ids among `values` (e.g. request.POST.getlist("ids")); the rest are dropped."""
+    return [i for i in map(id_from, values) if i is not None]
+
+
 class SmsTopUpForm(forms.Form):
     amount = forms.DecimalField(
         label=_("amount (yuan)"), max_digits=10, decimal_places=2, min_value=Decimal("0.01")
