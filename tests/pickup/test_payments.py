@@ -365,3 +365,10 @@ def test_a_notice_whose_timestamp_is_no_number_is_refused_not_a_500(client, use_
         HTTP_WECHATPAY_SIGNATURE="s",
     )
     assert response.status_code == 401 and response.json()["code"] == "FAIL"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("suffix", ["", "status/", "qr.svg"])
+def test_an_order_number_postgresql_cannot_store_is_a_404(op_client, suffix):
+    # the operator's payment pages took any text as the order number: a NUL was a 500
+    assert op_client.get(f"/pickup/payments/T%00x/{suffix}").status_code == 404
