@@ -335,7 +335,8 @@ SMS_BACKEND_OPTIONS = {
 SMS_PRICE = "0.05"
 
 # Gift-card pickup: the red-packet payment backend (dotted path; the default records payouts as
-# pending), and the request header holding the consumer's address behind a proxy ("" = REMOTE_ADDR).
+# pending), and the request header holding the consumer's address behind a proxy ("" = REMOTE_ADDR;
+# e.g. HTTP_X_FORWARDED_FOR: its last entry, the one our proxy appended, is the address used).
 PICKUP_PAYOUT_BACKEND = os.environ.get("PICKUP_PAYOUT_BACKEND", "pickup.payouts.RecordingBackend")
 PICKUP_CLIENT_IP_HEADER = os.environ.get("PICKUP_CLIENT_IP_HEADER", "")
 # Top-ups of the SMS and red-packet accounts, paid online: the payment backend's dotted path

@@ -3,7 +3,7 @@
 import datetime
 from typing import Annotated, Literal
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Path, Router, Schema, Status
 
 from couponhub.core.errors import Refused
 from couponhub.core.idempotency import idempotent
@@ -41,7 +41,7 @@ class IssueOut(Schema):
     summary="Issue a coupon to a member: claim, purchase or U-value exchange, by rule or campaign",
 )
 @idempotent
-def issue_to_member(request, card_no: str, payload: IssueIn):
+def issue_to_member(request, card_no: Annotated[str, Path(max_length=30)], payload: IssueIn):
     member = Member.objects.filter(card_no=card_no).first()
     if member is None:
         raise Refused("member_not_found", f"会员卡号{card_no}不存在", 404)

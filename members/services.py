@@ -559,6 +559,10 @@ def import_member_rows(
             chunk_rows=IMPORT_CHUNK_ROWS,
             after_chunk=progress,
         )
+        if total == 0:
+            staging.drop_staging(_STAGING)
+            error = "文件中只有表头，没有会员数据"
+            return ImportOutcome(total=0, error_count=1, errors=[{"row": 1, "error": error}])
         with connection.cursor() as cursor:
             cursor.execute(_BAD_ROWS)
             bad = [_BadRow(*r) for r in cursor.fetchall()]
@@ -593,6 +597,16 @@ def _staged_rows(rows, columns: list[str | None], *, stores: dict[str, int]) -> 
         seq += 1
 
 
+# What a member holds (Member's max_length): longer values are refused by row, never cut. A
+# refused value is repeated in its message only up to ECHO_MAX characters.
+MEMBER_NO_MAX, NAME_MAX, LEVEL_MAX = 20, 50, 20
+ECHO_MAX = 20
+
+
+def _echo(value: str) -> str:
+    return value if len(value) <= ECHO_MAX else value[:ECHO_MAX] + "…"
+
+
 def _parse_member_row(data: dict[str, str], *, stores: dict[str, int]) -> tuple:
     """One row on its own: the member's fields (phone, card number, member ID, name, gender,
     birthday, level, store id), whether the phone and the card number are well formed, and the
@@ -600,28 +614,35 @@ def _parse_member_row(data: dict[str, str], *, stores: dict[str, int]) -> tuple:
     repeats an earlier row or belongs to a member is found in SQL (_BAD_ROWS)."""
     problems = []
     phone, card_no = data.get("phone", ""), data.get("card_no", "")
+    member_no, name, level = data.get("member_no", ""), data.get("name", ""), data.get("level", "")
+    if len(member_no) > MEMBER_NO_MAX:
+        problems.append(f"会员ID过长（最多{MEMBER_NO_MAX}个字符）")
+    if len(name) > NAME_MAX:
+        problems.append(f"姓名过长（最多{NAME_MAX}个字）")
     gender = GENDERS.get(data.get("gender", ""))
     if gender is None:
-        problems.append(f"性别“{data['gender']}”不正确，应为男/女")
+        problems.append(f"性别“{_echo(data['gender'])}”不正确，应为男/女")
     birthday = None
     if data.get("birthday"):
         try:
             birthday = datetime.date.fromisoformat(data["birthday"][:10].replace("/", "-"))
         except ValueError:
-            problems.append(f"生日“{data['birthday']}”不是有效日期（如1990-05-01）")
+            problems.append(f"生日“{_echo(data['birthday'])}”不是有效日期（如1990-05-01）")
+    if len(level) > LEVEL_MAX:
+        problems.append(f"会员等级过长（最多{LEVEL_MAX}个字）")
     store_id = None
     if data.get("store_code"):
         store_id = stores.get(data["store_code"])
         if store_id is None:
-            problems.append(f"注册门店编码“{data['store_code']}”不存在")
+            problems.append(f"注册门店编码“{_echo(data['store_code'])}”不存在")
     return (
         phone,
         card_no,
-        data.get("member_no", ""),
-        data.get("name", "")[:50],
+        member_no[:MEMBER_NO_MAX],
+        name[:NAME_MAX],
         gender,
         birthday,
-        data.get("level", "")[:20],
+        level[:LEVEL_MAX],
         store_id,
         _PHONE.fullmatch(phone) is not None,
         _CARD_NO.fullmatch(card_no) is not None,
@@ -634,11 +655,11 @@ def _row_error(r: "_BadRow") -> str:
     reported for a row good within the file)."""
     messages = []
     if not r.phone_ok:
-        messages.append(f"手机号“{r.phone}”格式不正确，应为11位数字")
+        messages.append(f"手机号“{_echo(r.phone)}”格式不正确，应为11位数字")
     elif r.phone_first is not None:
         messages.append(f"手机号{r.phone}与第{r.phone_first}行重复")
     if not r.card_ok:
-        messages.append(f"会员卡号“{r.card_no}”格式不正确")
+        messages.append(f"会员卡号“{_echo(r.card_no)}”格式不正确")
     elif r.card_first is not None:
         messages.append(f"会员卡号{r.card_no}与第{r.card_first}行重复")
     if r.member_no_first is not None:

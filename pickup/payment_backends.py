@@ -125,6 +125,11 @@ class RecordingBackend(PaymentBackend):
 # ---------------------------------------------------------------------------
 
 
+def _text(value) -> str:
+    """Notice text as PostgreSQL can store it: no NUL, a lone surrogate replaced."""
+    return str(value).replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def _header(headers: dict[str, str], name: str) -> str:
     lowered = {k.lower(): v for k, v in headers.items()}
     return lowered.get(name.lower(), "")
@@ -217,7 +222,8 @@ class WechatPayNativeBackend(PaymentBackend):
         nonce = _header(headers, "Wechatpay-Nonce")
         signature = _header(headers, "Wechatpay-Signature")
         serial = _header(headers, "Wechatpay-Serial")
-        if not (timestamp.isdigit() and nonce and signature):
+        digits = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+        if not (digits and nonce and signature):
             raise NoticeRejected("微信支付签名信息不完整")
         if abs(time.time() - int(timestamp)) > NOTICE_MAX_AGE:
             raise NoticeRejected("微信支付签名时间已过期")
@@ -304,13 +310,19 @@ class WechatPayNativeBackend(PaymentBackend):
         if success_time := transaction.get("success_time"):
             try:
                 paid_at = dt.datetime.fromisoformat(success_time)
-            except ValueError:
+            except (TypeError, ValueError):
                 paid_at = None
+            if paid_at is not None and paid_at.tzinfo is None:
+                paid_at = None  # WeChat writes an offset; without one the time means nothing sure
+        amount = transaction.get("amount")
+        total = amount.get("total") if isinstance(amount, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise NoticeRejected("微信支付通知的金额格式有误")
         return PaymentNotice(
-            out_trade_no=str(transaction.get("out_trade_no", "")),
-            transaction_id=str(transaction.get("transaction_id", "")),
-            trade_state=str(transaction.get("trade_state", "")),
-            amount_fen=int((transaction.get("amount") or {}).get("total", -1)),
+            out_trade_no=_text(transaction.get("out_trade_no", ""))[:64],
+            transaction_id=_text(transaction.get("transaction_id", ""))[:64],
+            trade_state=_text(transaction.get("trade_state", ""))[:32],
+            amount_fen=total,
             paid_at=paid_at,
         )
 

@@ -185,18 +185,25 @@ class Kuaidi100Backend(TrackingBackend):
         if not isinstance(payload, dict):
             return TrackingResult(ERROR, f"快递100返回了无法解析的响应（HTTP {status}）")
         if payload.get("result") is False or str(payload.get("status", "")) != "200":
-            code = str(payload.get("returnCode", "") or payload.get("status", ""))
-            message = str(payload.get("message", "")).strip() or "未知错误"
+            code = _text(payload.get("returnCode", "") or payload.get("status", ""))[:20]
+            message = _text(payload.get("message", "")).strip()[:100] or "未知错误"
             return TrackingResult(ERROR, f"快递100查询失败：{message}（{code}）")
-        events = [e for e in payload.get("data") or [] if isinstance(e, dict)]
+        data = payload.get("data")
+        events = [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
         latest = max(events, key=lambda e: str(e.get("time", "")), default={})
-        detail = str(latest.get("context", ""))[:200]
+        detail = _text(latest.get("context", ""))[:200]
         state = str(payload.get("state", ""))
         if state in KUAIDI100_SIGNED:
             return TrackingResult(SIGNED, detail, _event_time(latest.get("time")))
         if state in KUAIDI100_PROBLEM:
             return TrackingResult(PROBLEM, detail)
         return TrackingResult(IN_TRANSIT, detail)
+
+
+def _text(value) -> str:
+    """Provider text as PostgreSQL can store it: no NUL, a lone surrogate (JSON may escape one)
+    replaced."""
+    return str(value).replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def _event_time(value) -> dt.datetime | None:

@@ -34,6 +34,8 @@ def catalogue_urls(
 
 
 app_name = "pickup"
+TRADE_NO = r"(?P<out_trade_no>[A-Za-z0-9_-]{6,32})"
+
 urlpatterns = [
     path("", codes.code_list, name="code_list"),
     path("settings/", system.settings_page, name="settings"),
@@ -77,13 +79,12 @@ urlpatterns = [
     # top-ups paid online
     path("top-up/<str:purpose>/", payments.top_up, name="top_up"),
     path("payments/notify/", payments.payment_notify, name="payment_notify"),
-    path("payments/<str:out_trade_no>/", payments.payment_detail, name="payment_detail"),
-    path("payments/<str:out_trade_no>/status/", payments.payment_status, name="payment_status"),
-    path("payments/<str:out_trade_no>/qr.svg", payments.payment_qr, name="payment_qr"),
-    path(
-        "payments/<str:out_trade_no>/simulate/",
-        payments.payment_simulate,
-        name="payment_simulate",
+    # an out_trade_no is 6-32 letters, digits, - or _ (WeChat Pay's rule): nothing else is looked up
+    re_path(rf"^payments/{TRADE_NO}/$", payments.payment_detail, name="payment_detail"),
+    re_path(rf"^payments/{TRADE_NO}/status/$", payments.payment_status, name="payment_status"),
+    re_path(rf"^payments/{TRADE_NO}/qr\.svg$", payments.payment_qr, name="payment_qr"),
+    re_path(
+        rf"^payments/{TRADE_NO}/simulate/$", payments.payment_simulate, name="payment_simulate"
     ),
     # catalogue
     *catalogue_urls(

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from couponhub.core.forms import id_from, ids_from
 from couponhub.core.models import AuditEntry
 from couponhub.core.permissions import get_scoped_or_404, has_perm, permission_required
 from couponhub.core.views import paginate
@@ -204,7 +205,7 @@ def review_list(request):
 
 
 def _selected(request, perm: str):
-    ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]
+    ids = ids_from(request.POST.getlist("selection"))
     return list(selectors.applications_for(request.user, perm).filter(pk__in=ids).order_by("pk"))
 
 
@@ -251,7 +252,7 @@ def application_create(request):
     org = selectors.home_org(request.user, "promocodes.apply")
     copied_from = None
     initial = {"department": selectors.staff_department(request.user)}
-    if request.GET.get("copy", "").isdigit():
+    if id_from(request.GET.get("copy")) is not None:
         copied_from = get_scoped_or_404(
             request.user,
             "promocodes.view",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from django.db.models import Q
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Path, Router, Schema, Status
 
 from couponhub.core.errors import Refused
 from couponhub.core.idempotency import idempotent
@@ -46,6 +46,9 @@ def _money(value) -> str:
 
 
 CouponCode = Annotated[str, Field(max_length=64)]
+# identifiers in the path are bounded like those in bodies, so a refusal never repeats 10 KB
+PathCode = Annotated[str, Path(max_length=64)]
+PathOrderNo = Annotated[str, Path(max_length=40)]
 
 
 class OrderItemIn(Schema):
@@ -272,7 +275,7 @@ def push_order(request, payload: OrderIn):
     summary="Mark an order refunded; an auto-return client's coupons on it come back",
 )
 @idempotent
-def refund_order(request, order_no: str):
+def refund_order(request, order_no: PathOrderNo):
     client = request.auth
     order = MemberOrder.objects.filter(source=order_source(client), order_no=order_no).first()
     if order is None:
@@ -358,7 +361,7 @@ def return_coupons(request, payload: ReturnIn):
     response={200: CouponOut, **ERRORS},
     summary="A coupon's status, value, validity and member (masked)",
 )
-def coupon_detail(request, code: str):
+def coupon_detail(request, code: PathCode):
     coupon = (
         Coupon.objects.select_related("rule", "member")
         .prefetch_related("rule__usable_orgs")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from couponhub.core.errors import Refused
+from couponhub.core.forms import id_from, ids_from
 from couponhub.core.money import format_yuan
 from couponhub.core.permissions import (
     get_scoped_or_404,
@@ -125,11 +126,11 @@ def start(request):
         member = Member.objects.get(pk=request.POST.get("member"))
     except (Member.DoesNotExist, ValueError):
         raise Http404 from None
-    ids = [int(i) for i in request.POST.getlist("coupon") if i.isdigit()]
-    order_id = request.POST.get("order", "")
+    ids = ids_from(request.POST.getlist("coupon"))
+    order_pk = id_from(request.POST.get("order", ""))
     order = None
-    if order_id.isdigit():
-        order = MemberOrder.objects.filter(pk=order_id, store=store).first()
+    if order_pk is not None:
+        order = MemberOrder.objects.filter(pk=order_pk, store=store).first()
         if order is None:
             raise Http404
     try:
@@ -201,7 +202,7 @@ def verify(request, pk):
                 redemption = services.verify_and_redeem(
                     challenge=challenge,
                     code=request.POST.get("code", ""),
-                    coupon_ids=[int(i) for i in request.POST.getlist("coupon") if i.isdigit()],
+                    coupon_ids=ids_from(request.POST.getlist("coupon")),
                     store=store,
                     actor=request.user,
                     app=COUNTER_APP,
@@ -250,7 +251,7 @@ def link(request, pk):
             return redirect(receipt)
         order_id = request.POST.get("order")
         order = None
-        if order_id and order_id.isdigit():
+        if id_from(order_id) is not None:
             order = MemberOrder.objects.filter(pk=order_id, store=redemption.store).first()
         if order is None:
             error = "请选择要关联的订单"

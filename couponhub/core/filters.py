@@ -28,8 +28,9 @@ def BooleanFilter(**kwargs) -> django_filters.BooleanFilter:
 
 class AuditEntryFilter(django_filters.FilterSet):
     """The audit log's filters, each one an index can serve at ten million entries: actions and
-    object types are chosen from their Chinese names and matched exactly on the identifier (so
-    the plain index applies), and a date is the range of its day's times (not a cast of every row's time)."""
+    object types are chosen by their Chinese names and matched exactly on the identifier (so the
+    plain index applies), and a date is the range of its day's times (not a cast of every row's
+    time)."""
 
     actor_name = django_filters.CharFilter(label=_("actor"), lookup_expr="icontains")
     action = django_filters.ChoiceFilter(label=_("action"), choices=action_choices)

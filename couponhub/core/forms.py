@@ -3,7 +3,21 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from couponhub.core.spreadsheets import MAX_UPLOAD_BYTES
+from couponhub.core.spreadsheets import MAX_UPLOAD_BYTES, SpreadsheetError, read_rows
+
+
+def id_from(value) -> int | None:
+    """A row id typed into a URL or a form: ASCII digits only (str.isdigit() also takes "²",
+    which int() refuses), at most 18 of them (a bigint); anything else is None."""
+    value = str(value or "")
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+def ids_from(values) -> list[int]:
+    """The ids among `values` (e.g. request.POST.getlist("ids")); the rest are dropped."""
+    return [i for i in map(id_from, values) if i is not None]
 
 
 class SmsTopUpForm(forms.Form):
@@ -15,8 +29,9 @@ class SmsTopUpForm(forms.Form):
 
 class SpreadsheetFileField(forms.FileField):
     """An uploaded spreadsheet, refused when it arrives — before it is stored or a job starts —
-    if its type is not one of `extensions` or it is larger than MAX_UPLOAD_BYTES. Messages name
-    the field by its label."""
+    if its type is not one of `extensions`, it is larger than MAX_UPLOAD_BYTES, or it cannot be
+    read at all (content not what the name says, binary, a zip bomb, an unknown encoding: what
+    `read_rows` refuses before the first row). Messages name the field by its label."""
 
     def __init__(self, *args, extensions=(".xlsx", ".csv"), **kwargs):
         self.extensions = tuple(extensions)
@@ -33,6 +48,11 @@ class SpreadsheetFileField(forms.FileField):
         if upload.size > MAX_UPLOAD_BYTES:
             limit = MAX_UPLOAD_BYTES // (1024 * 1024)
             raise forms.ValidationError(f"{label}：文件超过{limit}MB上限")
+        try:
+            read_rows(upload, filename=upload.name).close()
+        except SpreadsheetError as exc:
+            raise forms.ValidationError(f"{label}：{exc.message}") from exc
+        upload.seek(0)
         return upload
 
 

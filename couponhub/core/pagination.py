@@ -26,6 +26,8 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 
+from couponhub.core.forms import id_from
+
 EXACT_UP_TO = 10_000
 MAX_OFFSET = 10_000
 AFTER, BEFORE = "after", "before"
@@ -75,9 +77,9 @@ class ListPaginator(Paginator):
         self.keyset = None  # (direction, pk) of the row the requested page follows/precedes
         if request is not None and self.queryset is not None:
             for direction in (AFTER, BEFORE):
-                value = request.GET.get(direction, "")
-                if value.isdigit():
-                    self.keyset = (direction, int(value))
+                value = id_from(request.GET.get(direction, ""))
+                if value is not None:
+                    self.keyset = (direction, value)
                     break
 
     @cached_property

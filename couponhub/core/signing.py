@@ -60,7 +60,10 @@ def read_signed_headers(request, signer_header: str) -> SignedHeaders:
             401,
         )
     timestamp = signed.timestamp
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > CLOCK_WINDOW_SECONDS:
+    # ASCII digits only, and few of them: str.isdigit() also takes "²", which int() refuses
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or (
+        abs(time.time() - int(timestamp)) > CLOCK_WINDOW_SECONDS
+    ):
         raise Refused("timestamp_out_of_window", "请求时间戳与服务器时间相差超过300秒", 401)
     if len(signed.nonce) > MAX_NONCE_LENGTH:
         raise Refused("invalid_nonce", f"X-Nonce 长度不能超过{MAX_NONCE_LENGTH}个字符", 401)

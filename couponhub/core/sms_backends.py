@@ -262,11 +262,11 @@ class AliyunSmsBackend(SmsBackend):
             payload = None
         if not isinstance(payload, dict):
             return SmsResult(ok=False, error=f"短信网关返回了无法解析的响应（HTTP {status}）")
-        code = str(payload.get("Code", ""))
+        code = _text(payload.get("Code", ""))[:60]
         if status == 200 and code == "OK":
-            return SmsResult(ok=True, provider_id=str(payload.get("BizId", "")))
-        message = str(payload.get("Message", "")).strip()
-        request_id = str(payload.get("RequestId", "")).strip()
+            return SmsResult(ok=True, provider_id=_text(payload.get("BizId", ""))[:100])
+        message = _text(payload.get("Message", "")).strip()[:150]
+        request_id = _text(payload.get("RequestId", "")).strip()[:60]
         detail = f"{code or '未知错误'}" + (f"：{message}" if message else "")
         suffix = (
             f"（HTTP {status}，RequestId {request_id}）" if request_id else f"（HTTP {status}）"
@@ -275,6 +275,12 @@ class AliyunSmsBackend(SmsBackend):
 
 
 # ---------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    """Gateway text as PostgreSQL can store it: no NUL, a lone surrogate (JSON may escape one)
+    replaced."""
+    return str(value).replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def load_backend(dotted_path: str, options: dict | None = None) -> SmsBackend:

@@ -144,6 +144,11 @@ def read_rows(
     return _finish_rows(raw, max_rows)
 
 
+# What PostgreSQL cannot store in text: a NUL (a UTF-16 text or an .xls cell can hold one) and a
+# lone surrogate. A file carrying one is refused by row, before any of it is staged.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _finish_rows(raw: Iterator[list[str]], max_rows: int) -> Iterator[list[str]]:
     pending_empty = 0
     row_number = 0
@@ -157,6 +162,10 @@ def _finish_rows(raw: Iterator[list[str]], max_rows: int) -> Iterator[list[str]]
                 continue
             if row_number > max_rows:
                 raise SpreadsheetError(f"超过{max_rows:,}行上限")
+            for cell in row:
+                if _UNSTORABLE.search(cell):
+                    what = "空字符（NUL）" if "\x00" in cell else "无效的Unicode字符"
+                    raise SpreadsheetError(f"第{row_number}行含有{what}，请删除后重新上传")
             for _ in range(pending_empty):
                 yield []
             pending_empty = 0

@@ -299,6 +299,11 @@ class GiftOutcome:
     errors: list[dict] = field(default_factory=list)
 
 
+def _echo(value: str, limit: int = 20) -> str:
+    """A refused value as a report repeats it: its first `limit` characters."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 def _gift_list_keys(rows) -> Iterator[tuple[int, str]]:
     """(row number, first cell) of each row of a gift list naming a member; a first row without
     a digit is a header."""
@@ -323,18 +328,22 @@ def gift_coupons_to_list(
     ID (once a member), all or nothing, in one transaction: any row that names no member → no
     coupon, and the rows are reported. `after_chunk(rows read)` after each chunk of the list."""
     with transaction.atomic():
-        staging.stage_rows(
+        listed = staging.stage_rows(
             table=_GIFT_ROWS,
             columns=("row_no integer NOT NULL", "key text NOT NULL"),
             records=_gift_list_keys(rows),
             after_chunk=after_chunk,
         )
+        if not listed:
+            raise Refused("coupon_refused", "名单中没有会员：只有表头或空行，未发放任何券", 409)
         with connection.cursor() as cursor:
             cursor.execute(_RESOLVE_GIFT_ROWS)
             cursor.execute(_UNKNOWN_GIFT_ROWS, [GIFT_ERRORS_KEPT])
             unknown = cursor.fetchall()
             if unknown:
-                errors = [{"row": n, "value": key, "error": "会员不存在"} for n, key, _c in unknown]
+                errors = [
+                    {"row": n, "value": _echo(key), "error": "会员不存在"} for n, key, _c in unknown
+                ]
                 outcome = GiftOutcome(error_count=unknown[0][2], errors=errors)
             else:
                 cursor.execute(_GIFT_MEMBER_COUNT)

@@ -67,11 +67,13 @@ def code_problem(code: PickupCode, today=None) -> tuple[str, str] | None:
     return None
 
 
-def _lock_code_key(code: str) -> None:
-    """Serialise the attempts on one code (a transaction-scoped advisory lock), so a burst of
-    guesses counts every earlier guess."""
+def _lock_code_key(code: str, client_ip: str) -> None:
+    """Serialise the attempts on one code and those from one address (transaction-scoped advisory
+    locks, always the code's first), so a burst of guesses counts every earlier guess: at one
+    code from many addresses, and at many codes from one address."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [code])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 8))", [client_ip])
 
 
 def _begin_attempt(key: str, client_ip: str) -> PasswordAttempt | None:
@@ -79,7 +81,7 @@ def _begin_attempt(key: str, client_ip: str) -> PasswordAttempt | None:
     now = timezone.now()
     since = now - dt.timedelta(minutes=LOCK_MINUTES)
     with transaction.atomic():
-        _lock_code_key(key)
+        _lock_code_key(key, client_ip)
         counts = PasswordAttempt.objects.filter(
             Q(code=key) | Q(client_ip=client_ip), created_at__gte=since, outcome__in=_COUNTING
         ).aggregate(

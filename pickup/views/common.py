@@ -2,12 +2,14 @@
 
 from django.shortcuts import redirect
 
+from couponhub.core.forms import ids_from
+
 VIEW, MANAGE, VERIFY = "pickup.view", "pickup.manage", "pickup.verify_store_order"
 
 
 def selected_ids(request) -> list[int]:
     """The ticked rows of a list (checkboxes named "ids")."""
-    return [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    return ids_from(request.POST.getlist("ids"))
 
 
 def redirect_back(request, default: str):

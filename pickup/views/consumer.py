@@ -4,6 +4,7 @@ Session keys: SESSION_CODE holds the serial of the code whose password was right
 CODE_TTL); SESSION_ORDERS the order numbers this browser placed or looked up — the only orders
 it may see."""
 
+import ipaddress
 import time
 
 from django.conf import settings
@@ -23,9 +24,18 @@ CODE_TTL = 30 * 60
 
 
 def client_ip(request) -> str:
+    """The consumer's address for the guessing limits. Behind the proxy named by
+    PICKUP_CLIENT_IP_HEADER it is the header's last entry, the one the proxy itself added (what
+    comes before is whatever the client sent, so it could pick a new address per try); anything
+    that is not an address falls back to the connecting one."""
     header = getattr(settings, "PICKUP_CLIENT_IP_HEADER", "")
     value = request.META.get(header, "") if header else ""
-    return (value.split(",")[0].strip() or request.META.get("REMOTE_ADDR") or "0.0.0.0")[:45]
+    for candidate in (value.split(",")[-1].strip(), request.META.get("REMOTE_ADDR", "")):
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return "0.0.0.0"
 
 
 def _render(request, template, context=None, status=200):

@@ -7,6 +7,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +20,8 @@ from pickup import selectors, services
 from pickup.models import TopUpOrder
 from pickup.payment_backends import get_backend
 from pickup.views.common import MANAGE
+
+NOTICE_MAX_BYTES = 64 * 1024  # a WeChat Pay notice is about 1 KB
 
 ACCOUNT_PAGES = {
     TopUpOrder.Purpose.SMS: "pickup:sms",
@@ -105,13 +108,28 @@ def payment_simulate(request, out_trade_no: str):
 @require_POST
 def payment_notify(request):
     """The provider's payment notice. Answered 204 once handled (a repeat too, so the provider
-    stops retrying); a notice that does not verify gets the error body WeChat Pay reads."""
+    stops retrying); a notice that does not verify, or is bigger than any notice is, gets the
+    error body WeChat Pay reads (not Django's HTML 400)."""
     try:
-        services.handle_payment_notice(headers=dict(request.headers), body=request.body)
-    except Refused as exc:
-        return JsonResponse(
-            {"code": "FAIL", "message": exc.message},
-            status=exc.status,
-            json_dumps_params={"ensure_ascii": False},
+        if int(request.META.get("CONTENT_LENGTH") or 0) > NOTICE_MAX_BYTES:
+            raise RequestDataTooBig
+        body = request.body
+        if len(body) > NOTICE_MAX_BYTES:
+            raise RequestDataTooBig
+    except (RequestDataTooBig, ValueError):
+        return _notice_refused(
+            f"支付通知：内容超过{NOTICE_MAX_BYTES // 1024}KB，不是有效的通知", 413
         )
+    try:
+        services.handle_payment_notice(headers=dict(request.headers), body=body)
+    except Refused as exc:
+        return _notice_refused(exc.message, exc.status)
     return HttpResponse(status=204)
+
+
+def _notice_refused(message: str, status: int) -> JsonResponse:
+    return JsonResponse(
+        {"code": "FAIL", "message": message},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )

@@ -89,3 +89,20 @@ def test_a_body_over_the_limit_is_the_json_error(pos, settings):
     response = pos.post(REDEEM, {"store_code": "380", "codes": ["Z" * 1500]})
     assert response.status_code == 413
     assert chinese_error(response)[0] == "body_too_large"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("GET", "/api/v1/coupons/{}", "code"),
+        ("POST", "/api/v1/orders/{}/refund", "order_no"),
+        ("POST", "/api/v1/members/{}/coupons", "card_no"),
+    ],
+)
+def test_a_huge_identifier_in_the_path_is_not_echoed(pos, method, path, field):
+    # a 10 KB code in the URL used to come back in full in the 404's message
+    body = {"action": "claim", "rule_code": "X"} if "members" in path else None
+    response = pos.request(method, path.format("Z" * 10_000), body)
+    assert response.status_code == 422 and len(response.content) < 300
+    code, message = chinese_error(response)
+    assert code == "invalid_request" and field in message and "Z" * 30 not in message

@@ -118,3 +118,12 @@ def test_an_unknown_api_path_answers_404_in_the_api_error_body(client):
     # outside the API, Django's own page as before
     assert client.get("/no-such-page/").status_code == 404
     assert "json" not in client.get("/no-such-page/")["Content-Type"]
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 5000, "\u00b2\u00b3", "1e9", "-1"])
+def test_a_timestamp_that_is_no_number_of_seconds_is_refused_not_a_500(pos, timestamp):
+    # 5000 digits passed isdigit() and then int() raised (Python's 4300-digit limit), and so did
+    # a superscript digit (a latin-1 byte in a header): both were 500s
+    response = pos.post("/api/v1/coupons/redeem", {"store_code": "380"}, timestamp=timestamp)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "timestamp_out_of_window"

@@ -132,3 +132,11 @@ def test_the_audit_log_shows_an_estimate_and_keyset_links(client, monkeypatch):
     assert [r.record.pk for r in second.page.object_list] == [
         e.pk for e in AuditEntry.objects.order_by("-created_at", "pk")[20:40]
     ]
+
+
+@pytest.mark.parametrize("key", ["\u00b2", "\u0661\u0662", "9" * 40])
+def test_a_key_that_is_no_id_falls_back_to_the_page_number(key):
+    # "²" and Arabic-Indic digits pass str.isdigit(); int("²") raised: a 500 on every list page
+    _entries(10)
+    page = _page(AuditEntry.objects.order_by("-created_at"), 2, after=key)
+    assert page.number == 2 and len(page.object_list) == 4

@@ -329,3 +329,19 @@ def test_aliyun_requires_template_without_network():
     backend = AliyunSmsBackend("id", "secret", "签名", endpoint="http://127.0.0.1:9/", proxies={})
     result = backend.send(phone=PHONE_OK, text="纯文本短信")
     assert not result.ok and "模板编号" in result.error
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Code":"OK","BizId":"a\\u0000b"}',
+        b'{"Code":"isv.X","Message":"\\u0000\\ud800","RequestId":"r\\u0000"}',
+    ],
+)
+def test_aliyun_text_postgresql_cannot_store_is_dropped(body):
+    # the gateway's BizId and Message are saved on the message; a NUL or a lone surrogate in them
+    # would stop the delivery task at the save (DataError / UnicodeEncodeError)
+    result = AliyunSmsBackend._interpret(200 if b"OK" in body else 400, body)
+    for text in (result.provider_id, result.error):
+        assert "\x00" not in text
+        text.encode("utf-8")

@@ -1,3 +1,4 @@
+import codecs
 import csv
 import datetime as dt
 import io
@@ -518,3 +519,11 @@ def test_write_csv_writes_each_cell_by_the_rule(rows):
     csv.writer(expected).writerows([["h"], *cells])
     assert out.getvalue() == "\ufeff" + expected.getvalue()
     assert list(csv.reader(io.StringIO(out.getvalue()[1:], newline=""))) == [["h"], *cells]
+
+
+def test_a_nul_postgresql_cannot_store_is_refused_by_row():
+    # Excel's "Unicode text" (UTF-16) may hold a NUL; it must not reach the COPY that stages rows
+    data = codecs.BOM_UTF16_LE + "手机号\n13800000000\na\x00b\n".encode("utf-16-le")
+    rows = read_rows(io.BytesIO(data), filename="a.txt")
+    with pytest.raises(SpreadsheetError, match="第3行含有空字符（NUL）"):
+        list(rows)

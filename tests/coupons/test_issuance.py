@@ -327,3 +327,21 @@ def test_an_oversized_gift_list_is_refused_where_it_arrives(client, settings):
     wrong = SimpleUploadedFile("list.exe", b"MZ")
     response = client.post(reverse("coupons:rule_gift", args=[rule.pk]), {"file": wrong})
     assert "只支持.xlsx、.csv文件" in response.content.decode()
+
+
+def test_a_gift_list_of_only_a_header_is_refused_and_a_long_value_is_echoed_short():
+    from couponhub.core.jobs import run_job
+    from couponhub.core.models import Job
+
+    rule = CouponRuleFactory(total=10)
+    job = _gift_job(rule, "会员\n\n")
+    run_job(job.pk)
+    job.refresh_from_db()
+    # it used to succeed with nothing gifted
+    assert job.status == Job.Status.FAILED and "名单中没有会员" in job.error
+    job = _gift_job(rule, "会员\n" + "9" * 100_000 + "\n")
+    run_job(job.pk)
+    job.refresh_from_db()
+    # the whole 100 000-character cell used to be kept in the job's result
+    assert job.result["errors"] == [{"row": 2, "value": "9" * 20 + "…", "error": "会员不存在"}]
+    assert not Coupon.objects.exists()

@@ -1,4 +1,6 @@
 import functools
+import io
+import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
@@ -246,3 +248,84 @@ def test_a_cancelled_import_stops_and_writes_nothing(operator):
     with pytest.raises(JobCancelled):
         jobs.import_members(job)
     assert Member.objects.count() == 0
+
+
+def test_a_utf16_file_with_a_nul_is_refused_in_chinese(
+    client, operator, django_capture_on_commit_callbacks
+):
+    # Excel's "Unicode text" (UTF-16) can carry a NUL that PostgreSQL cannot store; the import
+    # refuses the file by row, writes nothing, and the job fails cleanly (it used to crash at COPY)
+    data = (HEADER + "13800000001,C001,张\x00三,男,,,\n").encode("utf-16")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:import"), {"file": SimpleUploadedFile("m.csv", data)})
+    job = Job.objects.get(kind="members.import")
+    assert job.status == Job.Status.FAILED
+    assert Member.objects.count() == 0
+    message = job.error + str(MemberImport.objects.get().errors)
+    assert "第2行含有空字符" in message
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as member:
+            for _ in range(300):  # 300 MB of zeros, about 1 MB compressed
+                member.write(b"\0" * (1 << 20))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "name, data, why",
+    [
+        ("members.xlsx", HEADER.encode(), "文件内容与扩展名不符"),
+        ("members.xlsx", b"zip-bomb", "压缩炸弹"),
+        ("members.csv", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "文件内容与扩展名不符"),
+        ("members.csv", "手机号\n张三\n".encode("utf-16-le"), "文件内容与扩展名不符"),
+        ("m.csv", "手机号\n张\udc80三\n".encode("utf-16", "surrogatepass"), "无法识别文件编码"),
+    ],
+)
+def test_a_hostile_file_is_refused_on_the_form_and_nothing_is_stored(
+    client, operator, django_capture_on_commit_callbacks, name, data, why
+):
+    # a file that cannot be read at all (not what its name says, a zip bomb, binary) is refused
+    # where it arrives, naming the field; no import record, job or stored upload is left behind
+    if data == b"zip-bomb":
+        data = _zip_bomb()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("members:import"), {"file": SimpleUploadedFile(name, data)})
+    assert response.status_code == 200
+    assert why in response.content.decode()
+    assert not Job.objects.exists() and not MemberImport.objects.exists()
+
+
+def test_values_longer_than_a_member_holds_are_refused_by_row(operator):
+    # a member ID over 20 characters used to stop the job at INSERT (value too long); a long
+    # name or level was cut silently. Each is refused naming the column, echoing a short prefix
+    job, imp = _run_import(
+        operator,
+        FULL_HEADER
+        + "13800000001,C001,张三,男,,,,"
+        + "N" * 100
+        + "\n"
+        + "13800000002,C002,"
+        + "李" * 51
+        + ",女,,"
+        + "金" * 21
+        + ",,\n"
+        + "13800000003,C003,王五,"
+        + "X" * 5000
+        + ",,,,\n",
+    )
+    assert job.status == Job.Status.FAILED and Member.objects.count() == 0
+    errors = _errors(imp)
+    assert "会员ID过长（最多20个字符）" in errors[2]
+    assert "姓名过长（最多50个字）" in errors[3] and "会员等级过长（最多20个字）" in errors[3]
+    assert "性别“XXXXXXXXXXXXXXXXXXXX…”不正确" in errors[4] and len(errors[4]) < 100
+
+
+def test_a_file_of_only_a_header_is_refused(operator):
+    job, imp = _run_import(operator, FULL_HEADER)
+    assert job.status == Job.Status.FAILED
+    assert _errors(imp) == {1: "文件中只有表头，没有会员数据"}

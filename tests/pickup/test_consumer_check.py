@@ -112,3 +112,25 @@ def test_a_burst_of_guesses_on_one_code_gets_five_tries_at_most():
         t.join()
     assert sorted(set(reasons)) == ["locked", "wrong"]
     assert reasons.count("wrong") == 5 and reasons.count("locked") == 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_from_one_address_over_many_codes_gets_the_address_limit_at_most():
+    # 50 guesses at once from one address, each at a different code: the per-code lock does not
+    # serialise them, yet the address may make only MAX_IP_FAILURES tries in the window
+    reasons, barrier = [], threading.Barrier(50)
+
+    def guess(i):
+        try:
+            barrier.wait()
+            reasons.append(check(f"BURST{i:06d}", "x", ip="10.9.9.9").reason)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert reasons.count("wrong") == services.MAX_IP_FAILURES
+    assert reasons.count("locked") == 50 - services.MAX_IP_FAILURES

@@ -1,12 +1,13 @@
 """The consumer's pages: code + password → card → order → status; lookup; red packet."""
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from pickup import services
-from pickup.models import CardType, PickupCode, PickupOrder, RedPacketClaim
+from pickup.models import CardType, PasswordAttempt, PickupCode, PickupOrder, RedPacketClaim
+from pickup.views.consumer import client_ip
 from tests.pickup.factories import (
     CardTypeFactory,
     PickupCodeFactory,
@@ -187,3 +188,32 @@ def test_red_packet_claimed_once_from_the_status_page(client, operator):
     again = client.post(claim_url, follow=True).content.decode()
     assert "已领取" in again and RedPacketClaim.objects.count() == 1
     assert PickupCode.objects.get(pk=code.pk).red_packet_amount == claim.amount
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_added(client, settings):
+    # the proxy appends the address it saw to X-Forwarded-For; what comes before is the client's
+    # own text. A garbage first entry used to be stored as the address (a 500 on PostgreSQL's
+    # inet), and a new made-up first entry per try escaped the per-address limit.
+    settings.PICKUP_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    response = client.post(
+        START, {"code": "NOSUCH000001", "password": "x"}, HTTP_X_FORWARDED_FOR="junk, 10.5.5.5"
+    )
+    assert response.status_code == 200
+    for i in range(services.MAX_IP_FAILURES):
+        client.post(
+            START,
+            {"code": f"NOSUCH{i:06d}", "password": "x"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{i}, 10.5.5.5",
+        )
+    answer = enter(client, "NOSUCHXXXXXX", "x").content.decode()
+    assert services.LOCKED_MESSAGE not in answer  # another address (REMOTE_ADDR, no header)
+    locked = client.post(
+        START, {"code": "NOSUCHYYYYYY", "password": "x"}, HTTP_X_FORWARDED_FOR="1.2.3.4, 10.5.5.5"
+    )
+    assert services.LOCKED_MESSAGE in locked.content.decode()
+    assert set(PasswordAttempt.objects.values_list("client_ip", flat=True)) == {
+        "10.5.5.5",
+        "127.0.0.1",
+    }
+    # no header, or nothing usable in it: the connecting address
+    assert client_ip(RequestFactory().get("/", HTTP_X_FORWARDED_FOR="junk")) == "127.0.0.1"

@@ -307,3 +307,68 @@ def test_top_up_pages_are_for_operators(hq, op_client):
         op_client.post(reverse("pickup:top_up", args=["gold"]), {"amount": "1"}).status_code == 404
     )
     assert op_client.get(reverse("pickup:payment_notify")).status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"\x00\xff\xfe", b"{" * 5000, "\ud800".encode("utf-8", "surrogatepass"), b"x" * 70_000],
+)
+def test_a_garbage_or_oversized_notice_gets_the_providers_error_body(client, body):
+    # an unsigned, garbled or oversized body (the 70 KB one is over what a notice can be, and
+    # one over DATA_UPLOAD_MAX_MEMORY_SIZE used to be Django's HTML 400) is refused in the body
+    # WeChat Pay reads, and credits nothing
+    response = client.post(reverse("pickup:payment_notify"), data=body, content_type="text/plain")
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "FAIL" and "支付通知" in response.json()["message"]
+    assert get_account().balance == 0
+
+
+@pytest.mark.django_db
+def test_a_notice_over_the_upload_limit_is_refused_in_the_providers_format(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(
+        reverse("pickup:payment_notify"), data=b"x" * 2000, content_type="text/plain"
+    )
+    assert response.status_code == 413 and response.json()["code"] == "FAIL"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("total", ["abc", [1], 10.5])
+def test_a_signed_notice_with_a_garbled_amount_is_refused_not_a_500(client, use_wechat, total):
+    order = services.start_top_up(
+        actor=None, purpose="sms", amount="10.00", notify_url="https://example.com/notify/"
+    )
+    headers, body = use_wechat.notice(order.out_trade_no, amount_fen=total)
+    django_headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    response = client.post(
+        reverse("pickup:payment_notify"),
+        data=body,
+        content_type="application/json",
+        **{k: v for k, v in django_headers.items() if k != "HTTP_CONTENT_TYPE"},
+    )
+    assert 400 <= response.status_code < 500 and response.json()["code"] == "FAIL"
+    order.refresh_from_db()
+    assert order.status == "pending" and get_account().balance == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("timestamp", ["9" * 5000, "\u00b2\u00b3"])
+def test_a_notice_whose_timestamp_is_no_number_is_refused_not_a_500(client, use_wechat, timestamp):
+    response = client.post(
+        reverse("pickup:payment_notify"),
+        data=b"{}",
+        content_type="application/json",
+        HTTP_WECHATPAY_TIMESTAMP=timestamp,
+        HTTP_WECHATPAY_NONCE="n",
+        HTTP_WECHATPAY_SIGNATURE="s",
+    )
+    assert response.status_code == 401 and response.json()["code"] == "FAIL"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("suffix", ["", "status/", "qr.svg"])
+def test_an_order_number_postgresql_cannot_store_is_a_404(op_client, suffix):
+    # the operator's payment pages took any text as the order number: a NUL was a 500
+    assert op_client.get(f"/pickup/payments/T%00x/{suffix}").status_code == 404

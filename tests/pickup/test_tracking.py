@@ -216,3 +216,23 @@ def test_the_n_days_rule_stays_the_fallback_for_parcels_never_reported_signed():
     assert complete_shipped_orders_task() == 1
     old.refresh_from_db()
     assert old.status == "completed" and old.signed_at is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"status":"200","state":"0","data":[{"context":"\\u5df2\\u0000\\u63fd","time":"x"}]}',
+        b'{"status":"200","state":"0","data":[{"context":"a\\ud800b"}]}',
+        b'{"status":"200","state":"0","data":5}',
+        b'{"status":"500","message":"\\u0000\\udfff"}',
+    ],
+)
+@pytest.mark.django_db
+def test_a_provider_answer_postgresql_cannot_store_is_kept_without_it(raw):
+    # a NUL or a lone surrogate in 快递100's text, or data that is not a list, used to stop the
+    # beat task at this order (DataError or TypeError) — every run, so no order was tracked again
+    order = shipped("SF0000000001")
+    result = tracking.Kuaidi100Backend.interpret(200, raw)
+    order = services.record_tracking(order=order, result=result)
+    assert "\x00" not in order.tracking_detail
+    order.tracking_detail.encode("utf-8")

@@ -171,3 +171,12 @@ def test_return_from_the_records_page(client, clerk, store, member):
     again = client.post(url, follow=True).content.decode()
     assert "已退券，不能重复退券" in again
     assert RedemptionLine.objects.get().returned_by == clerk
+
+
+def test_a_coupon_id_that_is_no_number_is_dropped_not_a_500(client, clerk, member, coupons):
+    # "²" passed str.isdigit() and int() raised
+    response = client.post(
+        reverse("redemption:start"), {"member": member.pk, "q": "17700000516", "coupon": ["\u00b2"]}
+    )
+    assert response.status_code in (200, 302)
+    assert not Redemption.objects.exists()

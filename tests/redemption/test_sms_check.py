@@ -1,7 +1,9 @@
 import datetime
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from couponhub.core.errors import Refused
@@ -169,3 +171,69 @@ def test_a_store_sends_at_most_its_daily_number_of_codes(
         start(fourth, store, [CouponFactory(rule=rule, member=fourth)], clerk_user)
     assert exc.value.code == "store_daily_limit" and store.name in exc.value.message
     assert len(sms_outbox) == 3
+
+
+def _burst(n, fn):
+    barrier, outcomes, lock = threading.Barrier(n), [], threading.Lock()
+
+    def worker(i):
+        try:
+            barrier.wait()
+            try:
+                result = ("ok", fn(i))
+            except Refused as exc:
+                result = (exc.code, exc.status)
+            with lock:
+                outcomes.append(result)
+        except Exception as exc:  # pragma: no cover - shown in the assertion
+            with lock:
+                outcomes.append(("crash", repr(exc)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_codes_typed_at_once_count_five_tries_and_redeem_nothing(
+    sms_balance, sms_outbox, store, member, coupons, clerk_user
+):
+    challenge = start(member, store, coupons, clerk_user)
+    code = last_code(sms_outbox)
+    wrongs = [f"{(int(code) + 1 + i) % 10**6:06d}" for i in range(50)]
+    outcomes = _burst(50, lambda i: verify(challenge, wrongs[i], coupons, store, clerk_user))
+    kinds = [kind for kind, _ in outcomes]
+    assert "crash" not in kinds and "ok" not in kinds, outcomes[:3]
+    assert kinds.count("wrong_code") == 4
+    challenge.refresh_from_db()
+    assert challenge.attempts == 5 and challenge.status == SmsChallenge.Status.DEAD
+    assert not Coupon.objects.filter(status="used").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_right_code_typed_fifty_times_at_once_redeems_once(
+    sms_balance, sms_outbox, store, member, coupons, clerk_user
+):
+    challenge = start(member, store, coupons, clerk_user)
+    code = last_code(sms_outbox)
+    outcomes = _burst(50, lambda i: verify(challenge, code, coupons, store, clerk_user))
+    kinds = [kind for kind, _ in outcomes]
+    assert kinds.count("ok") == 1 and set(kinds) == {"ok", "challenge_used"}, outcomes[:3]
+    assert Coupon.objects.filter(status="used").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_sends_at_once_to_one_phone_hold_the_daily_limit(
+    sms_balance, sms_outbox, store, member, coupons, clerk_user
+):
+    outcomes = _burst(50, lambda i: start(member, store, coupons, clerk_user).pk)
+    kinds = [kind for kind, _ in outcomes]
+    assert "crash" not in kinds, outcomes[:3]
+    assert kinds.count("ok") == sms_check.DAILY_LIMIT
+    assert set(kinds) == {"ok", "daily_limit"}
+    assert SmsCodeSend.objects.filter(phone=member.phone).count() == sms_check.DAILY_LIMIT
