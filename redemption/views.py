@@ -140,7 +140,7 @@ def start(request):
     except Refused as exc:
         messages.error(request, exc.message)
         selected = ",".join(str(i) for i in ids)
-        return redirect(_lookup_url(q, selected=selected, order=order_id))
+        return redirect(_lookup_url(q, selected=selected, order=order_pk or ""))
     return redirect(f"{reverse('redemption:verify', args=[challenge.pk])}?{urlencode({'q': q})}")
 
 
