@@ -1,11 +1,12 @@
 """Redeem (核销) 1–20 coupons at a store, all or nothing.
 
-Redeeming is one transaction: every selected coupon goes ``unused → used`` through a conditional
-UPDATE whose WHERE is `Coupon.redeemable_q(store)` (usable here, right now), in primary-key order
-so two overlapping redemptions never deadlock. If any UPDATE touches no row, the coupon stopped
-being usable meanwhile: the transaction rolls back and the refusal names that coupon and why.
-Under concurrency PostgreSQL re-checks the WHERE against the committed row, so of many clerks or
-tills redeeming one coupon exactly one succeeds.
+Redeeming is one transaction: the selected coupons are read and locked (SELECT … FOR UPDATE) in
+primary-key order, so two overlapping redemptions never deadlock, and checked on their current
+rows; then one conditional UPDATE whose WHERE is `Coupon.redeemable_q(store)` (usable here, right
+now) turns them all ``unused → used``. If it touches fewer rows than selected, a coupon stopped
+being usable: the transaction rolls back and the refusal names that coupon and why. Of many
+clerks or tills redeeming one coupon exactly one succeeds: the others wait on the row lock and
+then read it used.
 """
 
 import secrets
@@ -13,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from couponhub.core.audit import record_audit
@@ -115,13 +118,15 @@ def _selection(keys: Sequence) -> list:
 
 
 def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
-    """The selected coupons in primary-key order (the order they are locked in); every one must
-    exist."""
+    """The selected coupons, locked in primary-key order, with their rule, holder and the ids of
+    the rule's usable organisations (one query); every one must exist."""
     lookup = {"code__in": selection} if by_code else {"pk__in": selection}
+    usable_orgs = CouponRule.usable_orgs.through.objects.filter(couponrule_id=OuterRef("rule_id"))
     coupons = list(
         Coupon.objects.filter(**lookup)
         .select_related("rule", "member")
-        .prefetch_related("rule__usable_orgs")
+        .annotate(usable_org_ids=ArraySubquery(usable_orgs.values("org_id")))
+        .select_for_update(of=("self",))
         .order_by("pk")
     )
     found = {c.code if by_code else c.pk for c in coupons}
@@ -154,19 +159,21 @@ def _check_usable(coupons: list[Coupon], *, store: Org, member: Member | None, n
 
 
 def _mark_used(coupons: list[Coupon], *, store: Org, now) -> None:
-    """`unused → used`, one conditional UPDATE a coupon; refused if one stopped being usable."""
-    redeemable = Coupon.redeemable_q(store, now)  # built once, not once per coupon
-    for coupon in coupons:
-        updated = (
-            Coupon.objects.filter(pk=coupon.pk)
-            .filter(redeemable)
-            .update(status=Status.USED, used_at=now, used_store=store)
-        )
-        if not updated:
+    """`unused → used`, one conditional UPDATE for all (their rows are locked and were checked);
+    refused, naming the coupon, if one is not redeemable after all."""
+    updated = (
+        Coupon.objects.filter(pk__in=[c.pk for c in coupons])
+        .filter(Coupon.redeemable_q(store, now))
+        .update(status=Status.USED, used_at=now, used_store=store)
+    )
+    if updated != len(coupons):
+        for coupon in coupons:
             coupon.refresh_from_db()
-            raise refusal_for(coupon, store, now) or Refused(
-                "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code, status=409
-            )
+            refusal = refusal_for(coupon, store, now)
+            if refusal:
+                raise refusal
+        raise Refused("coupon_used", "券已被核销，请刷新后重试", status=409)
+    for coupon in coupons:
         coupon.status, coupon.used_at, coupon.used_store = Status.USED, now, store
 
 
