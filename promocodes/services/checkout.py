@@ -218,7 +218,7 @@ def _find_code(code: str, *, user_id: str, day) -> PromoCode:
     the application's store codes, the user's live uses of it and the department's budget for
     `day` — one round trip instead of four (each query costs more in Python and in waiting than
     in PostgreSQL)."""
-    promo_code = (
+    matching = (
         PromoCode.objects.select_related(
             "application", "application__merchant", "application__category"
         )
@@ -230,8 +230,9 @@ def _find_code(code: str, *, user_id: str, day) -> PromoCode:
             budget_spent=RawSQL(_BUDGET.format(column="spent"), [day, day]),
         )
         .filter(code=code.strip().upper())
-        .first()
+        .order_by()  # unique: no ORDER BY (its compiling hashes every annotation, ~0.3 ms)
     )
+    promo_code = next(iter(matching[:1]), None)
     if promo_code is None:
         _refuse("promo_code_not_found", "优惠码不存在", 404)
     promo_code.application.checkout_store_codes = promo_code.store_codes
