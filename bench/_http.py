@@ -311,9 +311,11 @@ def compare_under_load(
     baseline_ok: int = 200,
     warm: int = 2,
     built: str = "pre-signed",
+    goal_rate: float | None = None,
 ) -> None:
     """Measure `subject(n)` next to `baseline(n)` (each: per-client lists of n raw requests) on one
-    gunicorn server, closed loop and open loop, and report both figures."""
+    gunicorn server, closed loop and open loop, and report both figures. With `goal_rate`, the
+    closed loop's goal is that throughput (calls/s) and `goal_ms` is the open loop's p95."""
     open_per_client = int(duration / interval)
     with Server() as server:
         port = server.port
@@ -324,12 +326,19 @@ def compare_under_load(
         open_base = run_load(port, baseline(open_per_client), interval, ok_status=baseline_ok)
         opened = run_load(port, subject(open_per_client), interval, ok_status=subject_ok)
     setup = f"[{server_label()}; {CLIENT_PROCESSES} client processes, {built}]"
+    if goal_rate is None:
+        closed_goal, closed_ok = goal, closed.p95 < goal_ms
+    else:
+        closed_goal, closed_ok = (
+            f"{goal}, closed loop ≥ {goal_rate:.0f} calls/s",
+            (closed.rate >= goal_rate),
+        )
     report(
-        goal=f"{goal}: closed loop (max throughput, each client resends at once) {setup}",
+        goal=f"{closed_goal}: closed loop (max throughput, each client resends at once) {setup}",
         measured=closed.summary(),
         baseline=closed_base.summary(),
         baseline_label=f"{baseline_label}, same server, same load",
-        verdict="ok" if closed.p95 < goal_ms and not closed.errors else "over goal",
+        verdict="ok" if closed_ok and not closed.errors else "over goal",
     )
     report(
         goal=(

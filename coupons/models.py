@@ -532,8 +532,11 @@ class Coupon(models.Model):
         if self.valid_from and self.valid_from > now:
             return "券尚未生效"
         ancestor_ids = set(store_ancestor_ids(store))
-        usable = {o.pk for o in self.rule.usable_orgs.all()}
-        if not usable & ancestor_ids:
+        # a redemption reads the ids with the coupon (`usable_org_ids`), sparing a query
+        usable = getattr(self, "usable_org_ids", None)
+        if usable is None:
+            usable = [o.pk for o in self.rule.usable_orgs.all()]
+        if not set(usable) & ancestor_ids:
             return f"{store.name}不能使用该券"
         return None
 

@@ -55,10 +55,7 @@ def _claim(client_key: str, key: str, body_hash: str) -> IdempotencyRecord | Htt
     it), or the first call's answer to replay."""
     for _attempt in range(2):
         try:
-            with transaction.atomic():
-                return IdempotencyRecord.objects.create(
-                    client_key=client_key, key=key, request_hash=body_hash
-                )
+            return _insert(client_key=client_key, key=key, request_hash=body_hash)
         except IntegrityError:
             first = IdempotencyRecord.objects.filter(client_key=client_key, key=key).first()
         if first is None:
@@ -74,6 +71,16 @@ def _claim(client_key: str, key: str, body_hash: str) -> IdempotencyRecord | Htt
     raise Refused(
         "idempotency_in_progress", "相同 Idempotency-Key 的请求正在处理中，请稍后重试", 409
     )
+
+
+def _insert(**fields) -> IdempotencyRecord:
+    if transaction.get_connection().in_atomic_block:
+        # inside a caller's transaction: a savepoint keeps it usable after a clash
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(**fields)
+    # a request's autocommit: the INSERT is its own transaction, committed in one round trip
+    # (BEGIN and COMMIT around it would be two more)
+    return IdempotencyRecord.objects.create(**fields)
 
 
 def _release(record: IdempotencyRecord) -> bool:

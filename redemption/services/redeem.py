@@ -1,11 +1,12 @@
 """Redeem (核销) 1–20 coupons at a store, all or nothing.
 
-Redeeming is one transaction: every selected coupon goes ``unused → used`` through a conditional
-UPDATE whose WHERE is `Coupon.redeemable_q(store)` (usable here, right now), in primary-key order
-so two overlapping redemptions never deadlock. If any UPDATE touches no row, the coupon stopped
-being usable meanwhile: the transaction rolls back and the refusal names that coupon and why.
-Under concurrency PostgreSQL re-checks the WHERE against the committed row, so of many clerks or
-tills redeeming one coupon exactly one succeeds.
+Redeeming is one transaction: the selected coupons are read and locked (SELECT … FOR UPDATE) in
+primary-key order, so two overlapping redemptions never deadlock, and checked on their current
+rows; then one conditional UPDATE whose WHERE is `Coupon.redeemable_q(store)` (usable here, right
+now) turns them all ``unused → used``. If it touches fewer rows than selected, a coupon stopped
+being usable: the transaction rolls back and the refusal names that coupon and why. Of many
+clerks or tills redeeming one coupon exactly one succeeds: the others wait on the row lock and
+then read it used.
 """
 
 import secrets
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from couponhub.core.audit import record_audit
@@ -156,9 +158,17 @@ def is_recharge_number(key) -> bool:
     )
 
 
+# SQL rather than an ORM subquery: nothing to compile per call (see promocodes' checkout)
+_USABLE_ORG_IDS = (
+    f"ARRAY(SELECT u.org_id FROM {CouponRule.usable_orgs.through._meta.db_table} u "
+    f"WHERE u.couponrule_id = {Coupon._meta.db_table}.rule_id)"
+)
+
+
 def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
-    """The selected coupons in primary-key order (the order they are locked in); every one must
-    exist. By code, a 15–20-digit key also finds a recharge coupon by its number."""
+    """The selected coupons, locked in primary-key order, with their rule, holder and the ids of
+    the rule's usable organisations (one query); every one must exist. By code, a 15–20-digit key
+    also finds a recharge coupon by its number."""
     if by_code:
         numbers = [s for s in selection if is_recharge_number(s)]
         lookup = (
@@ -169,7 +179,8 @@ def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
     coupons = list(
         Coupon.objects.filter(lookup)
         .select_related("rule", "member")
-        .prefetch_related("rule__usable_orgs")
+        .annotate(usable_org_ids=RawSQL(_USABLE_ORG_IDS, []))
+        .select_for_update(of=("self",))
         .order_by("pk")
     )
     if by_code:
@@ -208,19 +219,21 @@ def _check_usable(coupons: list[Coupon], *, store: Org, member: Member | None, n
 
 
 def _mark_used(coupons: list[Coupon], *, store: Org, now) -> None:
-    """`unused → used`, one conditional UPDATE a coupon; refused if one stopped being usable."""
-    redeemable = Coupon.redeemable_q(store, now)  # built once, not once per coupon
-    for coupon in coupons:
-        updated = (
-            Coupon.objects.filter(pk=coupon.pk)
-            .filter(redeemable)
-            .update(status=Status.USED, used_at=now, used_store=store)
-        )
-        if not updated:
+    """`unused → used`, one conditional UPDATE for all (their rows are locked and were checked);
+    refused, naming the coupon, if one is not redeemable after all."""
+    updated = (
+        Coupon.objects.filter(pk__in=[c.pk for c in coupons])
+        .filter(Coupon.redeemable_q(store, now))
+        .update(status=Status.USED, used_at=now, used_store=store)
+    )
+    if updated != len(coupons):
+        for coupon in coupons:
             coupon.refresh_from_db()
-            raise refusal_for(coupon, store, now) or Refused(
-                "coupon_used", f"券{coupon.code}：券已使用", coupon_code=coupon.code, status=409
-            )
+            refusal = refusal_for(coupon, store, now)
+            if refusal:
+                raise refusal
+        raise Refused("coupon_used", "券已被核销，请刷新后重试", status=409)
+    for coupon in coupons:
         coupon.status, coupon.used_at, coupon.used_store = Status.USED, now, store
 
 

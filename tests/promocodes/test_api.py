@@ -308,6 +308,23 @@ def test_parallel_uses_never_overspend_the_budget():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_parallel_uses_of_many_codes_charge_their_one_budget_exactly():
+    first = promo(code="HOT0X", budget_amount="50")  # room for 4 uses of 11.11
+    codes = [first] + [
+        PromoCodeFactory(code=f"HOT{i}X", application=first.application) for i in range(1, 4)
+    ]
+    api_client = ApiClientFactory()
+    bodies = [order(code=codes[i % 4].code, order_no=f"O-{i}", user_id=f"u-{i}") for i in range(12)]
+    answers = []
+    results = _parallel_uses(api_client, bodies, bodies_out=answers)
+    assert sorted(results) == [200] * 4 + [409] * 8
+    assert {a["error"]["code"] for a in answers if "error" in a} == {"budget_exhausted"}
+    assert DepartmentBudget.objects.get().spent == Decimal("44.44")
+    assert sum(PromoCode.objects.values_list("uses_count", flat=True)) == 4
+    assert PromoCodeUse.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
 def test_different_codes_on_one_order_at_the_same_moment_one_wins():
     codes = [promo(code=f"PAR{i}X") for i in range(6)]
     api_client = ApiClientFactory()
