@@ -30,4 +30,5 @@ ACTIONS = {
     "coupons.activate": _("activate coupons"),
     "coupons.deactivate": _("deactivate coupons"),
     "coupons.print_cards": _("print coupon cards"),
+    "coupons.export": _("export coupons"),
 }

@@ -9,4 +9,7 @@ ACTIONS = {
     "members.import": _("import members"),
     "members.order_received": _("receive a POS order"),
     "members.order_refunded": _("refund a POS order"),
+    "members.update_profile": _("change a member's profile"),
+    "members.change_phone": _("change a member's phone number"),
+    "members.adjust_balance": _("adjust a member's balance"),
 }

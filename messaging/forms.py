@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.forms import SpreadsheetFileField
 from couponhub.core.models import Org
@@ -30,7 +31,9 @@ class MessageForm(forms.Form):
         help_text=_("First column: phone, card number or member ID."),
     )
     text = forms.CharField(
-        label=_("text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=300
+        label=pgettext_lazy("member message", "text"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=300,
     )
     marketing = forms.BooleanField(
         label=_("marketing message (ends with 回T退订)"), required=False, initial=True

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import MoneyField
 from members.models import Member
@@ -28,10 +29,12 @@ class MemberMessage(models.Model):
         STORE = "store", _("registration store")
         UPLOAD = "upload", _("uploaded list")
 
-    text = models.TextField(_("text"))
+    text = models.TextField(pgettext_lazy("member message", "text"))
     marketing = models.BooleanField(_("marketing message"), default=True)
-    selection = models.CharField(_("selection"), max_length=10, choices=Selection.choices)
-    selection_label = models.CharField(_("selection"), max_length=200)
+    selection = models.CharField(
+        pgettext_lazy("member message", "selection"), max_length=10, choices=Selection.choices
+    )
+    selection_label = models.CharField(pgettext_lazy("member message", "selection"), max_length=200)
     params = models.JSONField(default=dict, blank=True)  # rule_id / level / store_id / member_ids
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
@@ -79,6 +82,8 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("message delivery")
+        verbose_name_plural = _("message deliveries")
         constraints = [
             models.UniqueConstraint(fields=["message", "member"], name="delivery_once_per_member")
         ]

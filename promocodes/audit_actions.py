@@ -20,4 +20,5 @@ ACTIONS = {
     "promocodes.export": _("export promo codes"),
     "promocodes.use": _("use a promo code"),
     "promocodes.cancel_use": _("cancel a promo code use"),
+    "promocodes.export_list": _("export the promo code list"),
 }

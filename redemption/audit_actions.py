@@ -18,6 +18,7 @@ ACTIONS = {
     "redemption.outside_redeem": _("redeem an outside coupon"),
     "redemption.outside_archive_export": _("export outside coupon redemptions"),
     "redemption.outside_return": _("return an outside coupon"),
+    "redemption.export": _("export redemptions"),
 }
 
 SMS_PURPOSES = {

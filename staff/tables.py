@@ -3,9 +3,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.models import User
+from couponhub.core.tables import Table
 
 
-class UserTable(tables.Table):
+class UserTable(Table):
     username = tables.LinkColumn(
         "staff:user_detail", args=[tables.A("pk")], verbose_name=_("username")
     )

@@ -529,6 +529,8 @@ class SmsVerification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("SMS verification code")
+        verbose_name_plural = _("SMS verification codes")
         indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]
 
     def __str__(self):

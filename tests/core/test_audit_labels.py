@@ -8,10 +8,21 @@ from django.conf import settings
 from couponhub.core.audit import action_label, action_labels, object_type_label
 from couponhub.core.sms import purpose_label
 
-APPS = ["couponhub", "members", "coupons", "redemption", "pickup", "promocodes", "reports", "api"]
+APPS = [
+    "couponhub",
+    "members",
+    "coupons",
+    "redemption",
+    "pickup",
+    "promocodes",
+    "reports",
+    "api",
+    "staff",
+    "messaging",
+]
 LITERAL = re.compile(
-    r'"((?:admin|api|audit|core|coupons|job|members|org|pickup|promocodes|'
-    r'redemption|reports|role|sms)\.[a-z_.]+)"'
+    r'"((?:admin|api|audit|core|coupons|job|members|messaging|org|pickup|promocodes|'
+    r'redemption|reports|role|sms|staff)\.[a-z_.]+)"'
 )
 
 

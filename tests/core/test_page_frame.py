@@ -24,10 +24,10 @@ def test_a_page_under_a_menu_entry_makes_that_entry_and_its_section_active():
     path = reverse("coupons:rule_detail", args=[7])
     menu = menu_for(operator, path)
     active = [(s["section"], e["label"]) for s in menu for e in s["items"] if e["active"]]
-    assert active == [("优惠券", "券注册发行")]
-    assert [s["section"] for s in menu if s["active"]] == ["优惠券"]
+    assert active == [("优惠券管理", "券注册发行")]
+    assert [s["section"] for s in menu if s["active"]] == ["优惠券管理"]
     assert breadcrumb(menu, path) == {
-        "section": "优惠券",
+        "section": "优惠券管理",
         "label": "券注册发行",
         "url": reverse("coupons:rule_list"),
         "exact": False,
@@ -53,10 +53,10 @@ def test_icon_names_are_plain_lucide_names():
 def test_the_breadcrumb_names_section_entry_and_the_page(client):
     client.force_login(user_with_role(Role.OPERATOR, OrgFactory()))
     page = client.get(reverse("coupons:rule_list")).content.decode()
-    assert crumbs(page) == ["首页", "优惠券", "券注册发行"]
+    assert crumbs(page) == ["首页", "优惠券管理", "券注册发行"]
     page = client.get(reverse("coupons:rule_create")).content.decode()
     title = re.search(r"<title>(.*?) · ", page).group(1)
-    assert crumbs(page) == ["首页", "优惠券", "券注册发行", title]
+    assert crumbs(page) == ["首页", "优惠券管理", "券注册发行", title]
     page = client.get(reverse("core:downloads")).content.decode()
     assert crumbs(page) == ["首页", "下载中心"]
 
