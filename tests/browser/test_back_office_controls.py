@@ -154,12 +154,12 @@ def test_breadcrumbs_name_the_section_the_page_and_the_record(demo, page, live_s
     log_in(page, live_server, "operator")
     page.goto(f"{live_server.url}{reverse('coupons:rule_list')}")
     crumbs = page.locator("nav.breadcrumb li").all_inner_texts()
-    assert crumbs == ["首页", "优惠券", "券注册发行"]
+    assert crumbs == ["首页", "优惠券管理", "券注册发行"]
     rule = CouponRule.objects.order_by("pk").first()
     page.goto(f"{live_server.url}{reverse('coupons:rule_detail', args=[rule.pk])}")
     crumbs = page.locator("nav.breadcrumb li").all_inner_texts()
     title = page.title().split(" · ")[0]
-    assert crumbs == ["首页", "优惠券", "券注册发行", title] and rule.code in title
+    assert crumbs == ["首页", "优惠券管理", "券注册发行", title] and rule.code in title
     page.locator("nav.breadcrumb a", has_text="券注册发行").click()
     assert page.url.endswith(reverse("coupons:rule_list"))
     page.goto(f"{live_server.url}{reverse('core:downloads')}")
