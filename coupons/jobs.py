@@ -1,7 +1,6 @@
 """Background runners of the coupons app; each resumes from what the database already holds."""
 
 from django.core.files.storage import default_storage
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from couponhub.core.cardsheets import Card, run_card_job
@@ -9,7 +8,12 @@ from couponhub.core.errors import Refused
 from couponhub.core.jobs import attach_result_file, job_runner, raise_if_cancelled, set_progress
 from couponhub.core.models import Job
 from couponhub.core.permissions import mask_phone
-from couponhub.core.spreadsheets import SpreadsheetError, read_rows, write_xlsx
+from couponhub.core.spreadsheets import (
+    SpreadsheetError,
+    local_time_text,
+    read_rows,
+    write_xlsx,
+)
 from coupons import selectors, services
 from coupons.models import Campaign, Coupon, CouponRule
 
@@ -112,9 +116,6 @@ def export_coupons(job: Job) -> None:
         _("U-value paid"),
     ]
 
-    def when(value):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
-
     def rows():
         for n, c in enumerate(coupons.order_by("pk").iterator(chunk_size=2000), start=1):
             if n % PROGRESS_EVERY == 0:
@@ -129,10 +130,10 @@ def export_coupons(job: Job) -> None:
                 c.campaign.name if c.campaign_id else "",
                 member.card_no if member else "",
                 mask_phone(member.phone, owner) if member else "",
-                when(c.obtained_at),
-                when(c.valid_from),
-                when(c.valid_to),
-                when(c.used_at),
+                local_time_text(c.obtained_at),
+                local_time_text(c.valid_from),
+                local_time_text(c.valid_to),
+                local_time_text(c.used_at),
                 c.used_store.name if c.used_store_id else "",
                 c.recharge_no or "",
                 c.price_paid,

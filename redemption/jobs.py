@@ -1,12 +1,11 @@
 """Background jobs of the redemption domain: the 票券档案 and 核销记录 exports."""
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from couponhub.core.jobs import attach_result_file, job_runner, set_progress
 from couponhub.core.models import Job
 from couponhub.core.permissions import mask_phone, scoped
-from couponhub.core.spreadsheets import write_xlsx
+from couponhub.core.spreadsheets import local_time_text, write_xlsx
 from redemption import selectors, services
 from redemption.filters import OutsideArchiveFilter
 from redemption.forms import PERM
@@ -26,10 +25,6 @@ HEADERS = [
     "订单号",
     "退券时间",
 ]
-
-
-def _time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 @job_runner(ARCHIVE_EXPORT)
@@ -53,11 +48,11 @@ def export_outside_archive(job: Job) -> None:
                 c.mapping.product_name,
                 c.activity.name,
                 mask_phone(c.phone, job.owner) if c.phone else "",
-                _time(c.sold_at),
+                local_time_text(c.sold_at),
                 f"{store.code}-{store.name}" if store else "",
-                _time(c.used_at),
+                local_time_text(c.used_at),
                 c.order_no,
-                _time(c.returned_at),
+                local_time_text(c.returned_at),
             ]
 
     attach_result_file(
@@ -95,7 +90,7 @@ def export_records(job: Job) -> None:
             r, member = line.redemption, line.redemption.member
             yield [
                 r.redemption_no,
-                timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                local_time_text(r.created_at),
                 r.store.name,
                 line.coupon.code,
                 line.coupon.rule.name,

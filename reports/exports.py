@@ -16,7 +16,7 @@ from couponhub.core.audit import record_audit
 from couponhub.core.jobs import attach_result_file, enqueue_job, job_runner, set_progress
 from couponhub.core.models import Job
 from couponhub.core.permissions import can_view_full_phone, has_perm, mask_phone, require
-from couponhub.core.spreadsheets import write_xlsx
+from couponhub.core.spreadsheets import local_time_text, write_xlsx
 from coupons.models import Coupon, CouponRule
 from reports import selectors
 
@@ -82,10 +82,6 @@ def run_report_export(job: Job) -> None:
         f"{spec.filename}-{stamp}.xlsx",
         lambda path: write_xlsx(path, headers=spec.headers, rows=rows(), sheet_name=spec.filename),
     )
-
-
-def local_time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 # --- U享值兑换优惠券明细 ------------------------------------------------------------
@@ -163,8 +159,8 @@ def u_value_export(user, query: dict) -> ExportSpec:
                 r[13],
                 r[14] if full_phone else mask_phone(r[14]),
                 statuses.get(r[15], r[15]),
-                local_time(r[16]),
-                local_time(r[17]),
+                local_time_text(r[16]),
+                local_time_text(r[17]),
                 r[18],
                 r[19],
             ]

@@ -1,17 +1,13 @@
 import django_tables2 as tables
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import format_yuan
 from couponhub.core.permissions import has_perm, mask_phone
+from couponhub.core.spreadsheets import local_time_text
 from couponhub.core.tables import MoneyColumn, Table
 from coupons.models import Coupon, CouponRule
 from reports.models import UValueCouponFact
-
-
-def _time(value) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def benefit_label(value: str) -> str:
@@ -76,7 +72,7 @@ class UValueFactTable(Table):
         return status_label(value)
 
     def render_obtained_at(self, value):
-        return _time(value)
+        return local_time_text(value)
 
     def render_used_at(self, value):
-        return _time(value)
+        return local_time_text(value)

@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
+from django.utils import timezone
+
 from couponhub.core.errors import Refused
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "MAX_ZIP_MEMBERS",
     "SpreadsheetError",
     "csv_chunks",
+    "local_time_text",
     "neutralise",
     "read_rows",
     "write_csv",
@@ -389,6 +392,11 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def local_time_text(value: dt.datetime | None) -> str:
+    """An aware time as the site's local time for an export cell ("" when there is none)."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 def _datetime_text(value: dt.date | dt.time) -> str:
