@@ -49,11 +49,14 @@ def member_import(request):
 
 
 def _tag_done(request, change, remove: bool, tag) -> None:
-    text = (
-        _("Tag “%(tag)s” taken off %(changed)s members (%(unchanged)s did not have it).")
-        if remove
-        else _("Tag “%(tag)s” put on %(changed)s members (%(unchanged)s already had it).")
-    )
+    if remove:
+        text = _("Tag “%(tag)s” taken off %(changed)s members.")
+        rest = _("%(unchanged)s did not have it.")
+    else:
+        text = _("Tag “%(tag)s” put on %(changed)s members.")
+        rest = _("%(unchanged)s already had it.")
+    if change.unchanged:
+        text = f"{text}{rest}"
     messages.success(
         request,
         text % {"tag": tag.name, "changed": change.changed, "unchanged": change.unchanged},

@@ -122,7 +122,7 @@ def test_the_member_list_tags_the_ticked_members_and_filters_by_tag(client, oper
     entry = AuditEntry.objects.get(action="members.tag_members")
     assert entry.after == {"members": 2} and entry.note == "会员列表勾选"
     message = client.get(back).content.decode()
-    assert "已给2位会员加上标签“高价值”（1位已有该标签）" in message
+    assert "已给2位会员加上标签“高价值”。1位已有该标签。" in message
 
     filtered = client.get(reverse("members:list"), {"tag": tag.pk})
     rows = list(filtered.context["table"].page.object_list)
