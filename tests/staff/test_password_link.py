@@ -2,15 +2,18 @@
 
 import datetime
 import re
+import threading
 from decimal import Decimal
 
 import pytest
 from axes.models import AccessAttempt
+from django.db import connection
 from django.urls import reverse
 
 from couponhub.core import sms
+from couponhub.core.errors import Refused
 from couponhub.core.models import AuditEntry, SmsMessage
-from staff.services import PasswordLinkTokens
+from staff import services
 from tests.factories import OrgFactory, RegionFactory, Role, StoreFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -125,9 +128,9 @@ def test_a_weak_password_is_refused_and_the_link_stays_usable(client, admin, cle
 def test_an_expired_link_is_refused(client, admin, clerk, monkeypatch, settings):
     url = _make_link(client, admin, clerk)
     # the token's own clock, a day and a few seconds on
-    real_now = PasswordLinkTokens._now
+    real_now = services.PasswordLinkTokens._now
     later = datetime.timedelta(hours=settings.PASSWORD_LINK_HOURS, seconds=5)
-    monkeypatch.setattr(PasswordLinkTokens, "_now", lambda self: real_now(self) + later)
+    monkeypatch.setattr(services.PasswordLinkTokens, "_now", lambda self: real_now(self) + later)
     response = _set_password(client, url)
     assert response.status_code == 410
     clerk.refresh_from_db()
@@ -230,3 +233,34 @@ def test_who_may_make_a_link(client, tree, clerk):
     client.force_login(user_with_role(Role.ADMIN, tree["other_store"].parent))
     assert client.post(url).status_code == 404
     assert not AuditEntry.objects.filter(action="staff.make_password_link").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_set_the_password_once(tree):
+    admin = user_with_role(Role.ADMIN, tree["group"], username="boss2")
+    clerk = user_with_role(Role.CLERK, tree["store"], username="clerk_race")
+    link = services.make_password_link(actor=admin, user=clerk, base_url="http://hub")
+    uid, token = link.url.rstrip("/").split("/")[-2:]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def submit(password):
+        try:
+            barrier.wait()
+            services.use_password_link(uidb64=uid, token=token, new_password=password)
+            outcomes.append(password)
+        except Refused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(p,)) for p in ("First-Pass-11", "Second-22")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 2 and outcomes.count("refused") == 1
+    clerk.refresh_from_db()
+    winner = next(o for o in outcomes if o != "refused")
+    assert clerk.check_password(winner)
+    assert AuditEntry.objects.filter(action="staff.use_password_link").count() == 1
