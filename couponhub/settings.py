@@ -11,6 +11,7 @@ LOG_LEVEL       INFO by default
 METRICS_TOKEN   bearer token that may read /metrics from anywhere
 METRICS_ALLOWED_NETWORKS  comma-separated networks that may read /metrics without the token
                 (default: loopback only)
+PASSWORD_LINK_HOURS  how long an administrator's one-time password link works (default 24)
 CELERY_VISIBILITY_TIMEOUT  seconds before Redis hands an unacknowledged task to another worker
 """
 
@@ -167,6 +168,12 @@ AXES_COOLOFF_TIME = 0.5
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# An administrator's one-time password link (staff.services.make_password_link) lasts this long;
+# Django's token generator reads the timeout in seconds.
+PASSWORD_LINK_HOURS = int(os.environ.get("PASSWORD_LINK_HOURS", "24"))
+if PASSWORD_LINK_HOURS < 1:
+    raise ImproperlyConfigured("PASSWORD_LINK_HOURS must be at least 1")
+PASSWORD_RESET_TIMEOUT = PASSWORD_LINK_HOURS * 3600
 
 LANGUAGE_CODE = "zh-hans"
 # Every page is Chinese whatever the browser asks for; msgids stay English in the code.

@@ -17,6 +17,30 @@ from couponhub.core.models import Org
 from couponhub.core.money import MoneyField
 
 
+class MemberTag(models.Model):
+    """A tag operators define and put on members (会员标签), to find them in the member list and
+    to pick them for a member message."""
+
+    name = models.CharField(_("tag name"), max_length=30)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("member tag")
+        verbose_name_plural = _("member tags")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                name="member_tag_name_unique",
+                violation_error_message=_("Tag name: this name is already used."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Member(models.Model):
     class Gender(models.TextChoices):
         MALE = "M", _("male")
@@ -58,6 +82,9 @@ class Member(models.Model):
     # database default serves the member import's INSERT … SELECT
     sms_opt_out = models.BooleanField(
         _("opted out of marketing SMS"), default=False, db_default=False
+    )
+    tags = models.ManyToManyField(
+        MemberTag, verbose_name=_("tags"), related_name="members", blank=True
     )
 
     class Meta:

@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from couponhub.core.models import Org
 from members.models import (
@@ -11,6 +11,7 @@ from members.models import (
     MemberImport,
     MemberOrder,
     MemberOrderItem,
+    MemberTag,
     PointsEntry,
     StoredValueEntry,
     UValueEntry,
@@ -97,7 +98,16 @@ def u_value_entries(member: Member, limit: int = 20) -> QuerySet[UValueEntry]:
 
 
 def member_list() -> QuerySet[Member]:
-    return Member.objects.select_related("registration_store")
+    return Member.objects.select_related("registration_store").prefetch_related("tags")
+
+
+def member_tags() -> QuerySet[MemberTag]:
+    return MemberTag.objects.all()
+
+
+def tag_list() -> QuerySet[MemberTag]:
+    """The tags page: each tag with how many members have it."""
+    return MemberTag.objects.annotate(member_count=Count("members"))
 
 
 def member_imports_for(user) -> QuerySet:
@@ -116,3 +126,37 @@ def member_orders(member: Member, scope, limit: int = 50) -> QuerySet[MemberOrde
         .select_related("store")
         .order_by("-traded_at", "-id")[:limit]
     )
+
+
+MAX_LIST_ROWS = 100_000
+
+
+def members_from_rows(rows) -> tuple[list[int], list[dict]]:
+    """Member ids from an uploaded list whose first column is a phone, card number or member ID
+    (a first row without digits is a header); the rows naming no member, with their number."""
+    keys: list[tuple[int, str]] = []
+    for number, row in enumerate(rows, start=1):
+        value = (row[0] if row else "").strip()
+        if not value or (number == 1 and not any(ch.isdigit() for ch in value)):
+            continue
+        keys.append((number, value))
+        if len(keys) > MAX_LIST_ROWS:
+            break
+    found: dict[str, int] = {}
+    values = [value for _n, value in keys]
+    for start in range(0, len(values), 5000):
+        chunk = values[start : start + 5000]
+        for pk, *names in Member.objects.filter(
+            Q(phone__in=chunk) | Q(card_no__in=chunk) | Q(member_no__in=chunk)
+        ).values_list("pk", "phone", "card_no", "member_no"):
+            for name in names:
+                found.setdefault(name, pk)
+    ids, seen, errors = [], set(), []
+    for number, value in keys:
+        pk = found.get(value)
+        if pk is None:
+            errors.append({"row": number, "value": value})
+        elif pk not in seen:
+            seen.add(pk)
+            ids.append(pk)
+    return ids, errors

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from couponhub.core import staging
 from couponhub.core.audit import record_audit, snapshot
@@ -28,6 +29,7 @@ from members.models import (
     MemberImport,
     MemberOrder,
     MemberOrderItem,
+    MemberTag,
     PointsEntry,
     StoredValueEntry,
     UValueEntry,
@@ -673,3 +675,124 @@ def _row_error(r: "_BadRow") -> str:
     if r.member_no_taken:
         messages.append(f"会员ID{r.member_no}已存在")
     return "；".join(messages)
+
+
+# --- member tags ------------------------------------------------------------------------------
+# Operators define tags and put them on members: one member on the detail page, many from the
+# member list's selection or an uploaded list. Each change is one audit entry (for a bulk change
+# on the tag, with the number of members it touched).
+
+MAX_TAG_NAME = 30
+
+
+def _tag_name(name: str, *, exclude: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise Refused("empty_tag_name", _("Tag name: enter a name."))
+    if len(name) > MAX_TAG_NAME:
+        raise Refused(
+            "tag_name_too_long",
+            _("Tag name: at most %(max)s characters.") % {"max": MAX_TAG_NAME},
+        )
+    if MemberTag.objects.filter(name=name).exclude(pk=exclude).exists():
+        raise Refused(
+            "tag_name_taken", _("Tag name: “%(name)s” is already used.") % {"name": name}, 409
+        )
+    return name
+
+
+def save_tag(*, actor, name: str, note: str = "", tag: MemberTag | None = None) -> MemberTag:
+    """Define a new tag, or rename / re-describe one (its members keep it)."""
+    with transaction.atomic():
+        if tag is None:
+            tag = MemberTag.objects.create(name=_tag_name(name), note=note.strip())
+            record_audit(
+                actor=actor,
+                action="members.tag_create",
+                obj=tag,
+                after=snapshot(tag, ["name", "note"]),
+            )
+            return tag
+        tag = MemberTag.objects.select_for_update().get(pk=tag.pk)
+        before = snapshot(tag, ["name", "note"])
+        tag.name, tag.note = _tag_name(name, exclude=tag.pk), note.strip()
+        tag.save(update_fields=["name", "note"])
+        record_audit(
+            actor=actor,
+            action="members.tag_update",
+            obj=tag,
+            before=before,
+            after=snapshot(tag, ["name", "note"]),
+        )
+    return tag
+
+
+def delete_tag(*, actor, tag: MemberTag) -> int:
+    """Remove a tag, and with it from every member that had it; returns how many had it."""
+    with transaction.atomic():
+        tag = MemberTag.objects.select_for_update().get(pk=tag.pk)
+        count = tag.members.count()
+        record_audit(
+            actor=actor,
+            action="members.tag_delete",
+            obj=tag,
+            before={**snapshot(tag, ["name", "note"]), "members": count},
+        )
+        tag.delete()
+    return count
+
+
+def set_member_tags(*, actor, member: Member, tags: Iterable[MemberTag]) -> Member:
+    """The member's tags become exactly `tags` (the detail page's choice)."""
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        before = sorted(member.tags.values_list("name", flat=True))
+        member.tags.set(list(tags))
+        after = sorted(member.tags.values_list("name", flat=True))
+        if before != after:
+            record_audit(
+                actor=actor,
+                action="members.set_tags",
+                obj=member,
+                before={"tags": "、".join(before)},
+                after={"tags": "、".join(after)},
+            )
+    return member
+
+
+@dataclass
+class TagChange:
+    changed: int  # members that got the tag (or lost it)
+    unchanged: int  # members that already had it (or never had it)
+
+
+def tag_members(
+    *, actor, tag: MemberTag, member_ids: Iterable[int], remove: bool = False, source: str = ""
+) -> TagChange:
+    """Put `tag` on many members at once (or take it off); `source` says where the members came
+    from (the member list's selection, an uploaded file's name) for the audit entry."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        raise Refused("no_members", _("No member selected: choose members first."))
+    Tagging = Member.tags.through
+    with transaction.atomic():
+        tag = MemberTag.objects.select_for_update().get(pk=tag.pk)
+        if remove:
+            changed, _by_model = Tagging.objects.filter(membertag=tag, member_id__in=ids).delete()
+        else:
+            existing = set(
+                Tagging.objects.filter(membertag=tag, member_id__in=ids).values_list(
+                    "member_id", flat=True
+                )
+            )
+            new = [Tagging(member_id=pk, membertag=tag) for pk in ids if pk not in existing]
+            Tagging.objects.bulk_create(new, batch_size=5000, ignore_conflicts=True)
+            changed = len(new)
+        record_audit(
+            actor=actor,
+            action="members.untag_members" if remove else "members.tag_members",
+            obj=tag,
+            after={"members": changed},
+            note=source[:200],
+        )
+    return TagChange(changed=changed, unchanged=len(ids) - changed)

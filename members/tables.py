@@ -4,20 +4,27 @@ from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import mask_phone
 from couponhub.core.tables import Table
-from members.models import Member, MemberImport
+from members.models import Member, MemberImport, MemberTag
 
 
 class MemberTable(Table):
+    selection = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"data-select-all": ""}})
+    member_no = tables.LinkColumn(
+        "redemption:member_detail", args=[tables.A("pk")], verbose_name=_("member ID")
+    )
     registration_store = tables.Column(_("registration store"), accessor="registration_store__name")
+    tags = tables.Column(_("tags"), empty_values=(), orderable=False)
 
     class Meta:
         model = Member
         fields = [
+            "selection",
             "member_no",
             "name",
             "phone",
             "card_no",
             "level",
+            "tags",
             "registration_store",
             "source",
             "registered_at",
@@ -28,6 +35,28 @@ class MemberTable(Table):
 
     def render_phone(self, value):
         return mask_phone(value, self.request.user)
+
+    def render_tags(self, record):
+        # the list prefetches the page's tags in one query (members.selectors.member_list)
+        names = [t.name for t in record.tags.all()]
+        if not names:
+            return "—"
+        return format_html_join(" ", '<span class="tag">{}</span>', ((n,) for n in names))
+
+
+class TagTable(Table):
+    name = tables.LinkColumn("members:tag_detail", args=[tables.A("pk")])
+    member_count = tables.Column(_("members"))
+    members = tables.TemplateColumn(
+        "{% load i18n %}<a href=\"{% url 'members:list' %}?tag={{ record.pk }}\">"
+        '{% translate "Show members" %}</a>',
+        verbose_name="",
+        orderable=False,
+    )
+
+    class Meta:
+        model = MemberTag
+        fields = ["name", "note", "member_count", "created_at", "members"]
 
 
 class MemberImportTable(Table):

@@ -5,6 +5,7 @@ from django.utils.translation import pgettext_lazy
 from couponhub.core.forms import SpreadsheetFileField
 from couponhub.core.models import Org
 from coupons.models import CouponRule
+from members.models import MemberTag
 from messaging.models import MemberMessage
 
 
@@ -19,6 +20,12 @@ class MessageForm(forms.Form):
         empty_label=_("choose a coupon rule"),
     )
     level = forms.CharField(label=_("member level"), max_length=20, required=False)
+    tag = forms.ModelChoiceField(
+        label=_("member tag"),
+        queryset=MemberTag.objects.all(),
+        required=False,
+        empty_label=_("choose a tag"),
+    )
     store = forms.ModelChoiceField(
         label=_("registration store or region"),
         queryset=Org.objects.none(),
@@ -48,6 +55,7 @@ class MessageForm(forms.Form):
         needed = {
             MemberMessage.Selection.RULE: "rule",
             MemberMessage.Selection.LEVEL: "level",
+            MemberMessage.Selection.TAG: "tag",
             MemberMessage.Selection.STORE: "store",
             MemberMessage.Selection.UPLOAD: "file",
         }.get(data.get("selection"))

@@ -26,6 +26,7 @@ class MemberMessage(models.Model):
     class Selection(models.TextChoices):
         RULE = "rule", _("holders of a coupon rule")
         LEVEL = "level", _("member level")
+        TAG = "tag", _("member tag")
         STORE = "store", _("registration store")
         UPLOAD = "upload", _("uploaded list")
 
@@ -35,7 +36,9 @@ class MemberMessage(models.Model):
         pgettext_lazy("member message", "selection"), max_length=10, choices=Selection.choices
     )
     selection_label = models.CharField(pgettext_lazy("member message", "selection"), max_length=200)
-    params = models.JSONField(default=dict, blank=True)  # rule_id / level / store_id / member_ids
+    params = models.JSONField(
+        default=dict, blank=True
+    )  # rule_id / level / tag_id / store_id / member_ids
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from couponhub.core.models import Org
@@ -24,6 +24,8 @@ def selected_members(selection: str, params: dict) -> QuerySet[Member]:
         )
     if selection == Selection.LEVEL:
         return members.filter(level=params["level"])
+    if selection == Selection.TAG:
+        return members.filter(tags=params["tag_id"])
     if selection == Selection.STORE:
         store = Org.objects.get(pk=params["store_id"])
         return members.filter(registration_store__path__startswith=store.path)
@@ -61,37 +63,3 @@ def estimate(selection: str, params: dict) -> dict:
 
 def messages_for(user) -> QuerySet[MemberMessage]:
     return MemberMessage.objects.select_related("created_by", "job")
-
-
-MAX_LIST_ROWS = 100_000
-
-
-def members_from_rows(rows) -> tuple[list[int], list[dict]]:
-    """Member ids from an uploaded list whose first column is a phone, card number or member ID
-    (a first row without digits is a header); the rows naming no member, with their number."""
-    keys: list[tuple[int, str]] = []
-    for number, row in enumerate(rows, start=1):
-        value = (row[0] if row else "").strip()
-        if not value or (number == 1 and not any(ch.isdigit() for ch in value)):
-            continue
-        keys.append((number, value))
-        if len(keys) > MAX_LIST_ROWS:
-            break
-    found: dict[str, int] = {}
-    values = [value for _n, value in keys]
-    for start in range(0, len(values), 5000):
-        chunk = values[start : start + 5000]
-        for pk, *names in Member.objects.filter(
-            Q(phone__in=chunk) | Q(card_no__in=chunk) | Q(member_no__in=chunk)
-        ).values_list("pk", "phone", "card_no", "member_no"):
-            for name in names:
-                found.setdefault(name, pk)
-    ids, seen, errors = [], set(), []
-    for number, value in keys:
-        pk = found.get(value)
-        if pk is None:
-            errors.append({"row": number, "value": value})
-        elif pk not in seen:
-            seen.add(pk)
-            ids.append(pk)
-    return ids, errors

@@ -8,6 +8,7 @@ from couponhub.core.models import Org
 from couponhub.core.permissions import permission_required, scoped
 from couponhub.core.sms import get_account
 from couponhub.core.spreadsheets import read_rows
+from members.selectors import members_from_rows
 from messaging import selectors, services
 from messaging.forms import MessageForm
 from messaging.models import MemberMessage
@@ -26,10 +27,12 @@ def _selection(data) -> tuple[dict, str]:
         return {"rule_id": data["rule"].pk}, f"{Selection.RULE.label}：{data['rule'].name}"
     if kind == Selection.LEVEL:
         return {"level": data["level"]}, f"{Selection.LEVEL.label}：{data['level']}"
+    if kind == Selection.TAG:
+        return {"tag_id": data["tag"].pk}, f"{Selection.TAG.label}：{data['tag'].name}"
     if kind == Selection.STORE:
         return {"store_id": data["store"].pk}, f"{Selection.STORE.label}：{data['store'].name}"
     upload = data["file"]
-    member_ids, errors = selectors.members_from_rows(read_rows(upload, filename=upload.name))
+    member_ids, errors = members_from_rows(read_rows(upload, filename=upload.name))
     if errors:
         raise Refused(
             "bad_rows",

@@ -26,6 +26,7 @@ from coupons import services as coupon_services
 from coupons.models import Coupon, CouponRule
 from members import selectors as member_selectors
 from members import services as member_services
+from members.forms import MemberTagsForm
 from members.models import Member
 from redemption import selectors
 from redemption.member_forms import (
@@ -41,6 +42,7 @@ from redemption.member_forms import (
 VIEW_PERMS = ("members.lookup", "members.view")
 ISSUE = "coupons.issue_to_member"
 VOID_FREEZE = "coupons.void_freeze"
+TAGS = "members.manage_tags"
 
 
 def _member(request, pk: int) -> Member:
@@ -103,6 +105,7 @@ def _forms(request, member: Member) -> dict:
         "phone_code_form": PhoneCodeForm(),
         "phone_form": PhoneChangeForm(),
         "adjust_form": AdjustForm(),
+        "tags_form": MemberTagsForm(initial={"tags": list(member.tags.all())}, auto_id="tags-%s"),
     }
 
 
@@ -124,6 +127,8 @@ def member_detail(request, pk: int):
         "can_adjust": has_perm(user, "members.adjust_balance"),
         "can_issue": has_perm(user, ISSUE),
         "can_void_freeze": has_perm(user, VOID_FREEZE),
+        "can_tag": has_perm(user, TAGS),
+        "tags": member.tags.all(),
         **_forms(request, member),
     }
     return render(request, "redemption/member_detail.html", context)
@@ -200,6 +205,16 @@ def _phone_change(request, member, anchor):
         return _form_error(request, member, form, anchor)
     member_services.change_member_phone(actor=request.user, member=member, **form.cleaned_data)
     return _done(request, member, _("The member's phone has been changed."), anchor)
+
+
+def _tags(request, member, anchor):
+    form = MemberTagsForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, member, form, anchor)
+    member_services.set_member_tags(
+        actor=request.user, member=member, tags=form.cleaned_data["tags"]
+    )
+    return _done(request, member, _("Member tags saved."), anchor)
 
 
 def _adjust(request, member, anchor):
@@ -305,6 +320,7 @@ ACTIONS = {
     "phone-code": ("members.edit", "#profile", _phone_code),
     "phone": ("members.edit", "#profile", _phone_change),
     "adjust": ("members.adjust_balance", "#ledgers", _adjust),
+    "tags": (TAGS, "#tags", _tags),
     "claim": (ISSUE, "#coupons", _issue("claim")),
     "purchase": (ISSUE, "#coupons", _issue("purchase")),
     "exchange": (ISSUE, "#coupons", _issue("exchange")),

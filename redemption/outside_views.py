@@ -1,14 +1,24 @@
 """Outside coupon pages (seed 003): bind shops, activities, product mappings, till redemption."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from couponhub.core.audit import action_label, describe_changes
 from couponhub.core.errors import Refused
-from couponhub.core.permissions import get_scoped_or_404, permission_required, scoped
+from couponhub.core.permissions import (
+    any_perm,
+    get_scoped_or_404,
+    has_perm,
+    mask_phone,
+    permission_required,
+    scoped,
+)
 from couponhub.core.stores import current_store
 from members.models import MemberOrder
 from redemption import outside, selectors
@@ -174,3 +184,32 @@ def archive(request):
     table = OutsideArchiveTable(filterset.qs, request=request)
     RequestConfig(request, paginate={"per_page": 20}).configure(table)
     return render(request, "redemption/outside_archive.html", {"filter": filterset, "table": table})
+
+
+@login_required
+def coupon_detail(request, pk):
+    """One outside coupon (消费号): status, shop, mapping, activity, member, where and when it was
+    redeemed or returned, its history and the partner shop's redemption notices. Scope as the
+    archive's and the till's (redemption.selectors.outside_coupon_scope): anything else is 404."""
+    user = request.user
+    if not any_perm(user, (PERM, "redemption.redeem")):
+        raise PermissionDenied
+    coupon = get_object_or_404(selectors.outside_coupon_detail(user), pk=pk)
+    history = [
+        (
+            entry,
+            action_label(entry.action),
+            describe_changes(entry.object_type, entry.before, entry.after),
+        )
+        for entry in selectors.outside_coupon_history(coupon)
+    ]
+    phone = coupon.phone or (coupon.member.phone if coupon.member_id else "")
+    context = {
+        "coupon": coupon,
+        "phone": mask_phone(phone, user) if phone else "",
+        "history": history,
+        "callbacks": selectors.outside_coupon_callbacks(coupon)[:20],
+        "can_see_deliveries": has_perm(user, "core.manage_events"),
+        "can_archive": has_perm(user, PERM),
+    }
+    return render(request, "redemption/outside_coupon.html", context)

@@ -14,6 +14,7 @@ from couponhub.core.permissions import any_perm, has_perm, mask_phone, scope_q
 from coupons.models import Coupon
 from members.models import Member, MemberOrder
 from redemption.models import OutsideCoupon, Redemption
+from redemption.selectors import outside_coupon_scope
 
 MEMBER_PERMS = ("members.lookup", "members.view")
 
@@ -85,15 +86,12 @@ def redemptions(user, q: str) -> list[Hit]:
 
 
 def outside_coupons(user, q: str) -> list[Hit]:
-    found = OutsideCoupon.objects.filter(Q(code=q) | Q(code=q.upper())).select_related(
-        "shop", "used_store"
+    coupon = (
+        OutsideCoupon.objects.filter(Q(code=q) | Q(code=q.upper()))
+        .filter(outside_coupon_scope(user))
+        .select_related("shop", "used_store")
+        .first()
     )
-    scope = Q(pk__in=[])
-    if has_perm(user, "redemption.manage_outside"):
-        scope |= scope_q(user, "redemption.manage_outside", "shop__org")
-    if has_perm(user, "redemption.redeem"):
-        scope |= scope_q(user, "redemption.redeem", "used_store")
-    coupon = found.filter(scope).first()
     if coupon is None:
         return []
     where = coupon.used_store.name if coupon.used_store_id else ""
@@ -101,7 +99,7 @@ def outside_coupons(user, q: str) -> list[Hit]:
         Hit(
             _("outside coupon"),
             coupon.code,
-            "",
+            reverse("redemption:outside_coupon", args=[coupon.pk]),
             " · ".join(x for x in (coupon.shop.name, coupon.get_status_display(), where) if x),
         )
     ]

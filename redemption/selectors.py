@@ -2,8 +2,8 @@
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 
-from couponhub.core.models import Org
-from couponhub.core.permissions import scoped
+from couponhub.core.models import AuditEntry, EventDelivery, Org
+from couponhub.core.permissions import has_perm, scope_q, scoped
 from members.models import Member, MemberOrder
 from redemption.filters import RecordFilter
 from redemption.models import OutsideCoupon, Redemption, RedemptionLine
@@ -40,6 +40,47 @@ def outside_coupons() -> QuerySet[OutsideCoupon]:
     return OutsideCoupon.objects.select_related(
         "shop", "activity", "mapping", "used_store"
     ).order_by("-sold_at", "-id")
+
+
+def outside_coupon_scope(user) -> Q:
+    """The outside coupons a user may open: the shops of their org nodes (票券档案,
+    redemption.manage_outside), and those redeemed at their stores (the till, redemption.redeem).
+    A coupon outside reads as one that does not exist."""
+    scope = Q(pk__in=[])
+    if has_perm(user, "redemption.manage_outside"):
+        scope |= scope_q(user, "redemption.manage_outside", "shop__org")
+    if has_perm(user, "redemption.redeem"):
+        scope |= scope_q(user, "redemption.redeem", "used_store")
+    return scope
+
+
+def outside_coupon_detail(user) -> QuerySet[OutsideCoupon]:
+    return (
+        OutsideCoupon.objects.filter(outside_coupon_scope(user))
+        .select_related("shop__org", "activity", "mapping", "used_store", "member")
+        .prefetch_related("activity__stores")
+    )
+
+
+def outside_coupon_history(coupon: OutsideCoupon) -> QuerySet[AuditEntry]:
+    """Its audit entries (received, redeemed, returned), oldest first."""
+    return AuditEntry.objects.filter(
+        object_type=coupon._meta.label_lower, object_id=str(coupon.pk)
+    ).order_by("created_at", "id")
+
+
+def outside_coupon_callbacks(coupon: OutsideCoupon) -> QuerySet[EventDelivery]:
+    """The partner shop's redemption notices for this coupon (its callback URL's deliveries),
+    newest first; found through the shop's subscriber, so only that shop's deliveries are read."""
+    return (
+        EventDelivery.objects.filter(
+            subscriber__source=f"outside_shop:{coupon.shop_id}",
+            event__type="outside_coupon.redeemed",
+            event__data__code=coupon.code,
+        )
+        .select_related("event", "subscriber")
+        .order_by("-event__created_at", "-id")
+    )
 
 
 def member_outside_coupons(member: Member, limit: int = 50) -> list[OutsideCoupon]:

@@ -145,7 +145,9 @@ class RecordTable(Table):
 class OutsideArchiveTable(Table):
     """票券档案: one row per outside coupon."""
 
-    code = tables.Column(_("consumption number"))
+    code = tables.LinkColumn(
+        "redemption:outside_coupon", args=[tables.A("pk")], verbose_name=_("consumption number")
+    )
     status = tables.Column(_("Status"))
     shop = tables.Column(_("outside shop"), accessor="shop__name")
     product = tables.Column(_("outside product"), accessor="mapping__product_name")

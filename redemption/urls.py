@@ -25,5 +25,6 @@ urlpatterns = [
     path("outside/mappings/", outside_views.mappings, name="outside_mappings"),
     path("outside/till/", outside_views.till, name="outside_till"),
     path("outside/archive/", outside_views.archive, name="outside_archive"),
+    path("outside/archive/<int:pk>/", outside_views.coupon_detail, name="outside_coupon"),
     path("outside/till/<int:pk>/return/", outside_views.till_return, name="outside_return"),
 ]

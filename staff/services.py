@@ -9,14 +9,21 @@ import secrets
 from dataclasses import dataclass, field
 
 from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from couponhub.core.audit import record_audit, snapshot
 from couponhub.core.errors import Refused
-from couponhub.core.models import Org, RoleAssignment, User
+from couponhub.core.models import Org, RoleAssignment, SmsMessage, User
 from couponhub.core.permissions import has_perm
 from couponhub.core.services import assign_role, create_org
+from couponhub.core.sms import send_sms
 from couponhub.core.spreadsheets import read_rows
 
 Role = RoleAssignment.Role
@@ -189,6 +196,130 @@ def reset_password(*, actor, user: User) -> str:
             after={"must_change_password": True},
         )
     return password
+
+
+class PasswordLinkTokens(PasswordResetTokenGenerator):
+    """Django's signed, timed reset token (PASSWORD_RESET_TIMEOUT). Its value already holds the
+    password hash and the last log-in, so a link is spent once the password changes; the time
+    the newest link was made is added, so making another link voids the older ones."""
+
+    key_salt = "couponhub.staff.PasswordLinkTokens"
+
+    def _make_hash_value(self, user, timestamp):
+        made = "" if user.password_link_at is None else user.password_link_at.isoformat()
+        return f"{super()._make_hash_value(user, timestamp)}{made}"
+
+
+password_link_tokens = PasswordLinkTokens()
+PASSWORD_LINK_SMS = (
+    "【CouponHub】{name}，请在{hours}小时内打开以下链接设置新密码（仅可使用一次）：{url}"
+)
+
+
+@dataclass
+class PasswordLink:
+    url: str
+    sms: SmsMessage | None  # texted to the user's phone; None without a phone
+
+
+def _link_note(sms) -> str:
+    if sms is None:
+        return _("no phone: the link was handed over by the administrator")
+    if sms.status in (SmsMessage.Status.PENDING, SmsMessage.Status.SENT):
+        return _("link texted to the user's phone")
+    return _("the SMS was not sent: %(error)s") % {"error": sms.error}
+
+
+def make_password_link(*, actor, user: User, base_url: str) -> PasswordLink:
+    """A one-time link to a page where the user sets a new password (`base_url` is the site's
+    address, e.g. https://hub.example.com). Shown once to the administrator and texted to the
+    user's phone; the current password keeps working until the link is used. The link works
+    once, for PASSWORD_LINK_HOURS, and no longer once another link is made."""
+    if not user.is_active:
+        raise Refused(
+            "user_inactive",
+            _("User %(name)s is deactivated; reactivate the account first.")
+            % {"name": user.username},
+            409,
+        )
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.password_link_at = timezone.now()
+        user.save(update_fields=["password_link_at"])
+        token = password_link_tokens.make_token(user)
+        path = reverse(
+            "staff:password_link",
+            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token},
+        )
+        url = base_url.rstrip("/") + path
+        sms = None
+        if user.phone:
+            sms = send_sms(
+                phone=user.phone,
+                text=PASSWORD_LINK_SMS.format(
+                    name=user.first_name or user.username,
+                    hours=settings.PASSWORD_LINK_HOURS,
+                    url=url,
+                ),
+                purpose="staff.password_link",
+            )
+        record_audit(
+            actor=actor,
+            action="staff.make_password_link",
+            obj=user,
+            after={"password_link_at": user.password_link_at},
+            note=_link_note(sms),
+        )
+    return PasswordLink(url=url, sms=sms)
+
+
+def user_for_password_link(uidb64: str, token: str) -> User | None:
+    """The active user whose link this is, or None: unknown user, another user's token, a token
+    tampered with, spent (password changed), superseded by a newer link or expired."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or user.password_link_at is None:
+        return None
+    return user if password_link_tokens.check_token(user, token) else None
+
+
+def use_password_link(*, uidb64: str, token: str, new_password: str) -> User:
+    """Set the password chosen on the link's page (checked by the form against the validators).
+    The link is checked again on the locked row, so two submissions at once set it once. A
+    lock-out after failed log-ins is lifted, and the user need not change the password again."""
+    with transaction.atomic():
+        user = user_for_password_link(uidb64, token)
+        if user is not None:
+            user = User.objects.select_for_update().get(pk=user.pk)
+            if not password_link_tokens.check_token(user, token):
+                user = None
+        if user is None:
+            raise Refused(
+                "password_link_invalid",
+                _(
+                    "This password link is not valid: it has been used, has expired, or a newer "
+                    "link was made. Ask your administrator for a new one."
+                ),
+                410,
+            )
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_link_at = None
+        user.save(update_fields=["password", "must_change_password", "password_link_at"])
+        failures = AccessAttempt.objects.filter(username=user.username)
+        cleared = sum(failures.values_list("failures_since_start", flat=True))
+        failures.delete()
+        record_audit(
+            actor=user,
+            action="staff.use_password_link",
+            obj=user,
+            after={"must_change_password": False},
+            note=_("%(n)s failed log-ins cleared") % {"n": cleared} if cleared else "",
+        )
+    return user
 
 
 def unlock_user(*, actor, user: User) -> int:

@@ -20,6 +20,11 @@ urlpatterns = [
         views.user_action,
         name="user_action",
     ),
+    path(
+        "password-link/<uidb64>/<token>/",
+        views.password_link,
+        name="password_link",
+    ),
     path("orgs/", views.org_tree, name="org_tree"),
     path("orgs/new/", views.org_add, name="org_add"),
     path("orgs/<int:pk>/edit/", views.org_edit, name="org_edit"),

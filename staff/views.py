@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -117,6 +119,15 @@ def user_action(request, pk: int, action: str):
         elif action == "unlock":
             services.unlock_user(actor=request.user, user=user)
             messages.success(request, _("Lock-out lifted; the user can log in again."))
+        elif action == "password-link":
+            link = services.make_password_link(
+                actor=request.user, user=user, base_url=request.build_absolute_uri("/")
+            )
+            return render(
+                request,
+                "staff/password_link.html",
+                {"staff_user": user, "link": link, "link_hours": settings.PASSWORD_LINK_HOURS},
+            )
         elif action == "reset-password":
             password = services.reset_password(actor=request.user, user=user)
             return render(
@@ -192,6 +203,42 @@ def import_template(request):
         rows=[["lina_pan", "潘丽娜", "13800000000", str(RoleAssignment.Role.CLERK.label), "380"]],
     )
     return response
+
+
+# --- the one-time password link (no log-in: the link is the proof) -------------------------
+
+LINK_SESSION_KEY = "staff_password_link"
+# As Django's own reset view: the token moves from the address into the session at once, so the
+# page where the password is typed never carries it (no Referer, no browser history of it).
+LINK_PLACEHOLDER = "set-password"
+
+
+def _link_invalid(request):
+    return render(request, "staff/password_link_invalid.html", status=410)
+
+
+def password_link(request, uidb64: str, token: str):
+    if token != LINK_PLACEHOLDER:
+        if services.user_for_password_link(uidb64, token) is None:
+            return _link_invalid(request)
+        request.session[LINK_SESSION_KEY] = token
+        return redirect("staff:password_link", uidb64=uidb64, token=LINK_PLACEHOLDER)
+    token = request.session.get(LINK_SESSION_KEY, "")
+    user = services.user_for_password_link(uidb64, token)
+    if user is None:
+        return _link_invalid(request)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.use_password_link(
+                uidb64=uidb64, token=token, new_password=form.cleaned_data["new_password1"]
+            )
+        except Refused:
+            return _link_invalid(request)
+        request.session.pop(LINK_SESSION_KEY, None)
+        messages.success(request, _("Your new password is set. Log in with it."))
+        return redirect("login")
+    return render(request, "staff/password_link_form.html", {"form": form, "staff_user": user})
 
 
 # --- the org tree ----------------------------------------------------------------------------

@@ -24,6 +24,9 @@ class User(AbstractUser):
     # Set when an administrator gives out a temporary password: until the user chooses their own,
     # every page leads to the password change (couponhub.core.middleware).
     must_change_password = models.BooleanField(_("must change password"), default=False)
+    # When an administrator last made a one-time password link: part of the link's signed value
+    # (staff.services.PasswordLinkTokens), so making a new link voids the older ones.
+    password_link_at = models.DateTimeField(_("password link made at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff user")

@@ -39,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.edit",
             "members.adjust_balance",
             "members.message",
+            "members.manage_tags",
             "coupons.issue_to_member",
             "coupons.void_freeze",
             "coupons.view",

@@ -106,10 +106,12 @@ def test_pickup_codes_orders_and_promo_codes(client, tree):
 
 
 def test_outside_consumption_numbers_show_with_their_state(client, tree):
-    OutsideCouponFactory(code="J880123", mapping__shop__org=tree["group"])
+    coupon = OutsideCouponFactory(code="J880123", mapping__shop__org=tree["group"])
     client.force_login(user_with_role(Role.OPERATOR, tree["group"]))
-    page = _search(client, "J880123").content.decode()
-    assert "J880123" in page and "外部票券" in page
+    opened = _search(client, "J880123")
+    assert opened.url == reverse("redemption:outside_coupon", args=[coupon.pk])
+    page = client.get(opened.url).content.decode()
+    assert "J880123" in page and "外部票券" in page and "未使用" in page
     client.force_login(user_with_role(Role.CLERK, tree["store"]))  # not used at this store
     assert _not_found(_search(client, "J880123"), "J880123")
 
