@@ -70,9 +70,10 @@ class RequestContextMiddleware:
 class PasswordChangeRequiredMiddleware:
     """A user logged in with a temporary password (an administrator created the account or reset
     its password) reaches nothing but the password change until they have chosen their own; the
-    log-out and static files stay open. The signed API has no sessions and is not concerned."""
+    log-out, static files and the one-time password link (it sets a password too) stay open. The
+    signed API has no sessions and is not concerned."""
 
-    OPEN_PREFIXES = ("/static/", "/api/", "/logout/")
+    OPEN_PREFIXES = ("/static/", "/api/", "/logout/", "/staff/password-link/")
 
     def __init__(self, get_response):
         self.get_response = get_response

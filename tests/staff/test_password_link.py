@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from axes.models import AccessAttempt
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from couponhub.core import sms
@@ -200,6 +201,18 @@ def test_a_temporary_password_user_is_done_with_it_after_the_link(client, admin,
     assert _set_password(client, url).status_code == 302
     client.post(reverse("login"), {"username": "clerk_a", "password": NEW})
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_a_user_logged_in_on_a_temporary_password_can_still_use_the_link(client, admin, clerk):
+    clerk.must_change_password = True
+    clerk.save(update_fields=["must_change_password"])
+    client.force_login(clerk)  # a log-in after a link is made voids it (Django's token)
+    url = _make_link(Client(), admin, clerk)
+    # the temporary password's gate sends every other page to the password change, not this one
+    assert client.get(reverse("home")).url == reverse("core:password_change")
+    assert _set_password(client, url).status_code == 302
+    clerk.refresh_from_db()
+    assert clerk.check_password(NEW) and not clerk.must_change_password
 
 
 def test_a_user_without_a_phone_gets_no_sms_and_a_deactivated_one_no_link(client, admin, tree):
