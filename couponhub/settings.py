@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     # ours, in dependency order (seed_demo and navigation follow this order)
     "couponhub.core",
     "members",
+    "products",
     "coupons",
     "redemption",
     "pickup",

@@ -54,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "promocodes.view",
             "promocodes.apply",
             "promocodes.manage_channels",
+            "products.view",
+            "products.manage",
         }
     ),
     Role.FINANCE: frozenset(
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "promocodes.approve",
             "promocodes.finance_limits",
             "promocodes.budgets",
+            "products.view",
             "reports.view",
             "reports.view_cost",
             "reports.export",
@@ -76,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "redemption.view_records",
             "promocodes.view",
             "pickup.view",
+            "products.view",
             "reports.view",
             "reports.view_store",
             "reports.view_cost",
