@@ -1,6 +1,7 @@
-"""The chain's product master (seed 001 使用前提: 已设置食品类别、食品基础资料): 食品类别 in two levels
-and 食品基础资料 by SKU. One master serves coupon rules (抵换食品, 不适用食品类别), outside-coupon
-activities, promo-code category limits and the POS order items' categories."""
+"""The chain's product master (seed 001 使用前提: 已设置食品类别、食品基础资料):
+食品类别 in two levels and 食品基础资料 by SKU. One master serves coupon rules
+(抵换食品, 不适用食品类别), outside-coupon activities, promo-code category limits and
+the POS order items' categories."""
 
 from django.conf import settings
 from django.db import models

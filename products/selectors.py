@@ -53,6 +53,21 @@ def with_sub_categories(codes: Iterable[str]) -> set[str]:
     )
 
 
+def category_keys(category_ids: Iterable[int]) -> dict[int, set[str]]:
+    """{category id: its code and name and those of its sub-categories}: what an order item's
+    category is matched against (excluding 饮品 excludes 咖啡 too)."""
+    ids = set(category_ids)
+    keys: dict[int, set[str]] = {i: set() for i in ids}
+    rows = Category.objects.filter(Q(pk__in=ids) | Q(parent_id__in=ids)).values_list(
+        "pk", "parent_id", "code", "name"
+    )
+    for pk, parent_id, code, name in rows:
+        for owner in (pk, parent_id):
+            if owner in keys:
+                keys[owner].update((code, name))
+    return keys
+
+
 def categories_of_skus(skus: Iterable[str]) -> dict[str, str]:
     """{sku: category code} of the foods the master knows and has a category for."""
     skus = {s for s in skus if s}

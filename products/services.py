@@ -59,7 +59,9 @@ def save_category(*, actor, category: Category) -> Category:
         creating = category.pk is None
         before = None
         if not creating:
-            before = snapshot(Category.objects.select_for_update().get(pk=category.pk), CATEGORY_FIELDS)
+            before = snapshot(
+                Category.objects.select_for_update().get(pk=category.pk), CATEGORY_FIELDS
+            )
         category.updated_at = timezone.now()
         try:
             with transaction.atomic():
@@ -119,7 +121,9 @@ def save_product(*, actor, product: Product) -> Product:
         creating = product.pk is None
         before = None
         if not creating:
-            before = snapshot(Product.objects.select_for_update().get(pk=product.pk), PRODUCT_FIELDS)
+            before = snapshot(
+                Product.objects.select_for_update().get(pk=product.pk), PRODUCT_FIELDS
+            )
         product.updated_at = timezone.now()
         try:
             with transaction.atomic():
@@ -238,9 +242,7 @@ def upsert_products(*, actor, rows: Sequence[ProductData]) -> Upserted:
     exist. The same request twice changes nothing the second time."""
     _duplicates([r.sku for r in rows], "食品编码")
     category_codes = {r.category_code for r in rows if r.category_code}
-    categories = dict(
-        Category.objects.filter(code__in=category_codes).values_list("code", "id")
-    )
+    categories = dict(Category.objects.filter(code__in=category_codes).values_list("code", "id"))
     with transaction.atomic():
         existing = {
             p.sku: p
@@ -254,7 +256,13 @@ def upsert_products(*, actor, rows: Sequence[ProductData]) -> Upserted:
                 raise _refuse(f"第{n}条：食品类别编码{row.category_code}不存在")
             product = existing.get(row.sku) or Product(sku=row.sku, created_at=now)
             price = to_money(row.price) if row.price is not None else None
-            new = (row.name.strip(), categories.get(row.category_code), row.unit.strip(), price, row.enabled)
+            new = (
+                row.name.strip(),
+                categories.get(row.category_code),
+                row.unit.strip(),
+                price,
+                row.enabled,
+            )
             old = (product.name, product.category_id, product.unit, product.price, product.enabled)
             if product.pk and new == old:
                 continue

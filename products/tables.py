@@ -27,7 +27,9 @@ class CategoryTable(Table):
 
 
 class ProductTable(Table):
-    category = tables.Column(_("food category"), accessor="category__name", order_by=("category__code",))
+    category = tables.Column(
+        _("food category"), accessor="category__name", order_by=("category__code",)
+    )
     enabled = tables.Column(_("status (food master)"))
     actions = tables.TemplateColumn(
         template_name="products/_product_actions.html",

@@ -115,6 +115,4 @@ def product_import(request):
 def product_search(request):
     """The pickers' server search (抵换食品, an outside activity's food): code or name."""
     found = selectors.search_products(request.GET.get("q", ""))
-    return JsonResponse(
-        {"results": [{"value": p.pk, "text": f"{p.sku} {p.name}"} for p in found]}
-    )
+    return JsonResponse({"results": [{"value": p.pk, "text": f"{p.sku} {p.name}"} for p in found]})
