@@ -24,6 +24,10 @@ PRODUCT_FIELDS = ["sku", "name", "category_id", "unit", "price", "enabled"]
 MAX_PRICE = Decimal("99999999.99")
 
 
+def _state(enabled: bool) -> str:
+    return "启用" if enabled else "禁用"
+
+
 def _refuse(message: str, status: int = 400) -> Refused:
     return Refused("product_refused", message, status)
 
@@ -79,13 +83,13 @@ def save_category(*, actor, category: Category) -> Category:
 
 
 def set_category_enabled(*, actor, category: Category, enabled: bool) -> Category:
-    """停用 keeps the category on the rules that name it; it is no longer offered for new ones."""
+    """禁用 keeps the category on the rules that name it; it is no longer offered for new ones."""
     with transaction.atomic():
         updated = Category.objects.filter(pk=category.pk, enabled=not enabled).update(
             enabled=enabled, updated_at=timezone.now()
         )
         if not updated:
-            raise _refuse(f"食品类别【{category.name}】已{'启用' if enabled else '停用'}", 409)
+            raise _refuse(f"食品类别【{category.name}】已{_state(enabled)}", 409)
         record_audit(
             actor=actor,
             action="products.category_enable" if enabled else "products.category_disable",
@@ -141,13 +145,13 @@ def save_product(*, actor, product: Product) -> Product:
 
 
 def set_product_enabled(*, actor, product: Product, enabled: bool) -> Product:
-    """停用 keeps the food on the rules and activities that name it; new ones cannot pick it."""
+    """禁用 keeps the food on the rules and activities that name it; new ones cannot pick it."""
     with transaction.atomic():
         updated = Product.objects.filter(pk=product.pk, enabled=not enabled).update(
             enabled=enabled, updated_at=timezone.now()
         )
         if not updated:
-            raise _refuse(f"食品【{product.name}】已{'启用' if enabled else '停用'}", 409)
+            raise _refuse(f"食品【{product.name}】已{_state(enabled)}", 409)
         record_audit(
             actor=actor,
             action="products.product_enable" if enabled else "products.product_disable",
