@@ -23,6 +23,9 @@ class CategoryForm(forms.ModelForm):
         self.fields["parent"].empty_label = _("(top level)")
         self.fields["parent"].label_from_instance = lambda c: f"{c.code} {c.name}"
 
+    def validate_unique(self):
+        """The service refuses a taken code, naming it (类别编码：KF已存在)."""
+
 
 class ProductForm(forms.ModelForm):
     class Meta:
@@ -38,6 +41,9 @@ class ProductForm(forms.ModelForm):
         self.fields["category"].queryset = choices
         self.fields["category"].empty_label = _("(no category)")
         self.fields["category"].label_from_instance = lambda c: f"{c.code} {c.label}"
+
+    def validate_unique(self):
+        """The service refuses a taken code, naming it (食品编码：D001已存在)."""
 
 
 class ProductImportForm(forms.Form):
