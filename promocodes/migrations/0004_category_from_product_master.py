@@ -3,7 +3,6 @@ becomes (or joins, by code) a master category, and the applications point at it.
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.models import Q
 
 
 def to_master(apps, schema_editor):
@@ -47,19 +46,7 @@ class Migration(migrations.Migration):
                 verbose_name="category restriction",
             ),
         ),
+        # the schema changes follow in 0005: PostgreSQL alters no table with pending
+        # (deferred) constraint checks of the rows written here
         migrations.RunPython(to_master, to_merchant_categories),
-        migrations.RemoveConstraint(
-            model_name="promocodeapplication", name="promo_app_category_needs_merchant"
-        ),
-        migrations.RemoveField(model_name="promocodeapplication", name="category"),
-        migrations.RenameField("promocodeapplication", "master_category", "category"),
-        migrations.AddConstraint(
-            model_name="promocodeapplication",
-            constraint=models.CheckConstraint(
-                condition=Q(category__isnull=True) | Q(merchant__isnull=False),
-                name="promo_app_category_needs_merchant",
-                violation_error_message="Category restriction: restrict the merchant first.",
-            ),
-        ),
-        migrations.DeleteModel(name="Category"),
     ]
