@@ -60,6 +60,9 @@ class SearchSelect(forms.Select):
     """A select that carries only the chosen food; the page's script (app.js, data-search-url)
     asks the server for the others as the user types, so thousands of foods never load at once."""
 
+    def __init__(self, attrs=None, choices=()):
+        super().__init__({"class": "master-picker", **(attrs or {})}, choices)
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["attrs"]["data-search-url"] = reverse("products:search")
@@ -106,6 +109,8 @@ class ProductChoiceField(forms.ModelChoiceField):
 
 class CategoryMultipleChoiceField(forms.ModelMultipleChoiceField):
     """不适用食品类别: categories of the master, each shown under its parent (饮品 / 咖啡)."""
+
+    widget = forms.SelectMultiple(attrs={"class": "master-picker"})
 
     def __init__(self, **kwargs):
         super().__init__(queryset=category_choices(), **kwargs)

@@ -6,10 +6,10 @@ BASE_DATA = _("Base data")
 
 NAV_ITEMS = [
     NavItem(
-        BASE_DATA, _("Food categories"), "products:categories", "products.view", 10, icon="package"
+        BASE_DATA, _("Food categories"), "products:categories", "products.view", 10, icon="utensils"
     ),
     NavItem(
-        BASE_DATA, _("Food master data"), "products:products", "products.view", 20, icon="package"
+        BASE_DATA, _("Food master data"), "products:products", "products.view", 20, icon="utensils"
     ),
-    NavItem(BASE_DATA, _("Food import"), "products:import", "products.manage", 30, icon="package"),
+    NavItem(BASE_DATA, _("Food import"), "products:import", "products.manage", 30, icon="utensils"),
 ]
