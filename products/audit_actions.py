@@ -1,6 +1,7 @@
 """What each audit action of the product master is called on the pages."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 ACTIONS = {
     "products.category_create": _("add a food category"),
@@ -15,4 +16,11 @@ ACTIONS = {
     "products.product_upsert": _("keep foods through the API"),
     "products.import_start": _("upload a food file"),
     "products.import": _("import foods"),
+}
+
+SNAPSHOT_LABELS = {
+    "updated": pgettext_lazy("audit snapshot", "updated"),
+    "category_codes": pgettext_lazy("audit snapshot", "food category codes"),
+    "skus": pgettext_lazy("audit snapshot", "food codes"),
+    "invalid_rows": pgettext_lazy("audit snapshot", "rows with errors"),
 }

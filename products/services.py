@@ -236,7 +236,11 @@ def upsert_categories(*, actor, rows: Sequence[CategoryData]) -> Upserted:
             actor=actor,
             action="products.category_upsert",
             object_type="products.category",
-            after={"created": created, "updated": updated, "codes": [r.code for r in rows][:50]},
+            after={
+                "created": created,
+                "updated": updated,
+                "category_codes": [r.code for r in rows][:50],
+            },
         )
     return Upserted(created, updated, len(rows) - created - updated)
 
@@ -481,7 +485,7 @@ def run_product_import(
             actor=imp.created_by,
             action="products.import",
             obj=imp,
-            after={"rows": total, "created": created, "updated": updated, "invalid": invalid},
+            after={"rows": total, "created": created, "updated": updated, "invalid_rows": invalid},
         )
     imp.refresh_from_db()
     return imp
