@@ -5,6 +5,7 @@ client reads them, a page at a time by code."""
 import datetime
 from decimal import Decimal
 
+from django.db.models import Q
 from ninja import Field, Query, Router, Schema
 
 from couponhub.core.idempotency import idempotent
@@ -153,8 +154,8 @@ def list_products(request, query: Query[ProductQuery]):
     if query.after:
         qs = qs.filter(sku__gt=query.after)
     if query.category_code:
-        qs = qs.filter(category__code=query.category_code) | qs.filter(
-            category__parent__code=query.category_code
+        qs = qs.filter(
+            Q(category__code=query.category_code) | Q(category__parent__code=query.category_code)
         )
     page = list(qs[: query.limit + 1])
     more = len(page) > query.limit

@@ -3,7 +3,7 @@ asks (a SKU's category, a category's sub-categories)."""
 
 from collections.abc import Iterable
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 
 from products.models import Category, Product, ProductImport
@@ -28,9 +28,11 @@ def search_products(text: str, *, limit: int = PICKER_LIMIT) -> list[Product]:
     exact codes first. Thousands of foods are never sent to the page."""
     text = (text or "").strip()[:40]
     qs = Product.objects.filter(enabled=True).select_related("category")
-    if text:
-        qs = qs.filter(Q(sku__istartswith=text) | Q(name__icontains=text))
-    return list(qs.order_by("sku")[:limit])
+    if not text:
+        return list(qs.order_by("sku")[:limit])
+    qs = qs.filter(Q(sku__istartswith=text) | Q(name__icontains=text))
+    exact_first = Case(When(sku__iexact=text, then=0), default=1)
+    return list(qs.order_by(exact_first, "sku")[:limit])
 
 
 def category_choices(*, include_disabled: bool = False) -> QuerySet[Category]:
@@ -40,16 +42,6 @@ def category_choices(*, include_disabled: bool = False) -> QuerySet[Category]:
         qs = qs.filter(enabled=True)
     return qs.annotate(top_code=Coalesce("parent__code", "code")).order_by(
         "top_code", F("parent_id").asc(nulls_first=True), "code"
-    )
-
-
-def with_sub_categories(codes: Iterable[str]) -> set[str]:
-    """The codes and the codes of their sub-categories: excluding 饮品 excludes 咖啡 too."""
-    codes = set(codes)
-    if not codes:
-        return set()
-    return codes | set(
-        Category.objects.filter(parent__code__in=codes).values_list("code", flat=True)
     )
 
 

@@ -149,3 +149,10 @@ def test_the_outside_activity_and_promo_forms_take_the_master(client, operator):
     assert f'data-search-url="{reverse("products:search")}"' in activity_page
     promo_page = client.get(reverse("promocodes:create")).content.decode()
     assert "YIN 饮品" in promo_page
+
+
+def test_the_search_puts_the_exact_code_first(client, operator):
+    ProductFactory(sku="0001", name="A1套餐")  # the name matches, and its code sorts first
+    ProductFactory(sku="A1", name="美式咖啡")
+    results = client.get(reverse("products:search"), {"q": "a1"}).json()["results"]
+    assert [r["text"] for r in results] == ["A1 美式咖啡", "0001 A1套餐"]
