@@ -35,6 +35,13 @@ def test_the_food_list_and_the_rule_forms_pickers(demo, page, live_server):
     rows = page.locator("table tbody tr")
     assert rows.count() >= 10 and "饮品 / 咖啡" in page.locator("table").inner_text()
     _shot(page, "products-list")
+    page.goto(f"{live_server.url}{reverse('products:categories')}")
+    assert "饮品" in page.locator("table").inner_text()
+    _shot(page, "products-categories")
+    page.goto(f"{live_server.url}{reverse('products:import')}")
+    _shot(page, "products-import")
+    page.goto(f"{live_server.url}{reverse('redemption:outside_activities')}")
+    _shot(page, "outside-activity-food-picker")
 
     page.goto(f"{live_server.url}{reverse('coupons:rule_create')}")
     page.fill("#id_name", "鱼香肉丝兑换券")
