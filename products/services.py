@@ -303,20 +303,6 @@ def upsert_products(*, actor, rows: Sequence[ProductData]) -> Upserted:
     return Upserted(len(created), len(changed), len(rows) - len(created) - len(changed))
 
 
-def ensure_products(*, actor, items: Sequence[tuple[str, str]]) -> dict[str, Product]:
-    """The foods of (sku, name) pairs, adding those the master does not know yet (no category):
-    used where a SKU arrives with a name and must not be dropped."""
-    wanted = dict(items)
-    known = {p.sku: p for p in Product.objects.filter(sku__in=wanted)}
-    missing = [s for s in wanted if s not in known]
-    if missing:
-        upsert_products(
-            actor=actor, rows=[ProductData(sku=s, name=wanted[s] or s) for s in missing]
-        )
-        known.update({p.sku: p for p in Product.objects.filter(sku__in=missing)})
-    return known
-
-
 # --- Excel import ---------------------------------------------------------------------------------
 
 
