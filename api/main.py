@@ -10,7 +10,7 @@ from couponhub.core.discovery import app_modules
 from couponhub.core.errors import Refused
 from couponhub.core.metrics import count_refusal
 
-API_APPS = ["members", "coupons", "redemption", "pickup", "promocodes"]
+API_APPS = ["products", "members", "coupons", "redemption", "pickup", "promocodes"]
 
 api = NinjaAPI(
     title="CouponHub API",

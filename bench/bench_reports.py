@@ -215,6 +215,7 @@ def _nightly(report, connection, changes: int):
     from django.utils import timezone
 
     from coupons.models import Campaign, CouponRule
+    from products.models import Product
     from reports import facts
     from reports.models import FactRun
 
@@ -232,7 +233,9 @@ def _nightly(report, connection, changes: int):
         kind="u_value_exchange",
         u_value_price=2000,
         benefit="product",
-        exchange_product_name="煎药费1付",
+        exchange_product=Product.objects.get_or_create(
+            sku="6901234500042", defaults={"name": "煎药费1付"}
+        )[0],
         effective_date=day - datetime.timedelta(days=30),
         valid_until=day + datetime.timedelta(days=300),
         total=10**9,

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     # ours, in dependency order (seed_demo and navigation follow this order)
     "couponhub.core",
     "members",
+    "products",
     "coupons",
     "redemption",
     "pickup",

@@ -24,6 +24,7 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="redemption:lookup", permanent=True, query_string=True),
     ),
     path("members/", include("members.urls")),
+    path("products/", include("products.urls")),
     path("coupons/", include("coupons.urls")),
     path("redemption/", include("redemption.urls")),
     path("pickup/", include("pickup.urls")),

@@ -2,6 +2,7 @@
 couponhub.core.audit collects every app's ACTIONS."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 ACTIONS = {
     "coupons.rule_create": _("add a coupon rule"),
@@ -31,4 +32,9 @@ ACTIONS = {
     "coupons.deactivate": _("deactivate coupons"),
     "coupons.print_cards": _("print coupon cards"),
     "coupons.export": _("export coupons"),
+}
+
+SNAPSHOT_LABELS = {
+    # 不适用食品类别 of a rule: the codes of its product-master categories
+    "excluded_categories": pgettext_lazy("audit snapshot", "excluded food categories"),
 }

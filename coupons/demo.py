@@ -9,11 +9,14 @@ from couponhub.core.models import Org, User
 from coupons import services
 from coupons.models import Campaign, Coupon, CouponRule
 from members.models import Member
+from products.models import Category, Product
 
 M, K, B = CouponRule.Medium, CouponRule.Kind, CouponRule.Benefit
 
 
-def _rule(code, name, operator, group, finance, *, status="approved", usable=None, **fields):
+def _rule(
+    code, name, operator, group, finance, *, status="approved", usable=None, excluded=(), **fields
+):
     today = timezone.localdate()
     defaults = {
         "effective_date": today - datetime.timedelta(days=30),
@@ -25,7 +28,13 @@ def _rule(code, name, operator, group, finance, *, status="approved", usable=Non
     }
     defaults.update(fields)
     rule = CouponRule(code=code, name=name, creating_org=group, **defaults)
-    services.save_rule(actor=operator, rule=rule, usable_orgs=usable or [group], confirm=True)
+    services.save_rule(
+        actor=operator,
+        rule=rule,
+        usable_orgs=usable or [group],
+        excluded_categories=Category.objects.filter(code__in=excluded),
+        confirm=True,
+    )
     if status in ("in_review", "approved"):
         services.submit_rule(actor=operator, rule=rule)
     if status == "approved":
@@ -55,7 +64,7 @@ def seed(out) -> None:
         face_value=Decimal("20"),
         code_prefix="RX",
         per_member_limit=5,
-        excluded_categories=["处方药"],
+        excluded=["CFY"],  # 处方药 of the product master (products/demo.py)
         claim_deadline=today + datetime.timedelta(days=60),
     )
     discount = _rule(
@@ -78,8 +87,7 @@ def seed(out) -> None:
         finance,
         kind=K.MARKETING,
         benefit=B.PRODUCT,
-        exchange_product_sku="6901234500042",
-        exchange_product_name="煎药费",
+        exchange_product=Product.objects.get(sku="6901234500042"),  # 煎药费
         code_prefix="SP",
         min_order_amount=Decimal("0"),
         validity_type=CouponRule.ValidityType.DAYS,
@@ -119,8 +127,7 @@ def seed(out) -> None:
         kind=K.U_VALUE_EXCHANGE,
         u_value_price=2000,
         benefit=B.PRODUCT,
-        exchange_product_sku="6901234500042",
-        exchange_product_name="煎药费1付",
+        exchange_product=Product.objects.get(sku="6901234500042"),
         description="无门槛赠送煎药费等赠品",
         min_order_amount=Decimal("0"),
         code_prefix="JY",

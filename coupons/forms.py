@@ -7,6 +7,7 @@ from couponhub.core.permissions import scope_q
 from coupons.models import Campaign, CouponRule
 from coupons.rules import draft_errors, rule_errors
 from members.models import Member
+from products.forms import CategoryMultipleChoiceField, ProductChoiceField
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -26,8 +27,7 @@ BENEFIT_FIELDS = [
     "benefit",
     "face_value",
     "discount_rate",
-    "exchange_product_sku",
-    "exchange_product_name",
+    "exchange_product",
     "excluded_categories",
     "effective_date",
     "min_order_amount",
@@ -48,23 +48,10 @@ CODE_FIELDS = [
 ]
 
 
-class CategoriesField(forms.CharField):
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return "，".join(value)
-        return value
-
-    def to_python(self, value):
-        value = super().to_python(value) or ""
-        parts = [p.strip() for p in value.replace("，", ",").split(",")]
-        return [p for p in parts if p]
-
-
 class CouponRuleForm(forms.ModelForm):
-    excluded_categories = CategoriesField(
-        label=_("excluded product categories"),
-        required=False,
-        help_text=_("separate with commas"),
+    exchange_product = ProductChoiceField(label=_("exchange product"), required=False)
+    excluded_categories = CategoryMultipleChoiceField(
+        label=_("excluded product categories"), required=False
     )
 
     class Meta:
@@ -92,6 +79,11 @@ class CouponRuleForm(forms.ModelForm):
         self.fields["usable_orgs"].label_from_instance = lambda o: (
             f"{o.code} {o.name}" if o.is_store else f"【{o.get_kind_display()}】{o.name}"
         )
+        if self.instance.pk:
+            self.fields["exchange_product"].keep(self.instance.exchange_product_id)
+            self.fields["excluded_categories"].keep(
+                list(self.instance.excluded_categories.values_list("pk", flat=True))
+            )
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("data-field", name)
         if not self.instance.pk:
@@ -125,10 +117,13 @@ class CouponRuleForm(forms.ModelForm):
     def validate_unique(self):
         """The seed's field rules first (Chinese, naming the field); then the constraints."""
         usable = self.cleaned_data.get("usable_orgs") or []
+        excluded = len(self.cleaned_data.get("excluded_categories") or [])
         if self.draft:
-            errors = draft_errors(self.instance)
+            errors = draft_errors(self.instance, excluded_category_count=excluded)
         else:
-            errors = rule_errors(self.instance, usable_org_count=len(usable))
+            errors = rule_errors(
+                self.instance, usable_org_count=len(usable), excluded_category_count=excluded
+            )
         for field, message in errors.items():
             if field in self.errors:
                 continue

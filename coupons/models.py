@@ -91,10 +91,20 @@ class CouponRule(models.Model):
     discount_rate = models.DecimalField(
         _("discount rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
-    exchange_product_sku = models.CharField(_("exchange product SKU"), max_length=40, blank=True)
-    exchange_product_name = models.CharField(_("exchange product"), max_length=100, blank=True)
-    excluded_categories = models.JSONField(
-        _("excluded product categories"), default=list, blank=True
+    # 抵换食品 and 不适用食品类别 come from the product master (seed 001: 从食品列表基础资料中选择)
+    exchange_product = models.ForeignKey(
+        "products.Product",
+        verbose_name=_("exchange product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    excluded_categories = models.ManyToManyField(
+        "products.Category",
+        verbose_name=_("excluded product categories"),
+        blank=True,
+        related_name="+",
     )
     # empty only in a 暂存 draft, which needs no more than a name (a check constraint below)
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
@@ -265,7 +275,7 @@ class CouponRule(models.Model):
             zhe = (self.discount_rate / 10).normalize()
             return f"{zhe:f}折"
         if self.benefit == self.Benefit.PRODUCT:
-            return self.exchange_product_name or "商品券"
+            return self.exchange_product.name if self.exchange_product_id else "商品券"
         return ""
 
 

@@ -27,9 +27,8 @@ LABELS = {
     "benefit": "券优惠方式",
     "face_value": "面额",
     "discount_rate": "折扣率",
-    "exchange_product_sku": "抵换商品编码",
-    "exchange_product_name": "抵换商品",
-    "excluded_categories": "不适用商品类别",
+    "exchange_product": "抵换食品",
+    "excluded_categories": "不适用食品类别",
     "effective_date": "生效日期",
     "min_order_amount": "订单最小金额",
     "per_member_limit": "每人限领",
@@ -53,8 +52,7 @@ ENABLED = {
     "u_value_price": lambda r: r.kind == Kind.U_VALUE_EXCHANGE,
     "face_value": lambda r: r.benefit in (Benefit.CASH, Benefit.RECHARGE),
     "discount_rate": lambda r: r.benefit == Benefit.DISCOUNT,
-    "exchange_product_sku": lambda r: r.benefit == Benefit.PRODUCT,
-    "exchange_product_name": lambda r: r.benefit == Benefit.PRODUCT,
+    "exchange_product": lambda r: r.benefit == Benefit.PRODUCT,
     "excluded_categories": lambda r: r.benefit in (Benefit.CASH, Benefit.RECHARGE),
     "valid_until": lambda r: r.validity_type == ValidityType.FIXED,
     "valid_days": lambda r: r.validity_type == ValidityType.DAYS,
@@ -67,9 +65,7 @@ EMPTY = {
     "u_value_price": None,
     "face_value": None,
     "discount_rate": None,
-    "exchange_product_sku": "",
-    "exchange_product_name": "",
-    "excluded_categories": [],
+    "exchange_product": None,
     "valid_until": None,
     "valid_days": None,
     "recharge_number_length": None,
@@ -77,6 +73,17 @@ EMPTY = {
 
 CODE_CHARS = re.compile(r"^[A-Za-z0-9\-]*$")
 MIN_RANDOM_LENGTH = 6
+
+
+def _value(rule: CouponRule, field: str):
+    # a foreign key is read by its id: no query for an unsaved rule's product
+    return getattr(rule, "exchange_product_id" if field == "exchange_product" else field)
+
+
+def _check_excluded(rule: CouponRule, count: int, e: dict) -> None:
+    """不适用食品类别 (many-to-many: counted by the caller, the rule may be unsaved)."""
+    if count and not is_enabled(rule, "excluded_categories"):
+        _err(e, "excluded_categories", _why_disabled("excluded_categories"))
 
 
 def is_enabled(rule: CouponRule, field: str) -> bool:
@@ -88,7 +95,9 @@ def _err(errors: dict, field: str, message: str) -> None:
     errors.setdefault(field, f"{LABELS[field]}：{message}")
 
 
-def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dict[str, str]:
+def rule_errors(
+    rule: CouponRule, *, usable_org_count: int | None = None, excluded_category_count: int = 0
+) -> dict[str, str]:
     """Every problem of the rule as {field: Chinese message}; empty when the rule is valid.
 
     Values of fields that are disabled for the rule's medium/kind/benefit are errors too: the
@@ -101,13 +110,14 @@ def rule_errors(rule: CouponRule, *, usable_org_count: int | None = None) -> dic
     if usable_org_count is not None and usable_org_count < 1:
         _err(e, "usable_orgs", "至少选择一个组织")
     _check_info(rule, e)
+    _check_excluded(rule, excluded_category_count, e)
     _check_benefit(rule, e)
     _check_validity(rule, e)
     _check_code_rule(rule, e)
     return e
 
 
-def draft_errors(rule: CouponRule) -> dict[str, str]:
+def draft_errors(rule: CouponRule, *, excluded_category_count: int = 0) -> dict[str, str]:
     """暂存 saves an incomplete draft: only the name is required; what is filled in must still
     be possible for the rule's medium/kind/benefit (保存 and 提交 then check everything)."""
     e: dict[str, str] = {}
@@ -120,9 +130,10 @@ def draft_errors(rule: CouponRule) -> dict[str, str]:
     ):
         _err(e, "benefit", "充值券仅适用于实物普通券")
     for field, empty in EMPTY.items():
-        value = getattr(rule, field)
+        value = _value(rule, field)
         if not is_enabled(rule, field) and value not in (empty, None, "", [], False):
             _err(e, field, _why_disabled(field))
+    _check_excluded(rule, excluded_category_count, e)
     if rule.start_value is not None and rule.start_value < 0:
         _err(e, "start_value", "不能为负数")
     if rule.min_order_amount is not None and rule.min_order_amount < 0:
@@ -134,7 +145,7 @@ def _check_info(rule: CouponRule, e: dict) -> None:
     if rule.medium == Medium.PHYSICAL and rule.kind != Kind.ORDINARY:
         _err(e, "kind", "实物券的种类固定为普通券")
     for field, empty in EMPTY.items():
-        value = getattr(rule, field)
+        value = _value(rule, field)
         if not is_enabled(rule, field) and value not in (empty, None, "", [], False):
             _err(e, field, _why_disabled(field))
     if rule.claim_deadline and rule.effective_date and rule.claim_deadline < rule.effective_date:
@@ -156,10 +167,8 @@ def _check_benefit(rule: CouponRule, e: dict) -> None:
         rule.discount_rate is None or not Decimal(0) < rule.discount_rate < Decimal(100)
     ):
         _err(e, "discount_rate", "必须在0到100之间（如95表示9.5折）")
-    if is_enabled(rule, "exchange_product_sku") and not rule.exchange_product_sku:
-        _err(e, "exchange_product_sku", "商品券必须选择抵换商品")
-    if is_enabled(rule, "exchange_product_name") and not rule.exchange_product_name:
-        _err(e, "exchange_product_name", "商品券必须填写抵换商品名称")
+    if is_enabled(rule, "exchange_product") and not rule.exchange_product_id:
+        _err(e, "exchange_product", "食品券必须选择抵换食品")
 
 
 def _check_validity(rule: CouponRule, e: dict) -> None:
@@ -227,8 +236,7 @@ def _why_disabled(field: str) -> str:
         "u_value_price": "仅积分兑换券可设置",
         "face_value": "仅代金券、充值券可设置",
         "discount_rate": "仅折扣率券可设置",
-        "exchange_product_sku": "仅食品券（商品券）可设置",
-        "exchange_product_name": "仅食品券（商品券）可设置",
+        "exchange_product": "仅食品券可设置",
         "excluded_categories": "仅代金券、充值券可设置",
         "valid_until": "仅有效类型为有效期时可设置",
         "valid_days": "仅有效类型为有效天数时可设置",

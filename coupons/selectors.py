@@ -88,7 +88,9 @@ def rules_usable_at(store: Org) -> QuerySet[CouponRule]:
 
 
 def rule_list() -> QuerySet[CouponRule]:
-    return CouponRule.objects.select_related("creating_org", "created_by", "approved_by")
+    return CouponRule.objects.select_related(
+        "creating_org", "created_by", "approved_by", "exchange_product"
+    )
 
 
 def campaign_list() -> QuerySet[Campaign]:

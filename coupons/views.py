@@ -146,6 +146,7 @@ def _save_rule_form(request, form, confirm_default=False):
             actor=request.user,
             rule=rule,
             usable_orgs=form.cleaned_data["usable_orgs"],
+            excluded_categories=form.cleaned_data.get("excluded_categories") or [],
             confirm=request.POST.get("action") == "create" or confirm_default,
         )
     except Refused as exc:
@@ -187,6 +188,7 @@ def rule_edit(request, pk: int):
 def rule_detail(request, pk: int):
     rule = _rule(request, pk, "coupons.view")
     user = request.user
+    excluded = rule.excluded_categories.select_related("parent")
     org = rule.creating_org
     audit = AuditEntry.objects.filter(
         object_type="coupons.couponrule", object_id=str(rule.pk)
@@ -197,6 +199,7 @@ def rule_detail(request, pk: int):
         {
             "rule": rule,
             "usable_orgs": rule.usable_orgs.all(),
+            "excluded_categories": excluded,
             "audit": audit,
             "reject_form": RejectForm(),
             "can_edit": has_perm(user, "coupons.edit_rules", org),

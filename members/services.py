@@ -34,6 +34,7 @@ from members.models import (
     StoredValueEntry,
     UValueEntry,
 )
+from products.selectors import categories_of_skus
 
 
 class InsufficientBalance(Refused):
@@ -244,12 +245,15 @@ def record_order(
             total=to_money(total),
             item_count=int(sum(Decimal(i.qty) for i in items)),
         )
+        # an item sent without its category takes its food's from the product master; an
+        # unknown SKU is kept as the till sent it (the till is the truth of what was sold)
+        master = categories_of_skus({i.sku for i in items if not i.category})
         MemberOrderItem.objects.bulk_create(
             MemberOrderItem(
                 order=order,
                 sku=i.sku,
                 name=i.name,
-                category=i.category,
+                category=i.category or master.get(i.sku, ""),
                 qty=Decimal(i.qty),
                 amount=to_money(i.amount),
             )

@@ -9,7 +9,6 @@ from django.utils import timezone
 from couponhub.core.models import Org, User
 from promocodes import services
 from promocodes.models import (
-    Category,
     Channel,
     Department,
     DepartmentBudget,
@@ -22,8 +21,8 @@ from promocodes.models import (
 D = Decimal
 DEPARTMENTS = [("MKT", "市场部"), ("CRM", "会员运营部"), ("O2O", "到家事业部")]
 MERCHANTS = [
-    ("JSH", "聚食汇", [("SNACK", "休闲零食"), ("DRINK", "饮品")]),
-    ("TRT", "同仁堂药房", []),
+    ("JSH", "聚食汇"),
+    ("TRT", "同仁堂药房"),
 ]
 CHANNELS = [
     ("微信公众号", "WX", "MKT", "enable"),
@@ -137,12 +136,8 @@ def seed(out) -> None:
                 period_end=today.replace(month=12, day=31),
                 amount=D("200000"),
             )
-    for code, name, categories in MERCHANTS:
-        merchant, _ = Merchant.objects.get_or_create(code=code, defaults={"name": name})
-        for cat_code, cat_name in categories:
-            Category.objects.get_or_create(
-                merchant=merchant, code=cat_code, defaults={"name": cat_name}
-            )
+    for code, name in MERCHANTS:  # categories: the chain's product master (products/demo.py)
+        Merchant.objects.get_or_create(code=code, defaults={"name": name})
     if not FinanceLimits.objects.exists():
         services.update_finance_limits(
             actor=None,

@@ -3,8 +3,8 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.models import Org
+from products.selectors import category_choices
 from promocodes.models import (
-    Category,
     Channel,
     Department,
     FinanceLimits,
@@ -101,7 +101,9 @@ class ApplicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["channel"].queryset = Channel.objects.filter(status=Channel.Status.ENABLED)
         self.fields["merchant"].queryset = Merchant.objects.all()
-        self.fields["category"].queryset = Category.objects.select_related("merchant")
+        # the chain's food categories (product master), each under its parent
+        self.fields["category"].queryset = category_choices()
+        self.fields["category"].label_from_instance = lambda c: f"{c.code} {c.label}"
         self.fields["manual_code"].required = False
         for name in ["floor_amount", "cap_amount", "direct_amount", "threshold_amount"]:
             self.fields[name].required = False

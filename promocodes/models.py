@@ -112,33 +112,6 @@ class Merchant(models.Model):
         return self.name
 
 
-class Category(models.Model):
-    """A merchant's product category (a category restriction needs a merchant)."""
-
-    merchant = models.ForeignKey(
-        Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="categories"
-    )
-    name = models.CharField(_("name"), max_length=100)
-    code = models.CharField(_("code"), max_length=30)
-
-    class Meta:
-        verbose_name = pgettext_lazy("promo code", "category")
-        verbose_name_plural = _("categories")
-        ordering = ["merchant__code", "code"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["merchant", "code"],
-                name="promo_category_unique_code",
-                violation_error_message=_(
-                    "Code: this merchant already has a category with this code."
-                ),
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.merchant.name} / {self.name}"
-
-
 class Channel(models.Model):
     class Status(models.TextChoices):
         INITIAL = "initial", _("initial")
@@ -346,8 +319,10 @@ class PromoCodeApplication(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # 使用品类限制: a category of the chain's product master (its sub-categories count too); the
+    # merchant restriction (needed first, seed 004) already keeps the items to that merchant's
     category = models.ForeignKey(
-        Category,
+        "products.Category",
         verbose_name=_("category restriction"),
         null=True,
         blank=True,

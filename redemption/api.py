@@ -363,7 +363,7 @@ def return_coupons(request, payload: ReturnIn):
 )
 def coupon_detail(request, code: PathCode):
     coupon = (
-        Coupon.objects.select_related("rule", "member")
+        Coupon.objects.select_related("rule__exchange_product", "member")
         .prefetch_related("rule__usable_orgs")
         .filter(code=code)
         .first()

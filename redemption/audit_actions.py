@@ -7,6 +7,7 @@ ACTIONS = {
     "redemption.redeem": _("redeem coupons"),
     "redemption.return": _("return a redemption"),
     "redemption.link_order": _("link an order"),
+    "redemption.link_refused": _("leave a redemption unlinked: its coupons do not fit the order"),
     "redemption.sms_sent": _("send a verification code"),
     "redemption.sms_resent": _("send the verification code again"),
     "redemption.outside_activity_create": _("add an outside coupon activity"),

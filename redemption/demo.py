@@ -7,6 +7,7 @@ from django.utils import timezone
 from couponhub.core.models import Org, User
 from coupons.models import Coupon
 from members.models import Member
+from products.models import Product
 from redemption import outside, services
 from redemption.models import OutsideActivity, OutsideProductMapping, OutsideShop, Redemption
 
@@ -39,8 +40,7 @@ def seed(out) -> None:
             name="鱼香肉丝兑换券",
             coupon_type=OutsideActivity.Type.ITEM,
             face_value=38,
-            sku="D001",
-            sku_name="鱼香肉丝",
+            product=Product.objects.get(sku="D001"),  # 鱼香肉丝 (products/demo.py)
             valid_from=today - datetime.timedelta(days=30),
             valid_to=today + datetime.timedelta(days=180),
         ),

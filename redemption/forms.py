@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
+from products.forms import ProductChoiceField
 from redemption.models import OutsideActivity, OutsideProductMapping, OutsideShop
 
 PERM = "redemption.manage_outside"
@@ -35,6 +36,8 @@ class BindShopForm(forms.Form):
 
 
 class ActivityForm(forms.ModelForm):
+    product = ProductChoiceField(label=_("dish / product"), required=False)
+
     class Meta:
         model = OutsideActivity
         fields = [
@@ -44,8 +47,7 @@ class ActivityForm(forms.ModelForm):
             "face_value",
             "min_order_amount",
             "per_order_limit",
-            "sku",
-            "sku_name",
+            "product",
             "stores",
             "valid_from",
             "valid_to",
@@ -59,11 +61,13 @@ class ActivityForm(forms.ModelForm):
         self.fields["stores"].queryset = _orgs(user).filter(kind=Org.Kind.STORE)
         if self.instance.pk is None:  # a new activity is active; editing may stop it
             del self.fields["is_active"]
+        else:
+            self.fields["product"].keep(self.instance.product_id)
 
     def clean(self):
         data = super().clean()
-        if data.get("coupon_type") == OutsideActivity.Type.ITEM and not data.get("sku"):
-            self.add_error("sku", "实物券必须填写对应的菜品/商品编号")
+        if data.get("coupon_type") == OutsideActivity.Type.ITEM and not data.get("product"):
+            self.add_error("product", "实物券必须选择对应的菜品")
         start, end = data.get("valid_from"), data.get("valid_to")
         if start and end and end < start:
             self.add_error("valid_to", "有效期结束不能早于开始")

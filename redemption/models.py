@@ -68,6 +68,9 @@ class Redemption(models.Model):
     )
     # The POS order number as the till reported it; the order row may arrive later.
     order_no = models.CharField(_("order number"), max_length=40, blank=True, db_index=True)
+    # Why the order, when it arrived, was not linked: its coupons did not fit it (the till
+    # redeemed against the number before the order came). Empty otherwise.
+    link_refusal = models.CharField(_("why the order was not linked"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("redeemed at"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -280,8 +283,15 @@ class OutsideActivity(models.Model):
         pgettext_lazy("outside coupon", "minimum order amount"), default=0
     )
     per_order_limit = models.PositiveSmallIntegerField(_("coupons per order"), default=1)
-    sku = models.CharField(_("dish / product SKU"), max_length=40, blank=True)
-    sku_name = models.CharField(_("dish / product name"), max_length=100, blank=True)
+    # an item coupon's dish, from the chain's product master
+    product = models.ForeignKey(
+        "products.Product",
+        verbose_name=_("dish / product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     stores = models.ManyToManyField(Org, verbose_name=_("applicable stores"), related_name="+")
     valid_from = models.DateField(pgettext_lazy("outside coupon", "valid from"))
     valid_to = models.DateField(pgettext_lazy("outside coupon", "valid to"))
@@ -294,9 +304,9 @@ class OutsideActivity(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(coupon_type="item") | ~Q(sku=""),
-                name="outside_item_has_sku",
-                violation_error_message=_("Dish/product SKU: required for an item coupon."),
+                condition=~Q(coupon_type="item") | Q(product__isnull=False),
+                name="outside_item_has_product",
+                violation_error_message=_("Dish / product: required for an item coupon."),
             ),
             models.CheckConstraint(
                 condition=Q(valid_to__gte=models.F("valid_from")),
@@ -307,6 +317,10 @@ class OutsideActivity(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def sku(self) -> str:
+        return self.product.sku if self.product_id else ""
 
 
 class OutsideProductMapping(models.Model):

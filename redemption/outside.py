@@ -77,8 +77,8 @@ def unbind_shop(*, actor, shop: OutsideShop) -> OutsideShop:
 
 
 def save_activity(*, actor, activity: OutsideActivity, stores: Sequence[Org]) -> OutsideActivity:
-    if activity.coupon_type == OutsideActivity.Type.ITEM and not activity.sku:
-        raise Refused("sku_required", "菜品/商品编号：实物券必须填写对应菜品编号", status=409)
+    if activity.coupon_type == OutsideActivity.Type.ITEM and not activity.product_id:
+        raise Refused("sku_required", "菜品/商品：实物券必须选择对应的菜品", status=409)
     with transaction.atomic():
         created = activity.pk is None
         activity.save()
@@ -91,7 +91,8 @@ def save_activity(*, actor, activity: OutsideActivity, stores: Sequence[Org]) ->
             obj=activity,
             org=activity.org,
             after=snapshot(
-                activity, ["name", "coupon_type", "face_value", "sku", "valid_from", "valid_to"]
+                activity,
+                ["name", "coupon_type", "face_value", "product_id", "valid_from", "valid_to"],
             ),
         )
     return activity
@@ -205,7 +206,7 @@ def find_outside_coupon(code: str) -> OutsideCoupon | None:
         candidates += [f"{prefix.upper()}{code}" for prefix in prefixes]
     found = {
         c.code: c
-        for c in OutsideCoupon.objects.select_related("shop", "activity", "member")
+        for c in OutsideCoupon.objects.select_related("shop", "activity__product", "member")
         .prefetch_related("activity__stores")
         .filter(code__in=candidates)
     }

@@ -59,7 +59,12 @@ def activities(request):
         )
         messages.success(request, f"活动{activity.name}已保存")
         return redirect("redemption:outside_activities")
-    rows = scoped(request.user, PERM, OutsideActivity.objects.prefetch_related("stores"), "org")
+    rows = scoped(
+        request.user,
+        PERM,
+        OutsideActivity.objects.select_related("product").prefetch_related("stores"),
+        "org",
+    )
     return render(request, "redemption/outside_activities.html", {"form": form, "rows": rows})
 
 

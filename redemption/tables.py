@@ -110,6 +110,10 @@ class RecordTable(Table):
             r = obj.redemption
             store, at, app, order_no = r.store, r.created_at, r.app, r.order_no
             method, operator = r.get_method_display(), r.operator_name
+            if r.link_refusal and not r.order_id:  # the order came and did not fit
+                order_no = format_html(
+                    '{}<div class="field-error small">{}</div>', _("Not linked"), r.link_refusal
+                )
         return format_html(
             "<div>{}: {}-{}</div><div>{}: {}</div><div>{}: {}</div>"
             '<div class="muted small">{} {} · {}</div>',

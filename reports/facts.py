@@ -72,7 +72,7 @@ SOURCE_FIELDS = (
     "rule__benefit",
     "rule__face_value",
     "rule__discount_rate",
-    "rule__exchange_product_name",
+    "rule__exchange_product__name",
     "rule__creating_org__path",
     "campaign__name",
     "campaign__code",
@@ -178,7 +178,12 @@ def fact_values(row: dict, as_of: datetime.datetime) -> dict:
         benefit=row["rule__benefit"],
         face_value=row["rule__face_value"],
         discount_rate=row["rule__discount_rate"],
-        exchange_product_name=row["rule__exchange_product_name"],
+    )
+    product_name = row["rule__exchange_product__name"]
+    value_label = (
+        product_name
+        if rule.benefit == CouponRule.Benefit.PRODUCT and product_name
+        else rule.value_label()
     )
     if used and row["used_store_id"]:
         scope_store_id, org_path = row["used_store_id"], row["used_store__path"]
@@ -198,7 +203,7 @@ def fact_values(row: dict, as_of: datetime.datetime) -> dict:
         "min_order_amount": row["rule__min_order_amount"],
         "benefit": row["rule__benefit"],
         "face_value": row["rule__face_value"],
-        "value_label": rule.value_label(),
+        "value_label": value_label,
         "u_value_paid": row["u_value_paid"] or 0,
         "u_value_yuan": u_value_yuan(row["u_value_paid"] or 0),
         "coupon_code": row["code"],

@@ -146,7 +146,17 @@ class Page(HTMLParser):
 
 
 def _constraint_names() -> set[str]:
-    ours = {"core", "members", "coupons", "redemption", "pickup", "promocodes", "reports", "api"}
+    ours = {
+        "core",
+        "products",
+        "members",
+        "coupons",
+        "redemption",
+        "pickup",
+        "promocodes",
+        "reports",
+        "api",
+    }
     return {
         constraint.name
         for model in apps.get_models()

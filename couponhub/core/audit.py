@@ -16,7 +16,17 @@ from couponhub.core.discovery import app_modules
 from couponhub.core.logs import current_request_id
 from couponhub.core.models import AuditEntry, Org
 
-OUR_APPS = ("core", "members", "coupons", "redemption", "pickup", "promocodes", "reports", "api")
+OUR_APPS = (
+    "core",
+    "products",
+    "members",
+    "coupons",
+    "redemption",
+    "pickup",
+    "promocodes",
+    "reports",
+    "api",
+)
 
 
 @cache

@@ -55,6 +55,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "promocodes.view",
             "promocodes.apply",
             "promocodes.manage_channels",
+            "products.view",
+            "products.manage",
         }
     ),
     Role.FINANCE: frozenset(
@@ -65,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "promocodes.approve",
             "promocodes.finance_limits",
             "promocodes.budgets",
+            "products.view",
             "reports.view",
             "reports.view_cost",
             "reports.export",
@@ -77,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "redemption.view_records",
             "promocodes.view",
             "pickup.view",
+            "products.view",
             "reports.view",
             "reports.view_store",
             "reports.view_cost",

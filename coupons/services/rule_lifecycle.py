@@ -18,6 +18,7 @@ RULE_AUDIT_FIELDS = [
     "benefit",
     "face_value",
     "discount_rate",
+    "exchange_product_id",
     "total",
     "status",
     "is_disabled",
@@ -35,11 +36,20 @@ def next_rule_code() -> str:
     return f"YHQ-FG-{yy}{n:06d}"
 
 
-def save_rule(*, actor, rule: CouponRule, usable_orgs, confirm: bool = False) -> CouponRule:
+def save_rule(
+    *, actor, rule: CouponRule, usable_orgs, excluded_categories=(), confirm: bool = False
+) -> CouponRule:
     """暂存 (draft: only the name required) or 保存 (created, confirm=True: every field checked)
-    a new or editable rule."""
+    a new or editable rule. `excluded_categories`: 不适用食品类别 of the product master."""
     usable_orgs = list(usable_orgs)
-    errors = rule_errors(rule, usable_org_count=len(usable_orgs)) if confirm else draft_errors(rule)
+    excluded_categories = list(excluded_categories)
+    excluded = len(excluded_categories)
+    if confirm:
+        errors = rule_errors(
+            rule, usable_org_count=len(usable_orgs), excluded_category_count=excluded
+        )
+    else:
+        errors = draft_errors(rule, excluded_category_count=excluded)
     if errors:
         raise Refused("coupon_refused", "；".join(errors.values()), status=409)
     now = timezone.now()
@@ -50,6 +60,9 @@ def save_rule(*, actor, rule: CouponRule, usable_orgs, confirm: bool = False) ->
             if current.status not in EDITABLE:
                 raise Refused("coupon_refused", "只有暂存或创建状态的券规则可以修改", status=409)
             before = snapshot(current, RULE_AUDIT_FIELDS)
+            before["excluded_categories"] = sorted(
+                current.excluded_categories.values_list("code", flat=True)
+            )
             rule.modified_by, rule.modified_at = actor, now
         else:
             before = None
@@ -60,12 +73,15 @@ def save_rule(*, actor, rule: CouponRule, usable_orgs, confirm: bool = False) ->
         rule.status = RuleStatus.CREATED if confirm else RuleStatus.DRAFT
         rule.save()
         rule.usable_orgs.set(usable_orgs)
+        rule.excluded_categories.set(excluded_categories)
+        after = snapshot(rule, RULE_AUDIT_FIELDS)
+        after["excluded_categories"] = sorted(c.code for c in excluded_categories)
         record_audit(
             actor=actor,
             action="coupons.rule_create" if creating else "coupons.rule_update",
             obj=rule,
             before=before,
-            after=snapshot(rule, RULE_AUDIT_FIELDS),
+            after=after,
             org=rule.creating_org,
         )
     return rule
@@ -96,7 +112,11 @@ def _transition(
 def submit_rule(*, actor, rule: CouponRule) -> CouponRule:
     """提交: draft/created → in review; a draft saved incomplete (暂存) is refused, naming what
     is missing."""
-    errors = rule_errors(rule, usable_org_count=rule.usable_orgs.count())
+    errors = rule_errors(
+        rule,
+        usable_org_count=rule.usable_orgs.count(),
+        excluded_category_count=rule.excluded_categories.count(),
+    )
     if errors:
         raise Refused(
             "coupon_refused",
@@ -225,4 +245,9 @@ def copy_rule(*, actor, rule: CouponRule) -> CouponRule:
     }
     copy = CouponRule(**data)
     copy.name = f"{rule.name}（复制）"[:100]
-    return save_rule(actor=actor, rule=copy, usable_orgs=rule.usable_orgs.all())
+    return save_rule(
+        actor=actor,
+        rule=copy,
+        usable_orgs=rule.usable_orgs.all(),
+        excluded_categories=rule.excluded_categories.all(),
+    )

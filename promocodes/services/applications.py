@@ -78,8 +78,6 @@ def _application_errors(application: PromoCodeApplication, stores) -> dict[str, 
         errors["merchant"] = "申请主体为商家时必须选择使用商家"
     if application.category_id and not application.merchant_id:
         errors["category"] = "限制品类前必须先限制商家"
-    elif application.category_id and application.category.merchant_id != application.merchant_id:
-        errors["category"] = "所选品类不属于所选商家"
     bad_stores = [s.name for s in stores if not s.is_store]
     if bad_stores:
         errors["stores"] = f"只能选择门店：{'、'.join(bad_stores)}"

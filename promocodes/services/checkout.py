@@ -17,6 +17,7 @@ from couponhub.core.models import Org
 from couponhub.core.money import ZERO, to_money
 from couponhub.core.order_discounts import Kind as DiscountKind
 from couponhub.core.order_discounts import claim_order_discount, release_order_discount
+from products.selectors import categories_of_skus, category_keys
 from promocodes import discounts
 from promocodes.models import (
     DepartmentBudget,
@@ -115,9 +116,10 @@ def eligible_amount(application: PromoCodeApplication, items) -> Decimal:
             _refuse(
                 "merchant_not_allowed", f"该优惠码仅限商家“{application.merchant.name}”的商品使用"
             )
-    if application.category_id:
-        category_code = application.category.code
-        matching = [i for i in matching if i.category == category_code]
+    if application.category_id:  # the master's category or one under it, by code or name
+        keys = category_keys([application.category_id])[application.category_id]
+        known = categories_of_skus({i.sku for i in matching if not i.category})
+        matching = [i for i in matching if (i.category or known.get(i.sku)) in keys]
     if application.sale_type != "any":
         matching = [i for i in matching if i.sale_type == application.sale_type]
     total = to_money(sum((i.amount for i in matching), ZERO))

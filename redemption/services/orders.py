@@ -24,11 +24,11 @@ def link_order(*, redemption: Redemption, order: MemberOrder, actor=None) -> Red
     if order.status == MemberOrder.Status.REFUNDED:
         raise Refused("order_refunded", f"订单{order.order_no}已退单，不能关联", status=409)
     live = RedemptionLine.objects.filter(redemption=redemption, returned_at__isnull=True)
-    coupons = [line.coupon for line in live.select_related("coupon__rule")]
+    coupons = [line.coupon for line in live.select_related("coupon__rule__exchange_product")]
     check_order_fit(coupons, order=order, verdict="不能关联该订单")
     with transaction.atomic():
         updated = Redemption.objects.filter(pk=redemption.pk, order__isnull=True).update(
-            order=order, order_no=order.order_no
+            order=order, order_no=order.order_no, link_refusal=""
         )
         if not updated:
             raise Refused("already_linked", "该核销记录已关联订单", status=409)
@@ -62,10 +62,41 @@ def receive_order(*, actor, source: str, **order) -> tuple[MemberOrder, bool]:
 
 
 def link_pending_redemptions(*, order: MemberOrder) -> int:
-    """An order pushed after the till redeemed against its number: link those redemptions."""
-    return Redemption.objects.filter(
-        store=order.store, order_no=order.order_no, order__isnull=True
-    ).update(order=order)
+    """An order pushed after the till redeemed against its number: link those redemptions whose
+    coupons fit it (the same check as a link by hand). One that does not fit stays unlinked, its
+    reason kept on it and audited, so the records page shows it unlinked and why. Inside
+    receive_order's transaction."""
+    pending = list(
+        Redemption.objects.select_for_update()
+        .filter(store=order.store, order_no=order.order_no, order__isnull=True)
+        .order_by("pk")
+    )
+    if not pending:
+        return 0
+    lines = RedemptionLine.objects.filter(
+        redemption__in=pending, returned_at__isnull=True
+    ).select_related("coupon__rule__exchange_product")
+    coupons: dict[int, list] = {}
+    for line in lines:
+        coupons.setdefault(line.redemption_id, []).append(line.coupon)
+    linked = 0
+    for redemption in pending:
+        try:
+            check_order_fit(coupons.get(redemption.pk, []), order=order, verdict="未关联该订单")
+        except Refused as exc:
+            Redemption.objects.filter(pk=redemption.pk).update(link_refusal=exc.message[:300])
+            record_audit(
+                actor=None,
+                action="redemption.link_refused",
+                obj=redemption,
+                org=redemption.store,
+                note=exc.message,
+                after={"order_no": order.order_no},
+            )
+            continue
+        Redemption.objects.filter(pk=redemption.pk).update(order=order, link_refusal="")
+        linked += 1
+    return linked
 
 
 def refund_order(*, actor, order: MemberOrder, api_client=None) -> list[RedemptionLine]:

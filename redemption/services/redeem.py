@@ -11,7 +11,7 @@ then read it used.
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -29,6 +29,7 @@ from couponhub.core.order_discounts import claim_order_discount
 from coupons.models import RECHARGE_MAX_LEN, RECHARGE_MIN_LEN, Coupon, CouponRule
 from members import services as member_services
 from members.models import Member, MemberOrder
+from products import selectors as product_selectors
 from redemption.models import MAX_COUPONS, Redemption, RedemptionLine
 from redemption.services._common import client_label, order_discount_key
 
@@ -80,6 +81,34 @@ def order_items(order: MemberOrder) -> list[Item]:
     ]
 
 
+def _excluded_keys(rules: Sequence[CouponRule]) -> dict[int, set[str]]:
+    """{rule id: the codes and names of its 不适用食品类别 and of their sub-categories}, in two
+    queries for all the rules (an item's category is the code or, from some tills, the name)."""
+    through = CouponRule.excluded_categories.through
+    pairs = list(
+        through.objects.filter(couponrule_id__in={r.pk for r in rules}).values_list(
+            "couponrule_id", "category_id"
+        )
+    )
+    if not pairs:
+        return {}
+    keys = product_selectors.category_keys({category for _rule, category in pairs})
+    excluded: dict[int, set[str]] = {}
+    for rule_id, category_id in pairs:
+        excluded.setdefault(rule_id, set()).update(keys.get(category_id, ()))
+    return excluded
+
+
+def _with_categories(items: Sequence[Item]) -> list[Item]:
+    """An item the till sent without a category takes its food's category from the master; an
+    unknown SKU stays as sent (the till is the truth of what was sold)."""
+    missing = {i.sku for i in items if not i.category}
+    known = product_selectors.categories_of_skus(missing)
+    return [
+        replace(i, category=known[i.sku]) if not i.category and i.sku in known else i for i in items
+    ]
+
+
 def check_order_fit(
     coupons: Sequence[Coupon],
     *,
@@ -88,8 +117,8 @@ def check_order_fit(
     verdict: str = "不能使用",
 ) -> None:
     """Refuse when one of `coupons` does not fit the order: its threshold (满300可用) on the
-    order's eligible amount (its items less the rule's excluded categories), and a product
-    coupon's product among the items. The order is `items` (sent by the till) or a stored
+    order's eligible amount (its items less the rule's 不适用食品类别 and their sub-categories),
+    and a 食品券's food among the items. The order is `items` (sent by the till) or a stored
     `order`; an order stored without item lines is measured by its total, and a product coupon
     cannot be checked against it, so it is refused. The refusal names the coupon and, for a
     threshold, the shortfall; `verdict` ends the sentence (不能使用, 不能关联该订单)."""
@@ -99,14 +128,17 @@ def check_order_fit(
         items = order_items(order)
     total = None if items or order is None else order.total
     skus = {i.sku for i in items}
+    measured = [c.rule for c in coupons if c.rule.min_order_amount and c.rule.min_order_amount > 0]
+    excluded = _excluded_keys(measured) if measured and total is None else {}
+    if excluded:
+        items = _with_categories(items)
     for coupon in coupons:
         rule = coupon.rule
-        sku = rule.exchange_product_sku
-        if rule.benefit == CouponRule.Benefit.PRODUCT and sku and sku not in skus:
-            name = rule.exchange_product_name or sku
+        product = rule.exchange_product if rule.exchange_product_id else None
+        if rule.benefit == CouponRule.Benefit.PRODUCT and product and product.sku not in skus:
             raise Refused(
                 "product_not_in_order",
-                f"券{coupon.code}：订单中没有券对应的商品【{name}】，{verdict}",
+                f"券{coupon.code}：订单中没有券对应的食品【{product.name}】，{verdict}",
                 coupon_code=coupon.code,
                 status=409,
             )
@@ -114,9 +146,10 @@ def check_order_fit(
             if total is not None:
                 eligible = total
             else:
-                excluded = set(rule.excluded_categories or [])
+                keys = excluded.get(rule.pk, set())
                 eligible = sum(
-                    (i.amount for i in items if i.category not in excluded), Decimal("0")
+                    (i.amount for i in items if not (i.category and i.category in keys)),
+                    Decimal("0"),
                 )
             if eligible < rule.min_order_amount:
                 short = to_money(rule.min_order_amount - eligible)
@@ -178,7 +211,7 @@ def _load_coupons(selection: list, *, by_code: bool) -> list[Coupon]:
         lookup = Q(pk__in=selection)
     coupons = list(
         Coupon.objects.filter(lookup)
-        .select_related("rule", "member")
+        .select_related("rule__exchange_product", "member")
         .annotate(usable_org_ids=RawSQL(_USABLE_ORG_IDS, []))
         .select_for_update(of=("self",))
         .order_by("pk")
@@ -390,7 +423,9 @@ def redeem_recharge_coupon(
             f"充值券号应为{RECHARGE_MIN_LEN}–{RECHARGE_MAX_LEN}位数字",
             status=400,
         )
-    coupon = Coupon.objects.filter(recharge_no=number).select_related("rule").first()
+    coupon = (
+        Coupon.objects.filter(recharge_no=number).select_related("rule__exchange_product").first()
+    )
     if coupon is None:
         raise Refused("coupon_not_found", f"充值券号{number}不存在", coupon_code=number, status=404)
     if coupon.rule.benefit != CouponRule.Benefit.RECHARGE:  # a number is only ever a recharge's

@@ -144,7 +144,8 @@
   function enhanceSelect(select) {
     if (select.tomselect || select.dataset.native !== undefined || select.closest(".counter-panel, [data-native]")) return;
     const filter = isFilterForm(select.form);
-    if (!filter && !select.multiple && select.options.length <= LONG_SELECT) return;
+    const searchUrl = select.dataset.searchUrl;
+    if (!filter && !searchUrl && !select.multiple && select.options.length <= LONG_SELECT) return;
     if (filter && !select.multiple) {
       const first = select.options[0];
       // django-filter's "no choice": an empty value, or "unknown" for a yes/no filter
@@ -154,8 +155,7 @@
         first.textContent = words.all || first.textContent;
       }
     }
-    // eslint-disable-next-line no-undef
-    const control = new TomSelect(select, {
+    const settings = {
       allowEmptyOption: true,
       maxOptions: null,
       create: false,
@@ -173,7 +173,26 @@
           return div;
         },
       },
-    });
+    };
+    if (searchUrl) {
+      // a food of the product master: the select carries only the chosen option and the server
+      // is asked as the user types, so thousands of foods never load into the page
+      Object.assign(settings, {
+        valueField: "value",
+        labelField: "text",
+        searchField: ["text"],
+        preload: "focus",
+        shouldLoad: function () { return true; },
+        load: function (query, callback) {
+          fetch(searchUrl + "?q=" + encodeURIComponent(query), { credentials: "same-origin" })
+            .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+            .then(function (data) { callback(data.results); })
+            .catch(function () { callback(); });
+        },
+      });
+    }
+    // eslint-disable-next-line no-undef
+    const control = new TomSelect(select, settings);
     // a page's own script may switch the select off and on (the coupon rule form does)
     new MutationObserver(function () {
       if (select.disabled !== control.isDisabled) select.disabled ? control.disable() : control.enable();

@@ -11,6 +11,7 @@ from couponhub.core.sms import purpose_label
 APPS = [
     "couponhub",
     "members",
+    "products",
     "coupons",
     "redemption",
     "pickup",
@@ -21,7 +22,7 @@ APPS = [
     "messaging",
 ]
 LITERAL = re.compile(
-    r'"((?:admin|api|audit|core|coupons|job|members|messaging|org|pickup|promocodes|'
+    r'"((?:admin|api|audit|core|coupons|job|members|messaging|org|pickup|products|promocodes|'
     r'redemption|reports|role|sms|staff)\.[a-z_.]+)"'
 )
 

@@ -4,7 +4,17 @@ import pytest
 from django.apps import apps
 from django.utils import translation
 
-OURS = {"core", "members", "coupons", "redemption", "pickup", "promocodes", "reports", "api"}
+OURS = {
+    "core",
+    "products",
+    "members",
+    "coupons",
+    "redemption",
+    "pickup",
+    "promocodes",
+    "reports",
+    "api",
+}
 
 
 def _constraints():

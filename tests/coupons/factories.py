@@ -41,6 +41,22 @@ class CouponRuleFactory(factory.django.DjangoModelFactory):
         orgs = extracted if extracted is not None else [self.creating_org]
         self.usable_orgs.set(orgs)
 
+    @factory.post_generation
+    def excluded_categories(self, create, extracted, **kwargs):
+        """Categories of the product master, or their names (made when missing)."""
+        if not create or not extracted:
+            return
+        from products.models import Category
+
+        categories = []
+        for c in extracted:
+            if isinstance(c, str):
+                c = Category.objects.filter(name=c).first() or Category.objects.create(
+                    code=f"C{Category.objects.count() + 1:04d}", name=c
+                )
+            categories.append(c)
+        self.excluded_categories.set(categories)
+
 
 class CampaignFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -11,6 +11,7 @@ from coupons.models import CouponRule
 from tests.coupons.factories import CouponRuleFactory
 from tests.factories import OrgFactory, RegionFactory, user_with_role
 from tests.members.factories import MemberFactory
+from tests.products.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 Role = RoleAssignment.Role
@@ -121,13 +122,18 @@ def test_draft_button_saves_as_draft(client, operator, group):
         ({"face_value": None}, "face_value", "面额：必须填写大于0的面额"),
         (
             {"benefit": "product", "face_value": None},
-            "exchange_product_sku",
-            "抵换商品编码：商品券必须选择抵换商品",
+            "exchange_product",
+            "抵换食品：食品券必须选择抵换食品",
         ),
         (
-            {"benefit": "product", "face_value": None, "excluded_categories": "中药"},
+            {
+                "benefit": "product",
+                "face_value": None,
+                "exchange_product": lambda: ProductFactory().pk,
+                "excluded_categories": lambda: [CategoryFactory(name="中药").pk],
+            },
             "excluded_categories",
-            "不适用商品类别：仅代金券、充值券可设置",
+            "不适用食品类别：仅代金券、充值券可设置",
         ),
         ({"valid_until": None}, "valid_until", "有效期至：有效类型为有效期时必须填写"),
         (
@@ -175,6 +181,7 @@ def test_draft_button_saves_as_draft(client, operator, group):
 def test_wrong_combinations_are_refused_naming_the_field(
     client, operator, group, changes, field, message
 ):
+    changes = {k: v() if callable(v) else v for k, v in changes.items()}
     resp = client.post(reverse("coupons:rule_create"), form_data(group, **changes))
     assert resp.status_code == 200
     assert not CouponRule.objects.exists()
@@ -193,24 +200,32 @@ def test_wrong_combinations_are_refused_naming_the_field(
         {
             "benefit": "product",
             "face_value": None,
-            "exchange_product_sku": "P1",
-            "exchange_product_name": "煎药费",
+            "exchange_product": lambda: ProductFactory(sku="P1", name="煎药费").pk,
         },
         {"validity_type": "days", "valid_until": None, "valid_days": "30"},
         {
             "sale_price": "9.90",
             "claim_deadline": TODAY.isoformat(),
-            "excluded_categories": "处方药，保健品",
+            "excluded_categories": lambda: [
+                CategoryFactory(code="CFY", name="处方药").pk,
+                CategoryFactory(code="BJP", name="保健品").pk,
+            ],
         },
         {"code_mode": "random", "numeric_length": "10"},
     ],
 )
 def test_right_combinations_are_accepted(client, operator, group, changes):
+    changes = {k: v() if callable(v) else v for k, v in changes.items()}
     resp = client.post(reverse("coupons:rule_create"), form_data(group, **changes))
     assert resp.status_code == 302, resp.context["form"].errors
     rule = CouponRule.objects.get()
     if "excluded_categories" in changes:
-        assert rule.excluded_categories == ["处方药", "保健品"]
+        assert sorted(rule.excluded_categories.values_list("name", flat=True)) == [
+            "保健品",
+            "处方药",
+        ]
+    if "exchange_product" in changes:
+        assert rule.exchange_product.sku == "P1"
 
 
 def test_workflow_submit_approve_and_reject_with_reason(client, operator, group):
@@ -263,7 +278,8 @@ def test_approved_rule_cannot_be_edited_but_can_be_copied(client, operator, grou
     resp = client.post(reverse("coupons:rule_copy", args=[rule.pk]))
     copy = CouponRule.objects.exclude(pk=rule.pk).get()
     assert copy.status == CouponRule.Status.CREATED or copy.status == CouponRule.Status.DRAFT
-    assert copy.issued_count == 0 and copy.excluded_categories == ["处方药"]
+    assert copy.issued_count == 0
+    assert list(copy.excluded_categories.values_list("name", flat=True)) == ["处方药"]
     assert copy.code != rule.code and copy.face_value == rule.face_value
 
 

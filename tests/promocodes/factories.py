@@ -7,7 +7,6 @@ import factory
 from django.utils import timezone
 
 from promocodes.models import (
-    Category,
     Channel,
     Department,
     DepartmentBudget,
@@ -48,15 +47,6 @@ class MerchantFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"商家{n}")
     code = factory.Sequence(lambda n: f"M{n:03d}")
-
-
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    merchant = factory.SubFactory(MerchantFactory)
-    name = factory.Sequence(lambda n: f"品类{n}")
-    code = factory.Sequence(lambda n: f"C{n:03d}")
 
 
 class ChannelFactory(factory.django.DjangoModelFactory):

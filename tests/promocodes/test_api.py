@@ -12,10 +12,10 @@ from promocodes.models import DepartmentBudget, PromoCode, PromoCodeApplication,
 from tests.api.factories import ApiClientFactory
 from tests.api.signed import SignedClient
 from tests.factories import StoreFactory
+from tests.products.factories import CategoryFactory, ProductFactory
 from tests.promocodes.factories import (
     ApplicationFactory,
     BudgetFactory,
-    CategoryFactory,
     MerchantFactory,
     PromoCodeFactory,
 )
@@ -129,7 +129,7 @@ def test_validate_refuses_another_store(shop):
 
 def test_validate_counts_only_the_merchant_and_category_items(shop):
     category = CategoryFactory()
-    merchant = category.merchant
+    merchant = MerchantFactory()
     promo(merchant=merchant, category=category)
     items = [
         {"sku": "A", "merchant": merchant.code, "category": category.code, "amount": "30"},
@@ -139,6 +139,25 @@ def test_validate_counts_only_the_merchant_and_category_items(shop):
     body = shop.post(VALIDATE, order(items=items)).json()
     assert body["eligible_amount"] == "30.00"
     assert body["discount"] == "6.00"
+
+
+def test_a_master_category_restriction_counts_its_sub_categories_and_skus_by_the_master(shop):
+    """使用品类限制 on the product master: 饮品 takes 咖啡 too; an item sent without a category is
+    placed by its SKU in the master; a SKU the master does not know counts for nothing."""
+    drinks = CategoryFactory(code="YIN", name="饮品")
+    coffee = CategoryFactory(code="KF", name="咖啡", parent=drinks)
+    ProductFactory(sku="K001", name="美式咖啡", category=coffee)
+    merchant = MerchantFactory()
+    promo(merchant=merchant, category=drinks)
+    items = [
+        {"sku": "K001", "merchant": merchant.code, "category": "", "amount": "22"},
+        {"sku": "K002", "merchant": merchant.code, "category": "KF", "amount": "26"},
+        {"sku": "C001", "merchant": merchant.code, "category": "饮品", "amount": "16"},
+        {"sku": "D001", "merchant": merchant.code, "category": "ZS", "amount": "38"},
+        {"sku": "NEW", "merchant": merchant.code, "category": "", "amount": "99"},
+    ]
+    body = shop.post(VALIDATE, order(items=items)).json()
+    assert body["eligible_amount"] == "64.00"
     only_other = [{"sku": "C", "merchant": "ELSE", "amount": "100"}]
     assert error_code(shop.post(VALIDATE, order(items=only_other))) == "merchant_not_allowed"
     wrong_category = [{"sku": "B", "merchant": merchant.code, "category": "X", "amount": "100"}]

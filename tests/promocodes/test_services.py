@@ -10,10 +10,10 @@ from promocodes import services
 from promocodes.forms import copy_initial
 from promocodes.models import Channel, FinanceLimits, PromoCode, PromoCodeApplication
 from tests.factories import OrgFactory, StoreFactory, UserFactory
+from tests.products.factories import CategoryFactory
 from tests.promocodes.factories import (
     ApplicationFactory,
     BudgetFactory,
-    CategoryFactory,
     ChannelFactory,
     DepartmentFactory,
     MerchantFactory,
@@ -186,7 +186,7 @@ def test_restrictions_are_checked(actor, channel):
         apply(actor, channel, stores=[OrgFactory()])
     assert "只能选择门店" in errors_of(exc)["stores"]
     store = StoreFactory()
-    result = apply(actor, channel, stores=[store], merchant=category.merchant, category=category)
+    result = apply(actor, channel, stores=[store], merchant=MerchantFactory(), category=category)
     assert list(result.application.stores.all()) == [store]
 
 

@@ -405,7 +405,7 @@ def test_an_end_before_the_start_is_refused_naming_the_field(client, operator):
 
 
 def test_a_category_without_a_merchant_is_refused_naming_the_field(client, operator):
-    from tests.promocodes.factories import CategoryFactory
+    from tests.products.factories import CategoryFactory
 
     channel = ChannelFactory()
     BudgetFactory(department=channel.department)

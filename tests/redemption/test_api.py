@@ -15,6 +15,7 @@ from tests.api.factories import ApiClientFactory
 from tests.api.signed import SignedClient
 from tests.coupons.factories import CampaignFactory, CouponFactory, CouponRuleFactory
 from tests.factories import StoreFactory
+from tests.products.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 REDEEM = "/api/v1/coupons/redeem"
@@ -119,8 +120,7 @@ def test_redeem_below_threshold_and_product_not_in_order(pos, store, rule, membe
         benefit=CouponRule.Benefit.PRODUCT,
         face_value=None,
         min_order_amount=0,
-        exchange_product_sku="6901234500042",
-        exchange_product_name="煎药费",
+        exchange_product=ProductFactory(sku="6901234500042", name="煎药费"),
     )
     product = CouponFactory(rule=product_rule, member=member)
     response = pos.post(REDEEM, redeem_body(store, product.code, items=items))

@@ -16,6 +16,7 @@ from redemption.models import Redemption, SmsChallenge
 from tests.coupons.factories import CouponFactory, CouponRuleFactory
 from tests.factories import user_with_role
 from tests.members.factories import MemberOrderFactory, MemberOrderItemFactory
+from tests.products.factories import ProductFactory
 from tests.redemption.factories import RedemptionFactory, RedemptionLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +92,7 @@ def test_a_product_coupon_needs_its_product_in_the_linked_order(store, member, c
         benefit=CouponRule.Benefit.PRODUCT,
         face_value=None,
         min_order_amount=0,
-        exchange_product_sku="6901234500042",
-        exchange_product_name="煎药费",
+        exchange_product=ProductFactory(sku="6901234500042", name="煎药费"),
     )
     redemption = RedemptionFactory(store=store, member=member, clerk=clerk_user)
     RedemptionLineFactory(redemption=redemption, coupon__rule=rule, coupon__member=member)

@@ -10,6 +10,7 @@ from tests.api.factories import ApiClientFactory
 from tests.api.signed import SignedClient
 from tests.factories import StoreFactory, user_with_role
 from tests.members.factories import MemberOrderItemFactory
+from tests.products.factories import ProductFactory
 from tests.redemption.factories import (
     OutsideCouponFactory,
     OutsideProductMappingFactory,
@@ -87,8 +88,7 @@ def test_the_three_till_errors_word_for_word(
     item = OutsideCouponFactory(
         code="J880002",
         mapping__activity__coupon_type=OutsideActivity.Type.ITEM,
-        mapping__activity__sku="D001",
-        mapping__activity__sku_name="鱼香肉丝",
+        mapping__activity__product=ProductFactory(sku="D001", name="鱼香肉丝"),
         mapping__activity__stores=[store],
     )
     missing = pos.post(REDEEM, {"store_code": store.code, "code": "J000000"})
@@ -160,7 +160,27 @@ def test_operator_binds_a_shop_creates_an_activity_and_a_mapping(client, store):
             "valid_to": "2026-12-31",
         },
     )
-    assert "实物券必须填写对应的菜品/商品编号" in bad.content.decode()
+    assert "实物券必须选择对应的菜品" in bad.content.decode()
+    dish = ProductFactory(sku="D001", name="鱼香肉丝")
+    picked = client.post(
+        reverse("redemption:outside_activities"),
+        {
+            "org": group.pk,
+            "name": "鱼香肉丝券",
+            "coupon_type": "item",
+            "face_value": "30",
+            "min_order_amount": "0",
+            "per_order_limit": "1",
+            "product": dish.pk,  # from the product master (the page's searchable select)
+            "stores": [store.pk],
+            "valid_from": "2026-01-01",
+            "valid_to": "2026-12-31",
+        },
+    )
+    assert picked.status_code == 302
+    item = OutsideActivity.objects.get(name="鱼香肉丝券")
+    assert item.product == dish and item.sku == "D001"
+    item.delete()
     client.post(
         reverse("redemption:outside_activities"),
         {
@@ -203,7 +223,7 @@ def test_the_clerk_redeems_at_the_counter_page(client, store, sms_balance):
     item = OutsideCouponFactory(
         code="J880009",
         mapping__activity__coupon_type="item",
-        mapping__activity__sku="D001",
+        mapping__activity__product=ProductFactory(sku="D001", name="鱼香肉丝"),
         mapping__activity__stores=[store],
     )
     url = reverse("redemption:outside_till")

@@ -14,6 +14,7 @@ from redemption.models import Redemption, RedemptionLine
 from redemption.services import Item
 from tests.coupons.factories import CouponFactory, CouponRuleFactory
 from tests.members.factories import MemberOrderFactory, MemberOrderItemFactory
+from tests.products.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 Status = Coupon.Status
@@ -111,8 +112,7 @@ def test_threshold_and_product_are_checked_against_the_items(store, rule, member
         benefit=CouponRule.Benefit.PRODUCT,
         face_value=None,
         min_order_amount=0,
-        exchange_product_sku="6901234500042",
-        exchange_product_name="煎药费",
+        exchange_product=ProductFactory(sku="6901234500042", name="煎药费"),
     )
     product = CouponFactory(rule=product_rule, member=member)
     with pytest.raises(Refused) as exc:

@@ -11,6 +11,7 @@ from members import services as member_services
 from tests.coupons.factories import CampaignFactory, CouponRuleFactory
 from tests.factories import OrgFactory, RegionFactory, StoreFactory
 from tests.members.factories import MemberFactory
+from tests.products.factories import ProductFactory
 
 
 def u_value_rule(**kwargs) -> CouponRule:
@@ -19,8 +20,7 @@ def u_value_rule(**kwargs) -> CouponRule:
         "u_value_price": 2000,
         "benefit": CouponRule.Benefit.PRODUCT,
         "face_value": None,
-        "exchange_product_sku": "6901234500042",
-        "exchange_product_name": "煎药费1付",
+        "exchange_product": ProductFactory(sku="6901234500042", name="煎药费1付"),
         "description": "无门槛赠送煎药费等赠品",
         "min_order_amount": Decimal("1"),
         "effective_date": timezone.localdate() - datetime.timedelta(days=30),
@@ -66,8 +66,7 @@ class World:
             name="7付药-指定门店可用",
             benefit=CouponRule.Benefit.CASH,
             face_value=Decimal("35.00"),
-            exchange_product_sku="",
-            exchange_product_name="",
+            exchange_product=None,
             u_value_price=12000,
         )
         self.campaign = CampaignFactory(
