@@ -24,7 +24,13 @@ Kind = OrderDiscount.Kind
 _LOCK_SPACE = 11  # the advisory-lock key space of orders (pickup codes use 7)
 
 
-def _lock_order(client_key: str, order_no: str) -> None:
+def lock_order(client_key: str, order_no: str) -> None:
+    """Queue on the order until the end of the transaction. A transaction that takes back a
+    discount (promo cancel, coupon return) takes it before any row lock, as a use or a
+    redemption takes it before touching the code's row: otherwise a cancel holding the code's
+    row and waiting here, and a use holding this and waiting for the row, deadlock."""
+    if not order_no:
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, %s))",
@@ -51,7 +57,7 @@ def claim_order_discount(*, client_key: str, order_no: str, kind: str, ref: str)
     the other kind is already on it. No order number: nothing to check."""
     if not order_no:
         return
-    _lock_order(client_key, order_no)
+    lock_order(client_key, order_no)
     live = OrderDiscount.objects.filter(
         client_key=client_key, order_no=order_no, released_at__isnull=True
     )
@@ -64,7 +70,7 @@ def release_order_discount(*, client_key: str, order_no: str, kind: str, ref: st
     """The discount `ref` of `kind` left the order (promo use cancelled, coupons returned)."""
     if not order_no:
         return
-    _lock_order(client_key, order_no)
+    lock_order(client_key, order_no)
     OrderDiscount.objects.filter(
         client_key=client_key, order_no=order_no, kind=kind, ref=ref, released_at__isnull=True
     ).update(released_at=timezone.now())

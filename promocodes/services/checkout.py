@@ -16,7 +16,11 @@ from couponhub.core.events import record_event
 from couponhub.core.models import Org
 from couponhub.core.money import ZERO, to_money
 from couponhub.core.order_discounts import Kind as DiscountKind
-from couponhub.core.order_discounts import claim_order_discount, release_order_discount
+from couponhub.core.order_discounts import (
+    claim_order_discount,
+    lock_order,
+    release_order_discount,
+)
 from products.selectors import categories_of_skus, category_keys
 from promocodes import discounts
 from promocodes.models import (
@@ -387,6 +391,7 @@ def cancel_promo_use(*, order_no: str, code: str = "", client_key: str = "") -> 
     """Order cancelled: each of its uses is given back once (count and charged amount). Only
     the client that used a code on its order can cancel it: another client's order number is
     not found."""
+    lock_order(client_key, order_no)  # before the rows (see lock_order)
     uses = (
         PromoCodeUse.objects.select_for_update(of=("self",))
         .select_related("code")

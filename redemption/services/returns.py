@@ -11,7 +11,7 @@ from couponhub.core.errors import Refused
 from couponhub.core.events import record_event
 from couponhub.core.models import Org
 from couponhub.core.order_discounts import Kind as DiscountKind
-from couponhub.core.order_discounts import release_order_discount
+from couponhub.core.order_discounts import lock_order, release_order_discount
 from coupons.models import Coupon, CouponRule
 from members import services as member_services
 from members.models import MemberOrder
@@ -26,7 +26,16 @@ def return_redemption_line(
 ) -> RedemptionLine:
     """退券: once per line; the coupon goes back to unused (past valid_to it shows expired)."""
     now = timezone.now()
+    redemption = line.redemption
     with transaction.atomic():
+        # the order first, before the line's and the coupon's rows (see lock_order)
+        lock_order(
+            *order_discount_key(
+                order=redemption.order,
+                api_client=redemption.api_client,
+                order_no=redemption.order_no,
+            )
+        )
         updated = RedemptionLine.objects.filter(pk=line.pk, returned_at__isnull=True).update(
             returned_at=now,
             returned_by=actor,
