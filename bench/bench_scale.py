@@ -38,7 +38,13 @@ FULL = {
     "members": 1_000_000,
     "coupons": 10_000_000,
     "audit": 10_000_000,
+    # the chain's hundred stores (bench_reports' org tree): redemptions, orders, facts live there
+    "orders": 1_000_000,  # POS orders, two items each
+    "promo_uses": 2_000_000,  # two uses a code; 500 codes an application
+    "redemption_lines": 5_000_000,  # two lines a redemption
+    "facts": 5_000_000,  # U-value coupon facts (bench_reports); daily redemption facts too
 }
+PROMO_CODES_PER_APPLICATION = 500
 CHUNK = 2_500_000  # rows per step of the big tables: a killed build loses at most one
 
 
@@ -240,17 +246,262 @@ def _audit(first: int, last: int):
             cur.execute(
                 """
                 INSERT INTO core_auditentry (created_at, actor_name, action, object_type,
-                    object_id, object_repr, before, after, note, org_id)
+                    object_id, object_repr, before, after, note, org_id, request_id)
                 SELECT now() - (%(last)s - g) * interval '3 seconds', 'scale_operator',
                     (ARRAY['redemption.redeem','coupons.claim','pickup.pickupcode.batch_enable',
                            'members.update','promocodes.use'])[1 + g %% 5],
                     (ARRAY['redemption.redemption','coupons.coupon','pickup.pickupcode',
                            'members.member','promocodes.promocodeuse'])[1 + g %% 5],
-                    g::text, '对象' || g, NULL, '{"n": 1}'::jsonb, '', %(store)s
+                    g::text, '对象' || g, NULL, '{"n": 1}'::jsonb, '', %(store)s, ''
                 FROM generate_series(%(first)s, %(last)s) g
                 """,
                 {"first": first, "last": last, "store": store},
             )
+
+    return build
+
+
+def _stores() -> list[int]:
+    from couponhub.core.models import Org
+
+    return list(
+        Org.objects.filter(code__regex=r"^R\d{3}$").order_by("code").values_list("pk", flat=True)
+    )
+
+
+def _chain():
+    """bench_reports' org tree (集团 RG › 零售 RR › 100 stores R000–R099) and bench_dashboards'
+    user of each role (store roles at R007, the others at RG)."""
+    from bench import bench_dashboards, bench_reports
+
+    bench_reports._orgs()
+    bench_dashboards._users()
+
+
+def _orders(count: int):
+    """POS orders (members.MemberOrder) over the last year at the hundred stores, two items each;
+    ids 1…count (the table is empty before)."""
+
+    def build():
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT min(id), count(*) FROM members_member")
+            first_member, members = cur.fetchone()
+            cur.execute(
+                """
+                INSERT INTO members_memberorder (id, order_no, source, traded_at, item_count,
+                    total, status, created_at, refunded_at, member_id, store_id)
+                SELECT g, 'PO' || lpad(g::text, 9, '0'), 'pos', t, 2, 100 + g %% 500,
+                    CASE WHEN g %% 50 = 0 THEN 'refunded' ELSE 'paid' END, t,
+                    CASE WHEN g %% 50 = 0 THEN t + interval '1 day' END,
+                    %(member)s + (g * 7) %% %(members)s, (%(stores)s::bigint[])[1 + g %% 100]
+                FROM (SELECT g, now() - (%(n)s - g) * (interval '365 days' / %(n)s) AS t
+                      FROM generate_series(1, %(n)s) g) s
+                """,
+                {"member": first_member, "members": members, "stores": _stores(), "n": count},
+            )
+            cur.execute(
+                """
+                INSERT INTO members_memberorderitem (sku, name, category, qty, amount, order_id)
+                SELECT 'SKU' || ((g * 2 + i) %% 5000), '商品' || ((g * 2 + i) %% 5000), '药品',
+                    1, 50 + g %% 250, g
+                FROM generate_series(1, %(n)s) g, generate_series(0, 1) i
+                """,
+                {"n": count},
+            )
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence('members_memberorder', 'id'), %s)", [count]
+            )
+
+    return build
+
+
+def _promo(uses: int):
+    """Promo codes: 5 departments with this month's budget, 10 channels, applications of
+    PROMO_CODES_PER_APPLICATION codes each (one code every two uses) at 集团 RG, and `uses`
+    uses over the last year at the hundred stores."""
+
+    def build():
+        import datetime
+
+        from django.db import connection
+        from django.utils import timezone
+
+        from couponhub.core.models import Org, User
+        from promocodes.models import Channel, Department, DepartmentBudget
+
+        today = timezone.localdate()
+        departments = []
+        for i in range(5):
+            department = Department.objects.create(code=f"SD{i}", name=f"规模部门{i}")
+            DepartmentBudget.objects.create(
+                department=department,
+                period_start=today.replace(day=1),
+                period_end=(today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+                - datetime.timedelta(days=1),
+                amount=1_000_000,
+                spent=1_000 * (i + 1),
+            )
+            departments.append(department)
+        for i in range(10):
+            Channel.objects.create(
+                name=f"规模渠道{i}",
+                prefix=f"SC{i}",
+                department=departments[i % 5],
+                status="enabled",
+            )
+        codes = uses // 2
+        applications = max(1, codes // PROMO_CODES_PER_APPLICATION)
+        group = Org.objects.get(code="RG")
+        operator = User.objects.get(username="bench_dash_operator")
+        with connection.cursor() as cur:
+            cur.execute(
+                """
+                INSERT INTO promocodes_promocodeapplication (id, subject, activity_name,
+                    generation, quantity, manual_code, discount_type, discount_rate,
+                    floor_amount, cap_amount, direct_amount, threshold_amount, max_uses,
+                    per_user_limit, user_level, platform, delivery, sale_type, valid_from,
+                    valid_to, remarks, status, rejection_reason, created_at, submitted_at,
+                    reviewed_at, channel_id, department_id, org_id, created_by_id)
+                SELECT a, 'platform', '规模活动' || a, 'auto', %(per)s, '', 'direct', NULL,
+                    0, 0, 5, 0, 0, 0, 'any', 'any', 'any', 'any',
+                    now() - (%(n)s - a) * (interval '365 days' / %(n)s),
+                    now() - (%(n)s - a) * (interval '365 days' / %(n)s) + interval '400 days',
+                    '',
+                    (ARRAY['approved','approved','approved','approved','approved','approved',
+                           'pending','draft','rejected','invalidated'])[1 + a %% 10], '',
+                    now() - (%(n)s - a) * (interval '365 days' / %(n)s), NULL, NULL,
+                    c.id, c.department_id, %(org)s, %(operator)s
+                FROM generate_series(1, %(n)s) a
+                JOIN promocodes_channel c ON c.prefix = 'SC' || (a %% 10)
+                """,
+                {
+                    "n": applications,
+                    "per": PROMO_CODES_PER_APPLICATION,
+                    "org": group.pk,
+                    "operator": operator.pk,
+                },
+            )
+            cur.execute(
+                """
+                INSERT INTO promocodes_promocode (id, code, max_uses, uses_count, application_id)
+                SELECT g, 'SP' || lpad(g::text, 10, '0'), 0, 2, 1 + (g - 1) / %(per)s
+                FROM generate_series(1, %(n)s) g
+                """,
+                {
+                    "n": applications * PROMO_CODES_PER_APPLICATION,
+                    "per": PROMO_CODES_PER_APPLICATION,
+                },
+            )
+            cur.execute("SELECT array_agg(id ORDER BY id) FROM promocodes_departmentbudget")
+            budgets = cur.fetchone()[0]
+            # each code's two uses: the first half of the uses one per code in order, the
+            # second half the same codes again, so a code's uses fall after its application
+            cur.execute(
+                """
+                INSERT INTO promocodes_promocodeuse (user_id, order_no, client_key, discount,
+                    eligible_amount, used_at, cancelled_at, charged_budget_id, code_id, store_id)
+                SELECT 'U' || (g %% 700000), 'PU' || lpad(g::text, 9, '0'), 'bench', 5, 100,
+                    now() - (%(n)s - g) * (interval '365 days' / %(n)s),
+                    CASE WHEN g %% 40 = 0 THEN now() END,
+                    (%(budgets)s::bigint[])[1 + g %% 5], 1 + (g - 1) %% %(codes)s,
+                    (%(stores)s::bigint[])[1 + g %% 100]
+                FROM generate_series(1, %(n)s) g
+                """,
+                {
+                    "n": uses,
+                    "codes": applications * PROMO_CODES_PER_APPLICATION,
+                    "budgets": budgets,
+                    "stores": _stores(),
+                },
+            )
+            for table in ("promocodes_promocodeapplication", "promocodes_promocode"):
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
+
+    return build
+
+
+def _redemptions(first: int, last: int, total: int, coupons: int, orders: int):
+    """Redemption lines `first`…`last` (two a redemption, redemption r holding lines 2r-1 and
+    2r, ids as the numbers) over the last year at the hundred stores, by the clerk of R007,
+    every fourth with a POS order; line g redeems the coupon 2(g-1) after the first (a coupon
+    at most once), one in fifty returned."""
+
+    def build():
+        from django.db import connection
+
+        from couponhub.core.models import User
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT min(id) FROM coupons_coupon")
+            first_coupon = cur.fetchone()[0]
+            cur.execute("SELECT min(id), count(*) FROM members_member")
+            first_member, members = cur.fetchone()
+            params = {
+                "first": (first + 1) // 2,
+                "last": last // 2,
+                "n": total // 2,
+                "stores": _stores(),
+                "clerk": User.objects.get(username="bench_dash_clerk").pk,
+                "member": first_member,
+                "members": members,
+                "orders": orders,
+            }
+            cur.execute(
+                """
+                INSERT INTO redemption_redemption (id, redemption_no, app, method, order_no,
+                    created_at, clerk_id, member_id, order_id, store_id)
+                SELECT r, 'SR' || lpad(r::text, 10, '0'), '门店后台',
+                    CASE WHEN r %% 5 = 0 THEN 'scan' ELSE 'sms' END,
+                    CASE WHEN r %% 4 = 0 AND r / 4 <= %(orders)s
+                         THEN 'PO' || lpad((r / 4)::text, 9, '0') ELSE '' END,
+                    now() - (%(n)s - r) * (interval '365 days' / %(n)s), %(clerk)s,
+                    %(member)s + (r * 13) %% %(members)s,
+                    CASE WHEN r %% 4 = 0 AND r / 4 <= %(orders)s THEN r / 4 END,
+                    (%(stores)s::bigint[])[1 + r %% 100]
+                FROM generate_series(%(first)s, %(last)s) r
+                """,
+                params,
+            )
+            cur.execute(
+                """
+                INSERT INTO redemption_redemptionline (id, returned_at, returned_via, coupon_id,
+                    redemption_id)
+                SELECT g, CASE WHEN g %% 50 = 0 THEN now() - (%(n)s - g) * (interval '365 days'
+                    / %(n)s) + interval '1 hour' END,
+                    CASE WHEN g %% 50 = 0 THEN '门店后台' ELSE '' END,
+                    %(coupon)s + (2 * (g - 1)) %% %(coupons)s, (g + 1) / 2
+                FROM generate_series(%(first)s, %(last)s) g
+                """,
+                {
+                    "first": first,
+                    "last": last,
+                    "n": total,
+                    "coupon": first_coupon,
+                    "coupons": coupons,
+                },
+            )
+            for table in ("redemption_redemption", "redemption_redemptionline"):
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
+
+    return build
+
+
+def _facts(count: int, days: int, rules: int):
+    """The report facts, loaded as bench_reports and bench_dashboards load them."""
+
+    def build():
+        from django.db import connection
+
+        from bench import bench_dashboards, bench_reports
+
+        bench_reports._load_facts(connection, count, vacuum=False)
+        bench_dashboards._load_redemption_facts(connection, days, rules)
 
     return build
 
@@ -262,9 +513,9 @@ def _build(connection, sizes: dict) -> None:
         for i, quantity in enumerate(sizes["codes"]):
             _step(connection, f"pickup codes {i}", _code_batch(i, quantity, serial))
             serial += quantity
-    if _wanted("members") or _wanted("coupons"):
+    if _wanted("members") or _wanted("coupons") or _wanted("chain"):
         _step(connection, "members", _members(sizes["members"]))
-    if _wanted("coupons"):
+    if _wanted("coupons") or _wanted("chain"):
         for first in range(1, sizes["coupons"] + 1, CHUNK):
             last = min(first + CHUNK - 1, sizes["coupons"])
             _step(connection, f"coupons {first}", _coupons(first, last, sizes["members"]))
@@ -272,6 +523,21 @@ def _build(connection, sizes: dict) -> None:
         for first in range(1, sizes["audit"] + 1, CHUNK):
             last = min(first + CHUNK - 1, sizes["audit"])
             _step(connection, f"audit {first}", _audit(first, last))
+    if _wanted("chain"):  # needs the members and coupons
+        _step(connection, "chain", _chain)
+        _step(connection, "chain orders", _orders(sizes["orders"]))
+        _step(connection, "chain promo codes", _promo(sizes["promo_uses"]))
+        for first in range(1, sizes["redemption_lines"] + 1, CHUNK):
+            last = min(first + CHUNK - 1, sizes["redemption_lines"])
+            _step(
+                connection,
+                f"chain redemption lines {first}",
+                _redemptions(
+                    first, last, sizes["redemption_lines"], sizes["coupons"], sizes["orders"]
+                ),
+            )
+        days, rules = (365, 4) if sizes["facts"] < FULL["facts"] else (730, 10)
+        _step(connection, "chain facts", _facts(sizes["facts"], days, rules))
     # planner statistics after a build that added rows (VACUUM cannot run in a transaction)
     with connection.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS bench_scale_analysed (done_at timestamptz)")
