@@ -16,6 +16,7 @@ from django_tables2 import RequestConfig
 from couponhub.core.errors import Refused
 from couponhub.core.forms import id_from, ids_from
 from couponhub.core.money import format_yuan
+from couponhub.core.pagination import UnionPaginator
 from couponhub.core.permissions import (
     get_scoped_or_404,
     has_perm,
@@ -35,6 +36,7 @@ from redemption.models import OutsideCoupon, Redemption, RedemptionLine, SmsChal
 from redemption.tables import RecordTable
 
 COUNTER_APP = "门店后台"
+PAGE_SIZE = 20
 SECTIONS = ("coupons", "orders", "products", "points")
 TAB_LABELS = {
     "usable": gettext_lazy("Usable here"),
@@ -309,14 +311,24 @@ def records(request):
     # outside-coupon redemptions (消费号) are rows of the list too, under the same filters
     theirs = scoped(request.user, perm, OutsideCoupon.objects.all(), "used_store")
     outside_rows = OutsideRecordFilter(_valid_filters(filterset), queryset=theirs).qs
+    parts = selectors.record_parts(filterset.qs, outside_rows)
+    # no request= here: django-tables2 would page it at once with its own Paginator (a count of
+    # every row); RequestConfig below gives the table the request
     table = RecordTable(
-        selectors.record_rows(filterset.qs, outside_rows),
-        request=request,
+        selectors.record_rows(parts),
         can_return=has_perm(request.user, "redemption.return"),
         can_link=has_perm(request.user, "redemption.link_order"),
     )
-    # a UNION of two tables: paged by number (the keyset paginator needs one model's ordering)
-    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    # a UNION of two tables: each is cut to the page before the UNION, deep pages by keyset
+    RequestConfig(
+        request,
+        paginate={
+            "per_page": PAGE_SIZE,
+            "paginator_class": UnionPaginator,
+            "request": request,
+            "parts": parts,
+        },
+    ).configure(table)
     return render(request, "redemption/records.html", {"filter": filterset, "table": table})
 
 
