@@ -87,7 +87,9 @@ class ListPaginator(Paginator):
     def count(self) -> int:
         if self.queryset is None:
             return super().count
-        capped = self.queryset.order_by()[: EXACT_UP_TO + 1].count()
+        # the keys only: a row's annotations (a subquery a row) and joins for its columns are
+        # not computed for up to ten thousand rows to count them
+        capped = self.queryset.order_by().values("pk")[: EXACT_UP_TO + 1].count()
         if capped <= EXACT_UP_TO:
             return capped
         self._estimated = True
