@@ -528,6 +528,13 @@ def _jobs(count: int):
     return build
 
 
+def _promo_facts():
+    """The daily promo-code facts of every use, as the nightly build writes them."""
+    from reports import facts
+
+    facts.rebuild_promo_days(None, facts.end_of_yesterday())
+
+
 def _facts(count: int, days: int, rules: int):
     """The report facts, loaded as bench_reports and bench_dashboards load them."""
 
@@ -575,6 +582,7 @@ def _build(connection, sizes: dict) -> None:
         _step(connection, "chain jobs", _jobs(sizes["jobs"]))
         days, rules = (365, 4) if sizes["facts"] < FULL["facts"] else (730, 10)
         _step(connection, "chain facts", _facts(sizes["facts"], days, rules))
+        _step(connection, "chain promo facts", _promo_facts)
     # planner statistics after a build that added rows (VACUUM cannot run in a transaction)
     with connection.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS bench_scale_analysed (done_at timestamptz)")

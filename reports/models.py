@@ -147,3 +147,31 @@ class RedemptionDailyFact(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.store_name} {self.rule_code} ×{self.count}"
+
+
+class PromoDailyFact(models.Model):
+    """Promo-code uses per day × channel, not cancelled (as of the build): HQ's discount by
+    channel reads thirty of these days instead of every use."""
+
+    day = models.DateField(_("day"))
+    channel_id = models.BigIntegerField(pgettext_lazy("promo code", "channel"))
+    channel_name = models.CharField(_("channel name"), max_length=100)
+    uses = models.PositiveIntegerField(pgettext_lazy("report", "promo-code uses"))
+    discount = MoneyField(_("discount"), default=0)
+
+    class Meta:
+        verbose_name = _("daily promo-code fact")
+        verbose_name_plural = _("daily promo-code facts")
+        ordering = ["-day", "channel_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel_id"],
+                name="promofact_unique_day_channel",
+                violation_error_message=_(
+                    "Daily promo-code uses: this day and channel already have a row."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.channel_name} ×{self.uses}"
