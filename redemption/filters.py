@@ -32,6 +32,11 @@ def member_q(value: str, field: str) -> Q:
     return q
 
 
+def _ids_under(org: Org) -> list[int]:
+    """The node and every node below it, by id (see permissions.scope_ids_q)."""
+    return list(Org.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
+
+
 class RecordFilter(django_filters.FilterSet):
     """优惠券核销记录: 全业态 (or one org node of the user's scope), 会员信息, 优惠券名称, 券码,
     核销方式, 核销应用, 操作人, 状态, 操作时间."""
@@ -94,7 +99,7 @@ class RecordFilter(django_filters.FilterSet):
     def filter_org(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(redemption__store__path__startswith=value.path)
+        return queryset.filter(redemption__store_id__in=_ids_under(value))
 
     def filter_member(self, queryset, name, value):
         return queryset.filter(member_q(value, "coupon__member"))
@@ -203,7 +208,7 @@ class OutsideRecordFilter(django_filters.FilterSet):
         fields = []
 
     def filter_org(self, queryset, name, value):
-        return queryset.filter(used_store__path__startswith=value.path) if value else queryset
+        return queryset.filter(used_store_id__in=_ids_under(value)) if value else queryset
 
     def filter_member(self, queryset, name, value):
         q = member_q(value, "member")

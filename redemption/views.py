@@ -23,7 +23,7 @@ from couponhub.core.permissions import (
     mask_phone,
     permission_required,
     require_in_scope,
-    scoped,
+    scope_ids_q,
 )
 from couponhub.core.stores import current_store
 from coupons import selectors as coupon_selectors
@@ -306,10 +306,11 @@ def records(request):
         job = services.start_records_export(actor=request.user, query=query, total=total)
         return redirect("core:job_detail", pk=job.pk)
     perm = "redemption.view_records"
-    qs = scoped(request.user, perm, selectors.record_lines(), "redemption__store")
+    # the user's stores by id: a store's lines walk (store, -created_at), not every store's
+    qs = selectors.record_lines().filter(scope_ids_q(request.user, perm, "redemption__store"))
     filterset = RecordFilter(request.GET, queryset=qs, user=request.user)
     # outside-coupon redemptions (消费号) are rows of the list too, under the same filters
-    theirs = scoped(request.user, perm, OutsideCoupon.objects.all(), "used_store")
+    theirs = OutsideCoupon.objects.filter(scope_ids_q(request.user, perm, "used_store"))
     outside_rows = OutsideRecordFilter(_valid_filters(filterset), queryset=theirs).qs
     parts = selectors.record_parts(filterset.qs, outside_rows)
     # no request= here: django-tables2 would page it at once with its own Paginator (a count of

@@ -156,6 +156,17 @@ def scope_q(user, perm: str, field: str) -> Q:
     return q
 
 
+def scope_ids_q(user, perm: str, field: str) -> Q:
+    """`scope_q` with the org nodes named by id (one query for them first): `<field>_id IN
+    (…)` lets the planner walk an index that starts with the org, where a path prefix on a
+    joined table hides which stores those are (a store's list read through every store's rows)."""
+    paths = scope_paths(user, perm)
+    if paths is None:
+        return Q()
+    ids = list(Org.objects.filter(scope_q(user, perm, "")).values_list("pk", flat=True))
+    return Q(**{f"{field}_id__in": ids})
+
+
 def require(user, perm: str) -> None:
     """403 unless the user holds `perm` somewhere."""
     if not has_perm(user, perm):
