@@ -88,8 +88,13 @@ class UValueCouponFact(models.Model):
         verbose_name_plural = _("U-value exchange coupon facts")
         ordering = ["-obtained_at", "-coupon_id"]
         indexes = [
-            # the page's default order (newest credited first) and the 到账时间 range
-            models.Index(fields=["-obtained_at", "-coupon_id"], name="uvfact_obtained"),
+            # the page's default order (newest credited first) and the 到账时间 range; with what
+            # HQ's "U-value spent in 30 days" sums, read off the index alone
+            models.Index(
+                fields=["-obtained_at", "-coupon_id"],
+                include=["org_path", "u_value_paid", "u_value_yuan"],
+                name="uvfact_obtained_sums",
+            ),
             # a store manager's scope / an org node, newest first
             models.Index(
                 fields=["org_path", "-obtained_at"],
@@ -138,9 +143,11 @@ class RedemptionDailyFact(models.Model):
             )
         ]
         indexes = [
+            # with the count: HQ's redemptions to date are summed off the index alone
             models.Index(
                 fields=["org_path", "day"],
-                name="redfact_org_day",
+                include=["count"],
+                name="redfact_org_day_count",
                 opclasses=["varchar_pattern_ops", "date_ops"],
             )
         ]
