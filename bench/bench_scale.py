@@ -865,7 +865,12 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from pickup.models import CardType, CodeBatch, PickupCode
 from tests.pickup.factories import CardTypeFactory
-card = CardType.objects.filter(name="规模生成").first() or CardTypeFactory(name="规模生成")
+from pickup.models import Product
+# an existing product if any: the factory's own category name would clash in a fresh process
+products = list(Product.objects.order_by("pk")[:1]) or None
+card = CardType.objects.filter(name="规模生成").first() or CardTypeFactory(
+    name="规模生成", product_list=products
+)
 before = PickupCode.objects.order_by("-serial").values_list("serial", flat=True).first()
 started = time.perf_counter()
 call_command("generate_pickup_codes", "--card-type", str(card.pk), "--quantity", sys.argv[1],
