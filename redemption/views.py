@@ -23,7 +23,7 @@ from couponhub.core.permissions import (
     mask_phone,
     permission_required,
     require_in_scope,
-    scope_ids_q,
+    scope_ids,
 )
 from couponhub.core.stores import current_store
 from coupons import selectors as coupon_selectors
@@ -307,10 +307,13 @@ def records(request):
         return redirect("core:job_detail", pk=job.pk)
     perm = "redemption.view_records"
     # the user's stores by id: a store's lines walk (store, -created_at), not every store's
-    qs = selectors.record_lines().filter(scope_ids_q(request.user, perm, "redemption__store"))
+    ids = scope_ids(request.user, perm)
+    qs, theirs = selectors.record_lines(), OutsideCoupon.objects.all()
+    if ids is not None:
+        qs = qs.filter(redemption__store_id__in=ids)
+        theirs = theirs.filter(used_store_id__in=ids)
     filterset = RecordFilter(request.GET, queryset=qs, user=request.user)
     # outside-coupon redemptions (消费号) are rows of the list too, under the same filters
-    theirs = OutsideCoupon.objects.filter(scope_ids_q(request.user, perm, "used_store"))
     outside_rows = OutsideRecordFilter(_valid_filters(filterset), queryset=theirs).qs
     parts = selectors.record_parts(filterset.qs, outside_rows)
     # no request= here: django-tables2 would page it at once with its own Paginator (a count of
