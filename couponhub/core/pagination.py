@@ -277,7 +277,8 @@ class UnionPaginator(ListPaginator):
                 return page
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self._union({}, bottom + self.per_page + 1, descending=True))[bottom:]
+        # the offset in SQL: a deep page by number sends its page, not every row before it
+        rows = list(self._union({}, bottom + self.per_page + 1, descending=True)[bottom:])
         more = len(rows) > self.per_page
         return self._page(rows[: self.per_page], number, more=more, previous=number > 1)
 
