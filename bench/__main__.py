@@ -52,7 +52,7 @@ def main() -> int:
         print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
     columns = ["bench", "goal", "measured", "baseline", "baseline_label", "verdict"]
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    widths = {c: max([len(c), *(len(str(r.get(c, ""))) for r in rows)]) for c in columns}
     print(" | ".join(c.ljust(widths[c]) for c in columns))
     print("-+-".join("-" * widths[c] for c in columns))
     for r in rows:

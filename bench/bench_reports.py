@@ -45,7 +45,10 @@ def _orgs():
     return group
 
 
-def _load_facts(connection, n: int):
+def _load_facts(connection, n: int, *, vacuum: bool = True):
+    """`n` U-value fact rows over 730 days and the 100 stores of `_orgs` (kept when there are
+    already `n`). `vacuum=False` inside a transaction (bench_scale's steps): VACUUM cannot run
+    there; the caller analyses after."""
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM reports_uvaluecouponfact")
         if cur.fetchone()[0] == n:
@@ -77,7 +80,8 @@ def _load_facts(connection, n: int):
             """,
             [paths, len(paths), n],
         )
-        cur.execute("VACUUM ANALYZE reports_uvaluecouponfact")
+        if vacuum:
+            cur.execute("VACUUM ANALYZE reports_uvaluecouponfact")
 
 
 def _p95(client, url, params, runs):

@@ -1,7 +1,8 @@
 """Home-page panels of coupon rules: rules waiting for finance, and the operator's rules in the
 works (drafts, waiting, nearly issued out)."""
 
-from django.db.models import F
+from django.db.models import BigIntegerField
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -30,8 +31,11 @@ def _operator(request) -> PanelData:
         status: CouponRule.objects.filter(status=status).count()
         for status in (Status.DRAFT, Status.IN_REVIEW)
     }
+    # in bigint: nine times a total of a billion overflows the integer column
     nearly_out = CouponRule.objects.filter(
-        status=Status.APPROVED, is_disabled=False, issued_count__gte=F("total") * 9 / 10
+        status=Status.APPROVED,
+        is_disabled=False,
+        issued_count__gte=Cast("total", BigIntegerField()) * 9 / 10,
     ).count()
     url = reverse("coupons:rule_list")
     return PanelData(

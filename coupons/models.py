@@ -393,6 +393,7 @@ class Coupon(models.Model):
         on_delete=models.PROTECT,
         related_name="coupons",
     )
+    # no index of its own: coupon_member_status (member, status, valid_to) serves "by member"
     member = models.ForeignKey(
         Member,
         verbose_name=_("member"),
@@ -400,6 +401,7 @@ class Coupon(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="coupons",
+        db_index=False,
     )
     customer_name = models.CharField(_("customer"), max_length=100, blank=True)
     store = models.ForeignKey(
@@ -485,7 +487,6 @@ class Coupon(models.Model):
             models.Index(fields=["member", "status", "valid_to"], name="coupon_member_status"),
             models.Index(fields=["rule", "status"], name="coupon_rule_status"),
             models.Index(fields=["rule", "id"], name="coupon_rule_id"),
-            models.Index(fields=["campaign"], name="coupon_campaign"),
         ]
 
     def __str__(self):

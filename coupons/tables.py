@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from couponhub.core.permissions import mask_phone
-from couponhub.core.tables import Table
+from couponhub.core.tables import Table, TemplateColumn
 from coupons.models import Campaign, Coupon, CouponRule
 
 
@@ -63,7 +63,7 @@ class CouponTable(Table):
     member = tables.Column(_("member"), empty_values=(), orderable=False)
     store = tables.Column(_("receiving store"), accessor="store__name")
     effective_status = tables.Column(_("status"), empty_values=(), orderable=False)
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="coupons/_coupon_actions.html", verbose_name=_("actions"), orderable=False
     )
 

@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from promocodes.models import Channel, PromoCodeApplication
+from promocodes.models import Channel, PromoCode, PromoCodeApplication
 
 
 class ApplicationFilter(django_filters.FilterSet):
@@ -20,9 +20,10 @@ class ApplicationFilter(django_filters.FilterSet):
         fields = []
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(
-            Q(activity_name__icontains=value) | Q(codes__code=value.strip().upper())
-        ).distinct()
+        # the code through its unique index, not an OR over the join of every application with
+        # its codes (a million codes: seconds), and no DISTINCT to undo that join
+        with_code = PromoCode.objects.filter(code=value.strip().upper()).values("application_id")
+        return queryset.filter(Q(activity_name__icontains=value) | Q(pk__in=with_code))
 
 
 class ChannelFilter(django_filters.FilterSet):

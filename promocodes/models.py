@@ -242,16 +242,21 @@ class SaleType(models.TextChoices):
 class ApplicationQuerySet(models.QuerySet):
     def with_display_status(self, status: str, now=None):
         """Filter by the status a person sees (有效/无效 come from the validity window)."""
-        now = now or timezone.now()
-        S = PromoCodeApplication.Status
-        D = PromoCodeApplication.DisplayStatus
-        if status == D.ACTIVE:
-            return self.filter(status=S.APPROVED, valid_from__lte=now, valid_to__gt=now)
-        if status == D.INACTIVE:
-            return self.filter(Q(status=S.INVALIDATED) | Q(status=S.APPROVED, valid_to__lte=now))
-        if status == D.APPROVED:
-            return self.filter(status=S.APPROVED, valid_from__gt=now)
-        return self.filter(status=status)
+        return self.filter(display_status_q(status, now))
+
+
+def display_status_q(status: str, now=None) -> Q:
+    """The applications a person sees in `status` (有效/无效 come from the validity window)."""
+    now = now or timezone.now()
+    S = PromoCodeApplication.Status
+    D = PromoCodeApplication.DisplayStatus
+    if status == D.ACTIVE:
+        return Q(status=S.APPROVED, valid_from__lte=now, valid_to__gt=now)
+    if status == D.INACTIVE:
+        return Q(status=S.INVALIDATED) | Q(status=S.APPROVED, valid_to__lte=now)
+    if status == D.APPROVED:
+        return Q(status=S.APPROVED, valid_from__gt=now)
+    return Q(status=status)
 
 
 class PromoCodeApplication(models.Model):

@@ -1,6 +1,7 @@
 """Reads of the promo-code domain."""
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from couponhub.core.models import Org
@@ -11,9 +12,11 @@ from promocodes.models import (
     Department,
     DepartmentBudget,
     Merchant,
+    PromoCode,
     PromoCodeApplication,
     PromoCodeUse,
     StaffDepartment,
+    display_status_q,
 )
 
 
@@ -22,10 +25,31 @@ def channels() -> QuerySet[Channel]:
 
 
 def applications_for(user, perm: str = "promocodes.view") -> QuerySet[PromoCodeApplication]:
+    # the codes counted for the rows shown only (a subquery a row, through the application's
+    # index), not grouped over the join of every application with its codes
+    codes = (
+        PromoCode.objects.filter(application=OuterRef("pk"))
+        .order_by()
+        .values("application")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     qs = PromoCodeApplication.objects.select_related(
         "channel", "department", "merchant", "category", "created_by", "org"
-    ).annotate(code_count=Count("codes", distinct=True))
+    ).annotate(code_count=Coalesce(Subquery(codes), 0))
     return scoped(user, perm, qs, "org")
+
+
+def status_tab_counts(applications: QuerySet[PromoCodeApplication]) -> dict[str, int]:
+    """How many of `applications` are in each status a person sees, and all: one query."""
+    now = timezone.now()
+    return applications.aggregate(
+        all=Count("pk"),
+        **{
+            status.value: Count("pk", filter=display_status_q(status.value, now))
+            for status in PromoCodeApplication.DisplayStatus
+        },
+    )
 
 
 def home_org(user, perm: str) -> Org | None:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from couponhub.core.money import format_yuan
-from couponhub.core.tables import MoneyColumn, Table
+from couponhub.core.tables import MoneyColumn, Table, TemplateColumn
 from promocodes.models import Channel, DepartmentBudget, PromoCodeApplication
 
 
@@ -17,7 +17,7 @@ class ApplicationTable(Table):
     code_count = tables.Column(pgettext_lazy("promo code", "codes"))
     window = tables.Column(_("valid period"), accessor="valid_from", orderable=True)
     display_status = tables.Column(_("status"), accessor="status", orderable=False)
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="promocodes/_application_actions.html",
         verbose_name=_("actions"),
         orderable=False,
@@ -68,7 +68,7 @@ class ApplicationTable(Table):
 
 
 class ChannelTable(Table):
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="promocodes/_channel_actions.html",
         verbose_name=_("actions"),
         orderable=False,

@@ -140,13 +140,14 @@ def finance_limits(request):
 
 
 def _tabs(base_qs, current: str):
-    tabs = [{"key": "", "label": _("All"), "count": base_qs.count(), "active": current == ""}]
+    counts = selectors.status_tab_counts(base_qs)
+    tabs = [{"key": "", "label": _("All"), "count": counts["all"], "active": current == ""}]
     for status in DisplayStatus:
         tabs.append(
             {
                 "key": status.value,
                 "label": status.label,
-                "count": base_qs.with_display_status(status.value).count(),
+                "count": counts[status.value],
                 "active": current == status.value,
             }
         )

@@ -1,3 +1,4 @@
+import datetime
 import re
 
 import django_filters
@@ -6,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from couponhub.core.filters import DATE_WIDGET
+from couponhub.core.filters import DATE_WIDGET, start_of_day
 from couponhub.core.models import Org
 from couponhub.core.permissions import scope_q
 from redemption.models import OutsideCoupon, OutsideShop, Redemption, RedemptionLine
@@ -14,7 +15,8 @@ from redemption.models import OutsideCoupon, OutsideShop, Redemption, Redemption
 
 def member_q(value: str, field: str) -> Q:
     """会员信息 as a clerk types it: a card number, a member ID or a whole phone exactly, the last
-    four digits of a phone, or part of a name."""
+    four digits of a phone, or part of a name. Digits are a number, never part of a name: a
+    name's substring can use no index, and among a million members that is a scan."""
     value = value.strip()
     if not value:
         return Q()
@@ -22,11 +24,17 @@ def member_q(value: str, field: str) -> Q:
         Q(**{f"{field}__card_no": value})
         | Q(**{f"{field}__phone": value})
         | Q(**{f"{field}__member_no": value})
-        | Q(**{f"{field}__name__icontains": value})
     )
-    if len(value) == 4 and value.isdigit():
+    if not value.isdigit():
+        q |= Q(**{f"{field}__name__icontains": value})
+    elif len(value) == 4:
         q |= Q(**{f"{field}__phone__endswith": value})
     return q
+
+
+def _ids_under(org: Org) -> list[int]:
+    """The node and every node below it, by id (see permissions.scope_ids_q)."""
+    return list(Org.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
 
 
 class RecordFilter(django_filters.FilterSet):
@@ -48,9 +56,7 @@ class RecordFilter(django_filters.FilterSet):
     coupon_name = django_filters.CharFilter(
         label=_("Coupon name"), field_name="coupon__rule__name", lookup_expr="icontains"
     )
-    code = django_filters.CharFilter(
-        label=_("Coupon code"), field_name="coupon__code", lookup_expr="iexact"
-    )
+    code = django_filters.CharFilter(label=_("Coupon code"), method="filter_code")
     method = django_filters.ChoiceFilter(
         label=_("Redemption method"),
         field_name="redemption__method",
@@ -68,16 +74,10 @@ class RecordFilter(django_filters.FilterSet):
         empty_label=_("All"),
     )
     time_from = django_filters.DateFilter(
-        label=_("Operation time from"),
-        field_name="redemption__created_at",
-        lookup_expr="date__gte",
-        widget=DATE_WIDGET,
+        label=_("Operation time from"), method="filter_time_from", widget=DATE_WIDGET
     )
     time_to = django_filters.DateFilter(
-        label=pgettext_lazy("range", "to"),
-        field_name="redemption__created_at",
-        lookup_expr="date__lte",
-        widget=DATE_WIDGET,
+        label=pgettext_lazy("range", "to"), method="filter_time_to", widget=DATE_WIDGET
     )
 
     class Meta:
@@ -99,10 +99,23 @@ class RecordFilter(django_filters.FilterSet):
     def filter_org(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(redemption__store__path__startswith=value.path)
+        return queryset.filter(redemption__store_id__in=_ids_under(value))
 
     def filter_member(self, queryset, name, value):
         return queryset.filter(member_q(value, "coupon__member"))
+
+    def filter_code(self, queryset, name, value):
+        # codes are kept as issued (capitals): the code or its capitals, each through the index
+        value = value.strip()
+        return queryset.filter(Q(coupon__code=value) | Q(coupon__code=value.upper()))
+
+    def filter_time_from(self, queryset, name, value):
+        return queryset.filter(redemption__created_at__gte=start_of_day(value))
+
+    def filter_time_to(self, queryset, name, value):
+        return queryset.filter(
+            redemption__created_at__lt=start_of_day(value + datetime.timedelta(days=1))
+        )
 
     def filter_operator(self, queryset, name, value):
         value = value.strip()
@@ -187,15 +200,15 @@ class OutsideRecordFilter(django_filters.FilterSet):
     app = django_filters.CharFilter(method="filter_app")
     operator = django_filters.CharFilter(field_name="used_by", lookup_expr="iexact")
     state = django_filters.CharFilter(method="filter_state")
-    time_from = django_filters.DateFilter(field_name="used_at", lookup_expr="date__gte")
-    time_to = django_filters.DateFilter(field_name="used_at", lookup_expr="date__lte")
+    time_from = django_filters.DateFilter(method="filter_time_from")
+    time_to = django_filters.DateFilter(method="filter_time_to")
 
     class Meta:
         model = OutsideCoupon
         fields = []
 
     def filter_org(self, queryset, name, value):
-        return queryset.filter(used_store__path__startswith=value.path) if value else queryset
+        return queryset.filter(used_store_id__in=_ids_under(value)) if value else queryset
 
     def filter_member(self, queryset, name, value):
         q = member_q(value, "member")
@@ -210,6 +223,12 @@ class OutsideRecordFilter(django_filters.FilterSet):
         if value[:1].isdigit():  # a 消费号 typed without its letter prefix
             q |= Q(code__iregex=rf"^[A-Z]+{re.escape(value)}$")
         return queryset.filter(q)
+
+    def filter_time_from(self, queryset, name, value):
+        return queryset.filter(used_at__gte=start_of_day(value))
+
+    def filter_time_to(self, queryset, name, value):
+        return queryset.filter(used_at__lt=start_of_day(value + datetime.timedelta(days=1)))
 
     def filter_method(self, queryset, name, value):
         if value == Redemption.Method.API:

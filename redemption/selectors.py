@@ -93,10 +93,10 @@ def member_outside_coupons(member: Member, limit: int = 50) -> list[OutsideCoupo
     )
 
 
-def record_rows(lines: QuerySet[RedemptionLine], outside: QuerySet[OutsideCoupon]) -> QuerySet:
-    """The records page's rows: our redemption lines and outside-coupon redemptions, newest
-    first, as (kind, row_id, at) — one UNION the page counts and slices; `record_objects` then
-    loads the objects of one page."""
+def record_parts(lines: QuerySet[RedemptionLine], outside: QuerySet[OutsideCoupon]) -> dict:
+    """The records page's rows by kind, as (kind, row_id, at): our redemption lines and
+    outside-coupon redemptions. The page is their UNION newest first (`UnionPaginator`);
+    `record_objects` then loads the objects of one page."""
     ours = lines.order_by().values(
         kind=Value("coupon"), row_id=F("pk"), at=F("redemption__created_at")
     )
@@ -105,7 +105,13 @@ def record_rows(lines: QuerySet[RedemptionLine], outside: QuerySet[OutsideCoupon
         .order_by()
         .values(kind=Value("outside"), row_id=F("pk"), at=F("used_at"))
     )
-    return ours.union(theirs, all=True).order_by("-at", "-row_id")
+    return {"coupon": ours, "outside": theirs}
+
+
+def record_rows(parts: dict) -> QuerySet:
+    """The UNION of `record_parts`, newest first (the table's data when it is not paged)."""
+    ours, theirs = parts["coupon"], parts["outside"]
+    return ours.union(theirs, all=True).order_by("-at", "-row_id", "-kind")
 
 
 def record_objects(rows) -> dict[tuple[str, int], object]:

@@ -2,11 +2,12 @@ import django_tables2 as tables
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from couponhub.core.permissions import mask_phone
+from couponhub.core.permissions import can_view_full_phone, mask_phone
 from couponhub.core.tables import Table
 from redemption import selectors
 from redemption.filters import OUTSIDE_APP
@@ -35,6 +36,14 @@ class RecordTable(Table):
         self.can_return = can_return
         self.can_link = can_link
         self._objects = None
+
+    @cached_property
+    def _full_phone(self) -> bool:
+        # asked once for the table, not once a row
+        return can_view_full_phone(self.request.user)
+
+    def _phone(self, phone: str) -> str:
+        return phone if self._full_phone else mask_phone(phone)
 
     def _obj(self, record):
         if self._objects is None:
@@ -85,7 +94,7 @@ class RecordTable(Table):
                 return format_html(
                     '<div class="muted small">{}: {}</div>',
                     _("Phone"),
-                    mask_phone(phone, self.request.user),
+                    self._phone(phone),
                 )
             return "—"
         return format_html(
@@ -95,7 +104,7 @@ class RecordTable(Table):
             _("Card number"),
             member.card_no,
             _("Phone"),
-            mask_phone(member.phone, self.request.user),
+            self._phone(member.phone),
         )
 
     def render_redemption_info(self, record):

@@ -16,13 +16,14 @@ from django_tables2 import RequestConfig
 from couponhub.core.errors import Refused
 from couponhub.core.forms import id_from, ids_from
 from couponhub.core.money import format_yuan
+from couponhub.core.pagination import UnionPaginator
 from couponhub.core.permissions import (
     get_scoped_or_404,
     has_perm,
     mask_phone,
     permission_required,
     require_in_scope,
-    scoped,
+    scope_ids,
 )
 from couponhub.core.stores import current_store
 from coupons import selectors as coupon_selectors
@@ -35,6 +36,7 @@ from redemption.models import OutsideCoupon, Redemption, RedemptionLine, SmsChal
 from redemption.tables import RecordTable
 
 COUNTER_APP = "门店后台"
+PAGE_SIZE = 20
 SECTIONS = ("coupons", "orders", "products", "points")
 TAB_LABELS = {
     "usable": gettext_lazy("Usable here"),
@@ -304,19 +306,33 @@ def records(request):
         job = services.start_records_export(actor=request.user, query=query, total=total)
         return redirect("core:job_detail", pk=job.pk)
     perm = "redemption.view_records"
-    qs = scoped(request.user, perm, selectors.record_lines(), "redemption__store")
+    # the user's stores by id: a store's lines walk (store, -created_at), not every store's
+    ids = scope_ids(request.user, perm)
+    qs, theirs = selectors.record_lines(), OutsideCoupon.objects.all()
+    if ids is not None:
+        qs = qs.filter(redemption__store_id__in=ids)
+        theirs = theirs.filter(used_store_id__in=ids)
     filterset = RecordFilter(request.GET, queryset=qs, user=request.user)
     # outside-coupon redemptions (消费号) are rows of the list too, under the same filters
-    theirs = scoped(request.user, perm, OutsideCoupon.objects.all(), "used_store")
     outside_rows = OutsideRecordFilter(_valid_filters(filterset), queryset=theirs).qs
+    parts = selectors.record_parts(filterset.qs, outside_rows)
+    # no request= here: django-tables2 would page it at once with its own Paginator (a count of
+    # every row); RequestConfig below gives the table the request
     table = RecordTable(
-        selectors.record_rows(filterset.qs, outside_rows),
-        request=request,
+        selectors.record_rows(parts),
         can_return=has_perm(request.user, "redemption.return"),
         can_link=has_perm(request.user, "redemption.link_order"),
     )
-    # a UNION of two tables: paged by number (the keyset paginator needs one model's ordering)
-    RequestConfig(request, paginate={"per_page": 20}).configure(table)
+    # a UNION of two tables: each is cut to the page before the UNION, deep pages by keyset
+    RequestConfig(
+        request,
+        paginate={
+            "per_page": PAGE_SIZE,
+            "paginator_class": UnionPaginator,
+            "request": request,
+            "parts": parts,
+        },
+    ).configure(table)
     return render(request, "redemption/records.html", {"filter": filterset, "table": table})
 
 

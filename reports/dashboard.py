@@ -12,9 +12,8 @@ from django.utils.translation import gettext_lazy
 
 from couponhub.core.panels import Panel, PanelData, Stat, cached
 from coupons.models import CouponRule
-from promocodes.models import PromoCodeUse
 from reports import charts
-from reports.models import RedemptionDailyFact, UValueCouponFact
+from reports.models import PromoDailyFact, RedemptionDailyFact, UValueCouponFact
 from reports.scope import path_q
 
 DAYS = 30
@@ -61,9 +60,10 @@ def _kpis(user) -> dict:
     u_value = UValueCouponFact.objects.filter(
         path_q(user), obtained_at__gte=since, obtained_at__lt=until
     ).aggregate(u=Coalesce(Sum("u_value_paid"), 0), yuan=Sum("u_value_yuan"))
+    # thirty days of the daily facts, not the uses of thirty days (each joined to its channel)
     by_channel = list(
-        PromoCodeUse.objects.filter(cancelled_at__isnull=True, used_at__gte=since)
-        .values("code__application__channel__name")
+        PromoDailyFact.objects.filter(day__gte=first, day__lte=yesterday)
+        .values("channel_name")
         .annotate(discount=Sum("discount"))
         .order_by("-discount")[:10]
     )
@@ -74,7 +74,7 @@ def _kpis(user) -> dict:
         "u_value_yuan": u_value["yuan"] or 0,
         "per_day": _per_day(facts, first, yesterday),
         "by_channel": [
-            {"channel": row["code__application__channel__name"] or "—", "discount": row["discount"]}
+            {"channel": row["channel_name"] or "—", "discount": row["discount"]}
             for row in by_channel
         ],
     }
@@ -102,7 +102,10 @@ def _hq(request) -> PanelData:
             ),
         ],
         chart=chart,
-        note=_("Redemptions and U-value: report data up to yesterday, refreshed every 5 minutes."),
+        note=_(
+            "Redemptions, U-value and promo-code discount: report data up to yesterday, "
+            "refreshed every 5 minutes."
+        ),
         link=(_("Reports"), reverse("reports:summary", args=["redemptions"])),
     )
 

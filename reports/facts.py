@@ -30,8 +30,9 @@ from django.utils import timezone
 from couponhub.core.models import AuditEntry
 from couponhub.core.money import to_money
 from coupons.models import Coupon, CouponRule
+from promocodes.models import PromoCodeUse
 from redemption.models import RedemptionLine
-from reports.models import FactRun, RedemptionDailyFact, UValueCouponFact
+from reports.models import FactRun, PromoDailyFact, RedemptionDailyFact, UValueCouponFact
 
 CHUNK = 5000
 Status = Coupon.Status
@@ -377,6 +378,64 @@ def rebuild_redemption_days(days: set[datetime.date] | None, as_of) -> int:
     return len({f.day for f in changed} | {k[0] for k in stored if k not in wanted})
 
 
+# --- promo-code uses per day × channel -----------------------------------------------------------
+
+
+def changed_promo_days(since, until) -> set[datetime.date] | None:
+    """Days whose promo-code totals may have changed in the window; None means every day."""
+    if since is None:
+        return None
+    days = set()
+    day = timezone.localdate(since)
+    while start_of_day(day) < until:
+        days.add(day)
+        day += datetime.timedelta(days=1)
+    # a use cancelled in the window comes off the day it was made
+    for used_at in PromoCodeUse.objects.filter(
+        cancelled_at__gte=since, cancelled_at__lt=until
+    ).values_list("used_at", flat=True):
+        days.add(timezone.localdate(used_at))
+    return days
+
+
+def rebuild_promo_days(days: set[datetime.date] | None, as_of) -> int:
+    """Recompute the daily promo-code facts of `days` (None: all) as of `as_of`: the days' rows
+    are replaced."""
+    uses = PromoCodeUse.objects.filter(used_at__lt=as_of).filter(
+        Q(cancelled_at__isnull=True) | Q(cancelled_at__gte=as_of)
+    )
+    stored = PromoDailyFact.objects.all()
+    if days is not None:
+        days = {d for d in days if start_of_day(d) < as_of}
+        if not days:
+            return 0
+        lo, hi = min(days), max(days)
+        uses = uses.filter(
+            used_at__gte=start_of_day(lo), used_at__lt=start_of_day(hi + datetime.timedelta(days=1))
+        )
+        stored = stored.filter(day__in=days)
+    rows = (
+        uses.annotate(day=TruncDate("used_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "code__application__channel_id", "code__application__channel__name")
+        .annotate(n=Count("id"), discount=Sum("discount"))
+        .order_by()
+    )
+    facts = [
+        PromoDailyFact(
+            day=r["day"],
+            channel_id=r["code__application__channel_id"],
+            channel_name=r["code__application__channel__name"],
+            uses=r["n"],
+            discount=to_money(r["discount"] or 0),
+        )
+        for r in rows
+        if days is None or r["day"] in days
+    ]
+    stored.delete()
+    PromoDailyFact.objects.bulk_create(facts, batch_size=CHUNK)
+    return len({f.day for f in facts})
+
+
 # --- the build ------------------------------------------------------------------------------------
 
 
@@ -434,6 +493,7 @@ def _build_facts(*, until, since, backfill, now) -> FactRun:
                     coupon_id__in=Coupon.objects.filter(u_value_q()).values("pk")
                 ).delete()[0]
             days = rebuild_redemption_days(changed_redemption_days(since, until), as_of)
+            rebuild_promo_days(changed_promo_days(since, until), as_of)
     except Exception as exc:
         FactRun.objects.filter(pk=run.pk).update(
             status=FactRun.Status.FAILED,

@@ -88,8 +88,13 @@ class UValueCouponFact(models.Model):
         verbose_name_plural = _("U-value exchange coupon facts")
         ordering = ["-obtained_at", "-coupon_id"]
         indexes = [
-            # the page's default order (newest credited first) and the 到账时间 range
-            models.Index(fields=["-obtained_at", "-coupon_id"], name="uvfact_obtained"),
+            # the page's default order (newest credited first) and the 到账时间 range; with what
+            # HQ's "U-value spent in 30 days" sums, read off the index alone
+            models.Index(
+                fields=["-obtained_at", "-coupon_id"],
+                include=["org_path", "u_value_paid", "u_value_yuan"],
+                name="uvfact_obtained_sums",
+            ),
             # a store manager's scope / an org node, newest first
             models.Index(
                 fields=["org_path", "-obtained_at"],
@@ -138,12 +143,42 @@ class RedemptionDailyFact(models.Model):
             )
         ]
         indexes = [
+            # with the count: HQ's redemptions to date are summed off the index alone
             models.Index(
                 fields=["org_path", "day"],
-                name="redfact_org_day",
+                include=["count"],
+                name="redfact_org_day_count",
                 opclasses=["varchar_pattern_ops", "date_ops"],
             )
         ]
 
     def __str__(self):
         return f"{self.day} {self.store_name} {self.rule_code} ×{self.count}"
+
+
+class PromoDailyFact(models.Model):
+    """Promo-code uses per day × channel, not cancelled (as of the build): HQ's discount by
+    channel reads thirty of these days instead of every use."""
+
+    day = models.DateField(_("day"))
+    channel_id = models.BigIntegerField(pgettext_lazy("promo code", "channel"))
+    channel_name = models.CharField(_("channel name"), max_length=100)
+    uses = models.PositiveIntegerField(pgettext_lazy("report", "promo-code uses"))
+    discount = MoneyField(_("discount"), default=0)
+
+    class Meta:
+        verbose_name = _("daily promo-code fact")
+        verbose_name_plural = _("daily promo-code facts")
+        ordering = ["-day", "channel_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel_id"],
+                name="promofact_unique_day_channel",
+                violation_error_message=_(
+                    "Daily promo-code uses: this day and channel already have a row."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.channel_name} ×{self.uses}"

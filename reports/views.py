@@ -5,11 +5,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from couponhub.core.permissions import has_perm
+from couponhub.core.views import paginate
 from reports import exports, facts, selectors, summaries
-from reports.paginator import CappedPaginator
 from reports.scope import require_reports
 from reports.tables import UValueFactTable
 
@@ -31,10 +30,8 @@ def u_value_detail(request):
     require_reports(request.user)
     filterset = selectors.u_value_filter(request.user, request.GET)
     rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    table = UValueFactTable(rows, user=request.user)
-    RequestConfig(
-        request, paginate={"per_page": PAGE_SIZE, "paginator_class": CappedPaginator}
-    ).configure(table)
+    # exact to 10,000 rows, then 约 N 条 (the planner's estimate); deep pages by keyset
+    table = paginate(request, UValueFactTable(rows, user=request.user), per_page=PAGE_SIZE)
     return render(
         request,
         "reports/u_value_detail.html",

@@ -240,7 +240,11 @@ class Job(models.Model):
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            # the dashboards' jobs queued/running and failed in a day, among every job ever run
+            models.Index(fields=["status", "-created_at"], name="job_status_created"),
+        ]
 
     def __str__(self):
         return self.title

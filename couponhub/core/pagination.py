@@ -20,6 +20,7 @@ an ordering by an expression, falls back to the page number.
 
 import json
 import math
+import re
 
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import connections
@@ -86,7 +87,9 @@ class ListPaginator(Paginator):
     def count(self) -> int:
         if self.queryset is None:
             return super().count
-        capped = self.queryset.order_by()[: EXACT_UP_TO + 1].count()
+        # the keys only: a row's annotations (a subquery a row) and joins for its columns are
+        # not computed for up to ten thousand rows to count them
+        capped = self.queryset.order_by().values("pk")[: EXACT_UP_TO + 1].count()
         if capped <= EXACT_UP_TO:
             return capped
         self._estimated = True
@@ -224,3 +227,95 @@ class ListPage(Page):
     @property
     def approximate_pages(self) -> int:
         return max(1, math.ceil(self.paginator.count / self.paginator.per_page))
+
+
+class UnionPaginator(ListPaginator):
+    """A ListPaginator over a list made of several tables (the redemption records: our lines and
+    outside coupons). `parts` maps a kind to a queryset of values `kind`, `row_id` and `at`; the
+    list is their UNION ALL, newest first by (at, row_id, kind). Each part is ordered and cut to
+    the rows a page needs before the UNION, so a page reads at most `offset + per_page + 1` rows
+    of each part through its index; the total is the parts' capped counts or estimates, added.
+    A key names a row as kind and id ("coupon123"): 下一页 is ?after=<it>, 上一页 ?before=<it>."""
+
+    def __init__(self, object_list, per_page, *, parts: dict, request=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.parts = parts
+        self.queryset = None
+        self.keyset = None  # (direction, kind, row_id)
+        if request is not None:
+            for direction in (AFTER, BEFORE):
+                match = _UNION_KEY.match(request.GET.get(direction, ""))
+                if match and match[1] in parts:
+                    self.keyset = (direction, match[1], int(match[2]))
+                    break
+
+    @cached_property
+    def count(self) -> int:
+        arms = [qs.order_by()[: EXACT_UP_TO + 1] for qs in self.parts.values()]
+        # one query: the parts' capped rows, UNION ALL, counted
+        capped = arms[0].union(*arms[1:], all=True).count() if len(arms) > 1 else arms[0].count()
+        if capped <= EXACT_UP_TO:
+            return capped
+        self._estimated = True
+        estimate = sum(planner_estimate(qs) for qs in self.parts.values())
+        return max(estimate, EXACT_UP_TO + 1)
+
+    def _union(self, conditions: dict, limit: int, *, descending: bool):
+        order = ["-at", "-row_id", "-kind"] if descending else ["at", "row_id", "kind"]
+        arms = [
+            qs.filter(conditions.get(kind, Q())).order_by(*order)[:limit]
+            for kind, qs in self.parts.items()
+        ]
+        if len(arms) == 1:
+            return arms[0]
+        return arms[0].union(*arms[1:], all=True).order_by(*order)[:limit]
+
+    def page(self, number):
+        if self.keyset is not None:
+            page = self._keyset_page(number)
+            if page is not None:
+                return page
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        # the offset in SQL: a deep page by number sends its page, not every row before it
+        rows = list(self._union({}, bottom + self.per_page + 1, descending=True)[bottom:])
+        more = len(rows) > self.per_page
+        return self._page(rows[: self.per_page], number, more=more, previous=number > 1)
+
+    def _keyset_page(self, number):
+        direction, kind, row_id = self.keyset
+        at = self.parts[kind].filter(row_id=row_id).values_list("at", flat=True).first()
+        if at is None:
+            return None
+        forward = direction == AFTER
+        beyond, bound = ("lt", "lte") if forward else ("gt", "gte")
+        conditions = {}
+        for other in self.parts:
+            after = Q(**{f"at__{beyond}": at}) | Q(at=at, **{f"row_id__{beyond}": row_id})
+            if (other < kind) if forward else (other > kind):
+                after |= Q(at=at, row_id=row_id)
+            # `at` bounded on its own too: the index range scan starts at the key
+            conditions[other] = Q(**{f"at__{bound}": at}) & after
+        rows = list(self._union(conditions, self.per_page + 1, descending=forward))
+        more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        if not forward:
+            rows.reverse()
+        try:
+            number = max(1, int(number))
+        except (TypeError, ValueError):
+            number = 1
+        if forward:
+            return self._page(rows, number, more=more, previous=True)
+        return self._page(rows, number, more=True, previous=more)
+
+    def _page(self, records, number, *, more: bool, previous: bool) -> "ListPage":
+        page = ListPage(self._rows(records), number, self)
+        page.more, page.previous_exists = more, previous
+        if records:
+            page.first_key = f"{records[0]['kind']}{records[0]['row_id']}"
+            page.last_key = f"{records[-1]['kind']}{records[-1]['row_id']}"
+        return page
+
+
+_UNION_KEY = re.compile(r"^([a-z]{1,20})(\d{1,18})$", re.ASCII)

@@ -161,6 +161,16 @@ def scope_q(user, perm: str, field: str) -> Q:
     return q
 
 
+def scope_ids(user, perm: str) -> list[int] | None:
+    """The ids of the org nodes in the user's scope for `perm` (one query); None: everywhere.
+    `<field>_id IN (…)` lets the planner walk an index that starts with the org, where a path
+    prefix on a joined table hides which stores those are (a store's list read through every
+    store's rows)."""
+    if scope_paths(user, perm) is None:
+        return None
+    return list(Org.objects.filter(scope_q(user, perm, "")).values_list("pk", flat=True))
+
+
 def require(user, perm: str) -> None:
     """403 unless the user holds `perm` somewhere."""
     if not has_perm(user, perm):

@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.template.loader import get_template
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_tables2.columns.base import library
@@ -27,6 +28,22 @@ class MoneyColumn(tables.Column):
         if isinstance(field, MoneyField):
             return cls(**kwargs)
         return None
+
+
+class TemplateColumn(tables.TemplateColumn):
+    """A TemplateColumn whose cell template is rendered with the page's context as it stands
+    (its context processors ran once, for the page) instead of a new RequestContext a cell,
+    which runs every context processor again for each row (twenty rows: twenty times)."""
+
+    def render(self, record, table, value, bound_column, **kwargs):
+        parent = getattr(table, "context", None)
+        if parent is None or self.template_code:
+            return super().render(record, table, value, bound_column, **kwargs)
+        context = self.get_context_data(
+            record=record, table=table, value=value, bound_column=bound_column, **kwargs
+        )
+        with parent.update(context):
+            return get_template(self.template_name).render(parent.flatten())
 
 
 class Table(tables.Table):
@@ -68,10 +85,10 @@ class AuditEntryTable(Table):
 
 class JobTable(Table):
     title = tables.LinkColumn("core:job_detail", args=[tables.A("pk")])
-    progress = tables.TemplateColumn(
+    progress = TemplateColumn(
         template_name="core/_job_progress_cell.html", verbose_name=_("progress"), orderable=False
     )
-    download = tables.TemplateColumn(
+    download = TemplateColumn(
         template_name="core/_job_download_cell.html", verbose_name=_("file"), orderable=False
     )
 
@@ -98,7 +115,7 @@ class EventDeliveryTable(Table):
         verbose_name=_("event id"),
     )
     created = tables.Column(_("time"), accessor="event__created_at")
-    resend = tables.TemplateColumn(
+    resend = TemplateColumn(
         template_name="core/_resend_cell.html", verbose_name="", orderable=False
     )
 

@@ -131,3 +131,12 @@ def test_the_admin_sees_lock_outs_and_failed_jobs(client, tree):
     stats = {str(s.label): s for s in panels["core.admin"]["data"].stats}
     assert stats["当前被锁定的用户"].value == 1 and stats["当前被锁定的用户"].warn
     assert stats["近24小时失败的任务"].value == 1
+
+
+def test_the_operator_counts_rules_nearly_issued_out_of_a_billion(client, tree):
+    # nine times a total of a billion is past the integer column: the page was a 500
+    CouponRuleFactory(total=1_000_000_000, end_value=999_999_999, issued_count=950_000_000)
+    CouponRuleFactory(total=1_000_000_000, end_value=999_999_999, issued_count=10)
+    panels, _page = _panels(client, user_with_role(Role.OPERATOR, tree["group"]))
+    stats = {str(s.label): s.value for s in panels["coupons.operator"]["data"].stats}
+    assert list(stats.values())[2] == 1

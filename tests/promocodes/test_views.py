@@ -196,6 +196,23 @@ def test_list_tabs_filter_by_status(client, operator, group):
     assert "有效乙" in active_page and "草稿甲" not in active_page
 
 
+def test_the_search_finds_an_application_by_a_code_or_its_activity_once(client, operator, group):
+    many = ApplicationFactory(org=group, activity_name="双十一大促")
+    PromoCodeFactory(application=many, code="SALE0001")
+    PromoCodeFactory(application=many, code="SALE0002")
+    other = ApplicationFactory(org=group, activity_name="会员日")
+    PromoCodeFactory(application=other, code="VIP0001")
+    login(client, operator)
+
+    def listed(q):
+        response = client.get("/promocodes/", {"q": q})
+        return [row.record.pk for row in response.context["table"].page.object_list]
+
+    assert listed(" sale0002 ") == [many.pk]
+    assert listed("会员") == [other.pk]
+    assert listed("NOPE") == []
+
+
 def test_batch_submit_then_batch_approve_and_reject(client, operator, finance, group):
     channel = ChannelFactory()
     BudgetFactory(department=channel.department)

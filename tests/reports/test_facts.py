@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from coupons import services as coupon_services
 from coupons.models import Coupon
+from promocodes.models import PromoCodeUse
 from reports import facts
-from reports.models import FactRun, RedemptionDailyFact, UValueCouponFact
+from reports.models import FactRun, PromoDailyFact, RedemptionDailyFact, UValueCouponFact
 from reports.tasks import build_nightly_facts_task
+from tests.promocodes.factories import PromoCodeFactory
 from tests.reports.factories import World, exchanged, redeem
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +275,45 @@ def test_two_builds_at_once_take_turns_and_write_the_facts_once():
     assert first.inserted == UValueCouponFact.objects.count() > 0
     assert (second.inserted, second.updated, second.deleted) == (0, 0, 0)
     assert second.started_at >= first.finished_at
+
+
+def _use(code, at, discount):
+    return PromoCodeUse.objects.create(
+        code=code,
+        user_id="u1",
+        order_no=f"PF{PromoCodeUse.objects.count() + 1}",
+        client_key="pos",
+        discount=Decimal(discount),
+        eligible_amount=Decimal("100"),
+        used_at=at,
+    )
+
+
+def test_promo_code_uses_are_summed_per_day_and_channel_until_cancelled():
+    web, app = PromoCodeFactory(), PromoCodeFactory()
+    now = timezone.now()
+    two_days_ago, yesterday = now - 2 * DAY, now - DAY
+    _use(web, two_days_ago, "5.00")
+    _use(web, two_days_ago, "7.50")
+    cancelled_later = _use(app, yesterday, "3.00")
+    gone = _use(app, yesterday, "9.00")
+    PromoCodeUse.objects.filter(pk=gone.pk).update(cancelled_at=yesterday)
+    _use(web, now, "1.00")  # today: not yet in the facts
+
+    facts.build_facts()
+
+    def table():
+        return sorted(PromoDailyFact.objects.values_list("day", "channel_name", "uses", "discount"))
+
+    web_channel, app_channel = web.application.channel.name, app.application.channel.name
+    assert table() == [
+        (timezone.localdate(two_days_ago), web_channel, 2, Decimal("12.50")),
+        (timezone.localdate(yesterday), app_channel, 1, Decimal("3.00")),
+    ]
+    # cancelled today: yesterday's row loses it at the next night's build, today's use comes in
+    PromoCodeUse.objects.filter(pk=cancelled_later.pk).update(cancelled_at=now)
+    facts.build_facts(now=now + DAY)
+    assert table() == [
+        (timezone.localdate(two_days_ago), web_channel, 2, Decimal("12.50")),
+        (timezone.localdate(now), web_channel, 1, Decimal("1.00")),
+    ]
