@@ -21,6 +21,13 @@ logconfig_dict["loggers"]["gunicorn.error"] = {
 }
 accesslog = None
 
+# The worker model: processes carry the load, not threads (#17). See the comment in the README
+# of docs/operations.md ("Web processes"). WEB_CONCURRENCY and WEB_THREADS change it per host.
+worker_class = "gthread"  # keep-alive connections from the tills, a poller per process
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+threads = int(os.environ.get("WEB_THREADS", "2"))
+keepalive = 5
+
 
 def child_exit(server, worker):
     """A gone process's live values leave /metrics (prometheus-client's multiprocess mode)."""

@@ -18,6 +18,7 @@ one persistent keep-alive connection, reading answers with a minimal parser. Two
 import math
 import multiprocessing
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -29,15 +30,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CPUS = os.cpu_count() or 2
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(CPUS)))
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+# The worker model is production's, from gunicorn.conf.py (WEB_CONCURRENCY and WEB_THREADS set
+# it there); BENCH_WORKERS / BENCH_THREADS override it for an experiment.
+_CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+WORKERS = int(os.environ.get("BENCH_WORKERS") or _CONF["workers"])
+THREADS = int(os.environ.get("BENCH_THREADS") or _CONF["threads"])
 CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "4"))
 
 
 def server_label() -> str:
     return (
-        f"gunicorn {WORKERS} workers × {THREADS} threads (gthread), DJANGO_ENV=production, "
-        f"DEBUG off, {CPUS} CPUs shared with PostgreSQL and the load generator"
+        f"gunicorn {WORKERS} workers × {THREADS} threads ({_CONF['worker_class']}, "
+        f"gunicorn.conf.py), DJANGO_ENV=production, DEBUG off, {CPUS} CPUs shared with "
+        f"PostgreSQL and the load generator"
     )
 
 
@@ -87,12 +92,8 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(WORKERS),
-                "--worker-class",
-                "gthread",
                 "--threads",
                 str(THREADS),
-                "--keep-alive",
-                "5",
                 "--log-level",
                 "warning",
             ],
