@@ -21,10 +21,16 @@ logconfig_dict["loggers"]["gunicorn.error"] = {
 }
 accesslog = None
 
-# The worker model: processes carry the load, not threads (#17). See the comment in the README
-# of docs/operations.md ("Web processes"). WEB_CONCURRENCY and WEB_THREADS change it per host.
-worker_class = "gthread"  # keep-alive connections from the tills, a poller per process
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+# The worker model (#17): processes carry the load, threads only cover waits. Python runs one
+# thread of a process at a time, so a request whose database answer has arrived waits for the
+# GIL behind its process's other threads (up to the 5 ms switch interval each); with two threads
+# a process rarely makes one wait, and the cores are shared among processes by the kernel, which
+# runs a thread that just woke promptly. Two threads, not one, so that a process whose request
+# waits on a row lock or a slow client still answers its other kept-alive connections. Twice as
+# many processes as cores keeps the cores busy while some wait for PostgreSQL; each takes ~X MB
+# and two database connections. WEB_CONCURRENCY and WEB_THREADS change it for a host.
+worker_class = "gthread"  # kept-alive connections (tills send call after call), a poller each
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
 threads = int(os.environ.get("WEB_THREADS", "2"))
 keepalive = 5
 

@@ -1,8 +1,11 @@
 """Shared harness of the HTTP benchmarks (bench_redemption, bench_promocodes).
 
-The server: gunicorn (gthread) with settings close to production: DJANGO_ENV=production (DEBUG
-off), dummy secrets, no HTTPS redirect (SECURE_SSL_REDIRECT=0: the benchmark speaks plain HTTP
-to 127.0.0.1, as a TLS-terminating proxy would), the bench's own DATABASE_URL and REDIS_URL.
+The server: gunicorn as production starts it (gunicorn.conf.py: its worker model, the app's JSON
+log lines; docker-compose.yml) with DJANGO_ENV=production (DEBUG off), dummy secrets, no HTTPS
+redirect (SECURE_SSL_REDIRECT=0: the benchmark speaks plain HTTP to 127.0.0.1, as a
+TLS-terminating proxy would), the bench's own DATABASE_URL and REDIS_URL, the access line of
+every request written (to a log file in a temporary folder instead of stdout) and the metrics
+counted across processes (PROMETHEUS_MULTIPROC_DIR, as docker-compose sets it).
 
 The load: every request is built, signed and serialised to raw HTTP bytes before the clock starts;
 a few client processes (not one process of threads) each run some client threads, every client on
@@ -22,6 +25,7 @@ import runpy
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -58,12 +62,16 @@ class Server:
     def __init__(self):
         self.port = _free_port()
         self.process = None
+        self.folder = None
 
     def __enter__(self):
         from django.conf import settings
         from django.db import connections
 
         connections.close_all()
+        self.folder = tempfile.TemporaryDirectory(prefix="bench-gunicorn-")
+        metrics = Path(self.folder.name) / "prometheus"
+        metrics.mkdir()
         env = {
             **os.environ,
             "DJANGO_ENV": "production",
@@ -72,9 +80,10 @@ class Server:
             # the bench process encrypted the API clients' secrets with these
             "SECRET_KEY": settings.SECRET_KEY,
             "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-            "LOG_LEVEL": "WARNING",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
-        env.pop("DEBUG", None)
+        for name in ("DEBUG", "LOG_LEVEL", "LOG_FORMAT"):
+            env.pop(name, None)  # production's: INFO, JSON
         # Production serves hashed static files from a manifest: pages need it collected first.
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -82,6 +91,7 @@ class Server:
             env=env,
             check=True,
         )
+        self.log = open(Path(self.folder.name) / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -94,11 +104,11 @@ class Server:
                 str(WORKERS),
                 "--threads",
                 str(THREADS),
-                "--log-level",
-                "warning",
             ],
             cwd=ROOT,
             env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         for _ in range(200):
             try:
@@ -111,6 +121,15 @@ class Server:
     def __exit__(self, *exc):
         self.process.terminate()
         self.process.wait(timeout=15)
+        self.log.close()
+        errors = [
+            line
+            for line in (Path(self.folder.name) / "gunicorn.log").read_text().splitlines()
+            if '"level": "INFO"' not in line
+        ]
+        if errors:  # anything but the access lines and the start/stop lines is shown
+            print("gunicorn said:\n  " + "\n  ".join(errors[:20]), file=sys.stderr)
+        self.folder.cleanup()
 
 
 def signed_request(

@@ -2,14 +2,16 @@
 
     python -m bench.profile_api                  # CPU, wall time and statements per call
     python -m bench.profile_api --cprofile use   # and cProfile's top functions for `use`
-    valgrind --tool=callgrind python -m bench.profile_api --calls 200 --only ping
+    valgrind --tool=callgrind --dump-before=time_sleep python -m bench.profile_api --calls 50
 
 Each call goes through the whole WSGI application (every middleware, django-ninja, the
 signature, the handler, JSON rendering) exactly as gunicorn hands it a request, on the
 benches' own data (bench_promocodes, bench_redemption, bench_promocode_hot) in DATABASE_URL,
 with REDIS_URL. Not a bench (it has no baseline and reports no goal): a tool to find the time.
-`--calls` of each endpoint run after a warm-up; the figures are per call. Under callgrind, run
-`--calls 0` too: the difference of the two instruction counts over the calls is per call.
+`--calls` of each endpoint run after a warm-up; the figures are per call. Each endpoint's calls
+are set off by `time.sleep(0)`, so callgrind's `--dump-before=time_sleep` writes one profile
+per endpoint (callgrind.out.<pid>.2 the first one's, .3 the next, ...; `callgrind_annotate`):
+instruction counts, steady on a busy machine where times are not.
 """
 
 import argparse
@@ -84,7 +86,9 @@ def _requests(calls: int) -> dict[str, list[bytes]]:
     redeem_client, store_code, codes = bench_redemption._prepare(2 * calls)
     hot_client, scenarios = bench_promocode_hot._prepare()
     pairs = iter(zip(codes[::2], codes[1::2], strict=True))
-    items = [{"sku": f"SKU{i}", "merchant": "", "category": "", "amount": "19.90"} for i in range(5)]
+    items = [
+        {"sku": f"SKU{i}", "merchant": "", "category": "", "amount": "19.90"} for i in range(5)
+    ]
     validate_body = json.dumps(
         {
             "code": "BENCH80",
@@ -193,6 +197,7 @@ def main() -> int:
             assert _call(application, raw) == 200, name
         statements.clear()
         profiler = cProfile.Profile() if name in args.cprofile else None
+        time.sleep(0)  # callgrind's boundary (see above)
         wall, cpu = time.perf_counter(), time.thread_time()
         with connection.execute_wrapper(count):
             if profiler:
@@ -206,6 +211,7 @@ def main() -> int:
                 profiler.disable()
         calls = max(1, len(batch) - warm)
         wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        time.sleep(0)
         per_call = len(statements) / calls
         print(
             f"{name:<10} {calls:>5} {wall * 1000 / calls:>8.2f} {cpu * 1000 / calls:>7.2f} "

@@ -52,12 +52,23 @@ def claim_order_discount(*, client_key: str, order_no: str, kind: str, ref: str)
     if not order_no:
         return
     _lock_order(client_key, order_no)
-    live = OrderDiscount.objects.filter(
-        client_key=client_key, order_no=order_no, released_at__isnull=True
-    )
-    if live.exclude(kind=kind).exists():
+    # one statement: the row is written unless the other kind is live on the order
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM, [client_key, order_no, kind, ref, timezone.now(), client_key, order_no, kind]
+        )
+        claimed = cursor.rowcount
+    if not claimed:
         raise _refusal(kind, order_no)
-    OrderDiscount.objects.create(client_key=client_key, order_no=order_no, kind=kind, ref=ref)
+
+
+_TABLE = OrderDiscount._meta.db_table
+_CLAIM = (
+    f"INSERT INTO {_TABLE} (client_key, order_no, kind, ref, created_at) "
+    "SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS ("
+    f"SELECT 1 FROM {_TABLE} WHERE client_key = %s AND order_no = %s "
+    "AND released_at IS NULL AND kind <> %s)"
+)
 
 
 def release_order_discount(*, client_key: str, order_no: str, kind: str, ref: str) -> None:
