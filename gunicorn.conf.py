@@ -27,7 +27,7 @@ accesslog = None
 # a process rarely makes one wait, and the cores are shared among processes by the kernel, which
 # runs a thread that just woke promptly. Two threads, not one, so that a process whose request
 # waits on a row lock or a slow client still answers its other kept-alive connections. Twice as
-# many processes as cores keeps the cores busy while some wait for PostgreSQL; each takes ~X MB
+# many processes as cores keeps the cores busy while some wait for PostgreSQL; each takes ~130 MB
 # and two database connections. WEB_CONCURRENCY and WEB_THREADS change it for a host.
 worker_class = "gthread"  # kept-alive connections (tills send call after call), a poller each
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))

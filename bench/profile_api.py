@@ -76,29 +76,17 @@ def _environ(raw: bytes) -> dict:
     return environ
 
 
-def _requests(calls: int) -> dict[str, list[bytes]]:
-    """`calls` fresh pre-signed requests per endpoint (a redeem needs fresh coupons)."""
+def _requests(names: list[str], calls: int) -> dict:
+    """Per endpoint asked for, a function giving `calls` fresh signed requests (signed when
+    asked: a timestamp is good for 300 s, and callgrind is slow; a redeem needs fresh coupons).
+    Only the data those endpoints need is prepared."""
     import json
 
     from bench import _http, bench_promocode_hot, bench_promocodes, bench_redemption
 
-    promo_client = bench_promocodes._prepare()
-    redeem_client, store_code, codes = bench_redemption._prepare(2 * calls)
-    hot_client, scenarios = bench_promocode_hot._prepare()
-    pairs = iter(zip(codes[::2], codes[1::2], strict=True))
     items = [
         {"sku": f"SKU{i}", "merchant": "", "category": "", "amount": "19.90"} for i in range(5)
     ]
-    validate_body = json.dumps(
-        {
-            "code": "BENCH80",
-            "user_id": "bench-user",
-            "platform": "app",
-            "delivery": "delivery",
-            "store_code": "BENCH-S",
-            "items": items,
-        }
-    ).encode()
     run = os.urandom(4).hex().upper()
 
     def signed(client_id, secret, method, path, body=b"", idempotent=False):
@@ -111,37 +99,56 @@ def _requests(calls: int) -> dict[str, list[bytes]]:
             idempotent=idempotent,
         )
 
-    def use_body(k):
-        body = {
-            "code": scenarios["one code"][0],
-            "user_id": f"profile-user-{k % 50}",
-            "platform": "app",
-            "delivery": "delivery",
-            "store_code": "BENCH-S",
-            "items": items,
-            "order_no": f"PROF{run}-{k}",
-        }
-        return json.dumps(body).encode()
-
-    secret = bench_promocodes.SECRET
-    return {
-        "ping": [signed(promo_client, secret, "GET", "/api/v1/ping") for _ in range(calls)],
-        "validate": [
+    makers = {}
+    if {"ping", "validate"} & set(names):
+        promo_client, secret = bench_promocodes._prepare(), bench_promocodes.SECRET
+        validate_body = json.dumps(
+            {
+                "code": "BENCH80",
+                "user_id": "bench-user",
+                "platform": "app",
+                "delivery": "delivery",
+                "store_code": "BENCH-S",
+                "items": items,
+            }
+        ).encode()
+        makers["ping"] = lambda: [
+            signed(promo_client, secret, "GET", "/api/v1/ping") for _ in range(calls)
+        ]
+        makers["validate"] = lambda: [
             signed(promo_client, secret, "POST", "/api/v1/promocodes/validate", validate_body)
             for _ in range(calls)
-        ],
-        "redeem": [
+        ]
+    if "redeem" in names:
+        redeem_client, store_code, codes = bench_redemption._prepare(2 * calls)
+        pairs = list(zip(codes[::2], codes[1::2], strict=True))
+        makers["redeem"] = lambda: [
             signed(
                 redeem_client,
                 bench_redemption.SECRET,
                 "POST",
                 "/api/v1/coupons/redeem",
-                json.dumps({"store_code": store_code, "codes": list(next(pairs))}).encode(),
+                json.dumps({"store_code": store_code, "codes": list(pair)}).encode(),
                 idempotent=True,
             )
-            for _ in range(calls)
-        ],
-        "use": [
+            for pair in pairs
+        ]
+    if "use" in names:
+        hot_client, scenarios = bench_promocode_hot._prepare()
+
+        def use_body(k):
+            body = {
+                "code": scenarios["one code"][0],
+                "user_id": f"profile-user-{k % 50}",
+                "platform": "app",
+                "delivery": "delivery",
+                "store_code": "BENCH-S",
+                "items": items,
+                "order_no": f"PROF{run}-{k}",
+            }
+            return json.dumps(body).encode()
+
+        makers["use"] = lambda: [
             signed(
                 hot_client,
                 bench_promocode_hot.SECRET,
@@ -151,8 +158,8 @@ def _requests(calls: int) -> dict[str, list[bytes]]:
                 idempotent=True,
             )
             for k in range(calls)
-        ],
-    }
+        ]
+    return makers
 
 
 def _call(application, raw: bytes) -> int:
@@ -183,7 +190,7 @@ def main() -> int:
     from couponhub.wsgi import application
 
     warm = 20
-    requests = _requests(args.calls + warm)
+    requests = _requests(args.only, args.calls + warm)
     statements = []
 
     def count(execute, sql, params, many, context):
@@ -192,7 +199,7 @@ def main() -> int:
 
     print(f"{'endpoint':<10} {'calls':>5} {'wall ms':>8} {'CPU ms':>7} {'statements':>10}")
     for name in args.only:
-        batch = requests[name]
+        batch = requests[name]()
         for raw in batch[:warm]:
             assert _call(application, raw) == 200, name
         statements.clear()
