@@ -21,18 +21,20 @@ logconfig_dict["loggers"]["gunicorn.error"] = {
 }
 accesslog = None
 
-# The worker model (#17): processes carry the load, threads only cover waits. Python runs one
-# thread of a process at a time, so a request whose database answer has arrived waits for the
-# GIL behind its process's other threads (up to the 5 ms switch interval each); with two threads
-# a process rarely makes one wait, and the cores are shared among processes by the kernel, which
-# runs a thread that just woke promptly. Two threads, not one, so that a process whose request
-# waits on a row lock or a slow client still answers its other kept-alive connections. Twice as
-# many processes as cores keeps the cores busy while some wait for PostgreSQL; each takes ~130 MB
-# and two database connections. WEB_CONCURRENCY and WEB_THREADS change it for a host.
-worker_class = "gthread"  # kept-alive connections (tills send call after call), a poller each
-workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
-threads = int(os.environ.get("WEB_THREADS", "2"))
-keepalive = 5
+# The worker model (#17): processes take requests, one at a time each (sync workers), not kept-
+# alive connections. With keep-alive (gthread) a connection stays with the process that accepted
+# it, and a burst of clients lands on whichever process wakes first: 50 tills connecting at once
+# were measured all 50 on one of four processes, whose one GIL then ran every request while the
+# other processes idled, and a request whose database answer had arrived (a hot promo code's
+# lock holder, about to COMMIT) waited behind that process's other threads. A sync worker calls
+# accept() only when it is free, so each request goes to an idle process, and no thread of it
+# waits for another. Two per core plus one keeps the cores busy while some wait for PostgreSQL
+# (gunicorn's own advice); each takes ~130 MB and one database connection. The tills pay a TCP
+# connection per call (keep-alive toward a TLS-terminating proxy, which buffers slow clients as
+# sync workers want). WEB_CONCURRENCY changes the number of processes for a host.
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
+threads = 1
 
 
 def child_exit(server, worker):

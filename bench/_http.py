@@ -9,7 +9,9 @@ counted across processes (PROMETHEUS_MULTIPROC_DIR, as docker-compose sets it).
 
 The load: every request is built, signed and serialised to raw HTTP bytes before the clock starts;
 a few client processes (not one process of threads) each run some client threads, every client on
-one persistent keep-alive connection, reading answers with a minimal parser. Two modes:
+a keep-alive connection while the server keeps it (production's sync workers close it after each
+answer, so the client connects again for its next call, inside the measured time), reading
+answers with a minimal parser. Two modes:
 
 * closed loop: each client sends its next request as soon as it has the answer (the server's
   maximum throughput with that many clients in flight; latency there is mostly queueing);
@@ -34,17 +36,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CPUS = os.cpu_count() or 2
-# The worker model is production's, from gunicorn.conf.py (WEB_CONCURRENCY and WEB_THREADS set
-# it there); BENCH_WORKERS / BENCH_THREADS override it for an experiment.
+# The worker model is production's, from gunicorn.conf.py (WEB_CONCURRENCY sets it there);
+# BENCH_WORKERS / BENCH_THREADS / BENCH_WORKER_CLASS override it for an experiment.
 _CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 WORKERS = int(os.environ.get("BENCH_WORKERS") or _CONF["workers"])
 THREADS = int(os.environ.get("BENCH_THREADS") or _CONF["threads"])
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS") or _CONF["worker_class"]
 CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "4"))
 
 
 def server_label() -> str:
     return (
-        f"gunicorn {WORKERS} workers × {THREADS} threads ({_CONF['worker_class']}, "
+        f"gunicorn {WORKERS} workers × {THREADS} threads ({WORKER_CLASS}, "
         f"gunicorn.conf.py), DJANGO_ENV=production, DEBUG off, {CPUS} CPUs shared with "
         f"PostgreSQL and the load generator"
     )
@@ -104,6 +107,8 @@ class Server:
                 str(WORKERS),
                 "--threads",
                 str(THREADS),
+                "--worker-class",
+                WORKER_CLASS,
             ],
             cwd=ROOT,
             env=env,
@@ -162,6 +167,7 @@ class _Connection:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
+        self.closing = False
 
     def exchange(self, request: bytes) -> tuple[int, bytes]:
         self.sock.sendall(request)
@@ -173,8 +179,11 @@ class _Connection:
         length = 0
         for line in lines[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                self.closing = True  # the server ends the connection: the next call opens one
         while len(rest) < length:
             rest += self._recv()
         self.buffer = rest[length:]
@@ -215,6 +224,9 @@ def _client(port, requests, interval, offset, start_at, ok_status, out):
             try:
                 conn = conn or _Connection(port)
                 status, body = conn.exchange(request)
+                if conn.closing:
+                    conn.close()
+                    conn = None
             except OSError as exc:
                 errors.append(f"connection: {exc!r}"[:200])
                 if conn:
