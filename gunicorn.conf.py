@@ -21,6 +21,21 @@ logconfig_dict["loggers"]["gunicorn.error"] = {
 }
 accesslog = None
 
+# The worker model (#17): processes take requests, one at a time each (sync workers), not kept-
+# alive connections. With keep-alive (gthread) a connection stays with the process that accepted
+# it, and a burst of clients lands on whichever process wakes first: 50 tills connecting at once
+# were measured all 50 on one of four processes, whose one GIL then ran every request while the
+# other processes idled, and a request whose database answer had arrived (a hot promo code's
+# lock holder, about to COMMIT) waited behind that process's other threads. A sync worker calls
+# accept() only when it is free, so each request goes to an idle process, and no thread of it
+# waits for another. Two per core plus one keeps the cores busy while some wait for PostgreSQL
+# (gunicorn's own advice); each takes ~130 MB and one database connection. The tills pay a TCP
+# connection per call (keep-alive toward a TLS-terminating proxy, which buffers slow clients as
+# sync workers want). WEB_CONCURRENCY changes the number of processes for a host.
+worker_class = "sync"
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
+threads = 1
+
 
 def child_exit(server, worker):
     """A gone process's live values leave /metrics (prometheus-client's multiprocess mode)."""

@@ -1,12 +1,17 @@
 """Shared harness of the HTTP benchmarks (bench_redemption, bench_promocodes).
 
-The server: gunicorn (gthread) with settings close to production: DJANGO_ENV=production (DEBUG
-off), dummy secrets, no HTTPS redirect (SECURE_SSL_REDIRECT=0: the benchmark speaks plain HTTP
-to 127.0.0.1, as a TLS-terminating proxy would), the bench's own DATABASE_URL and REDIS_URL.
+The server: gunicorn as production starts it (gunicorn.conf.py: its worker model, the app's JSON
+log lines; docker-compose.yml) with DJANGO_ENV=production (DEBUG off), dummy secrets, no HTTPS
+redirect (SECURE_SSL_REDIRECT=0: the benchmark speaks plain HTTP to 127.0.0.1, as a
+TLS-terminating proxy would), the bench's own DATABASE_URL and REDIS_URL, the access line of
+every request written (to a log file in a temporary folder instead of stdout) and the metrics
+counted across processes (PROMETHEUS_MULTIPROC_DIR, as docker-compose sets it).
 
 The load: every request is built, signed and serialised to raw HTTP bytes before the clock starts;
 a few client processes (not one process of threads) each run some client threads, every client on
-one persistent keep-alive connection, reading answers with a minimal parser. Two modes:
+a keep-alive connection while the server keeps it (production's sync workers close it after each
+answer, so the client connects again for its next call, inside the measured time), reading
+answers with a minimal parser. Two modes:
 
 * closed loop: each client sends its next request as soon as it has the answer (the server's
   maximum throughput with that many clients in flight; latency there is mostly queueing);
@@ -18,9 +23,11 @@ one persistent keep-alive connection, reading answers with a minimal parser. Two
 import math
 import multiprocessing
 import os
+import runpy
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -29,15 +36,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CPUS = os.cpu_count() or 2
-WORKERS = int(os.environ.get("BENCH_WORKERS", str(CPUS)))
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+# The worker model is production's, from gunicorn.conf.py (WEB_CONCURRENCY sets it there);
+# BENCH_WORKERS / BENCH_THREADS / BENCH_WORKER_CLASS override it for an experiment.
+_CONF = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+WORKERS = int(os.environ.get("BENCH_WORKERS") or _CONF["workers"])
+THREADS = int(os.environ.get("BENCH_THREADS") or _CONF["threads"])
+WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS") or _CONF["worker_class"]
 CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "4"))
 
 
 def server_label() -> str:
     return (
-        f"gunicorn {WORKERS} workers × {THREADS} threads (gthread), DJANGO_ENV=production, "
-        f"DEBUG off, {CPUS} CPUs shared with PostgreSQL and the load generator"
+        f"gunicorn {WORKERS} workers × {THREADS} threads ({WORKER_CLASS}, "
+        f"gunicorn.conf.py), DJANGO_ENV=production, DEBUG off, {CPUS} CPUs shared with "
+        f"PostgreSQL and the load generator"
     )
 
 
@@ -53,12 +65,16 @@ class Server:
     def __init__(self):
         self.port = _free_port()
         self.process = None
+        self.folder = None
 
     def __enter__(self):
         from django.conf import settings
         from django.db import connections
 
         connections.close_all()
+        self.folder = tempfile.TemporaryDirectory(prefix="bench-gunicorn-")
+        metrics = Path(self.folder.name) / "prometheus"
+        metrics.mkdir()
         env = {
             **os.environ,
             "DJANGO_ENV": "production",
@@ -67,9 +83,10 @@ class Server:
             # the bench process encrypted the API clients' secrets with these
             "SECRET_KEY": settings.SECRET_KEY,
             "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-            "LOG_LEVEL": "WARNING",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
-        env.pop("DEBUG", None)
+        for name in ("DEBUG", "LOG_LEVEL", "LOG_FORMAT"):
+            env.pop(name, None)  # production's: INFO, JSON
         # Production serves hashed static files from a manifest: pages need it collected first.
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -77,6 +94,7 @@ class Server:
             env=env,
             check=True,
         )
+        self.log = open(Path(self.folder.name) / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -87,17 +105,15 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(WORKERS),
-                "--worker-class",
-                "gthread",
                 "--threads",
                 str(THREADS),
-                "--keep-alive",
-                "5",
-                "--log-level",
-                "warning",
+                "--worker-class",
+                WORKER_CLASS,
             ],
             cwd=ROOT,
             env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         for _ in range(200):
             try:
@@ -110,6 +126,15 @@ class Server:
     def __exit__(self, *exc):
         self.process.terminate()
         self.process.wait(timeout=15)
+        self.log.close()
+        errors = [
+            line
+            for line in (Path(self.folder.name) / "gunicorn.log").read_text().splitlines()
+            if '"level": "INFO"' not in line
+        ]
+        if errors:  # anything but the access lines and the start/stop lines is shown
+            print("gunicorn said:\n  " + "\n  ".join(errors[:20]), file=sys.stderr)
+        self.folder.cleanup()
 
 
 def signed_request(
@@ -142,6 +167,7 @@ class _Connection:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
+        self.closing = False
 
     def exchange(self, request: bytes) -> tuple[int, bytes]:
         self.sock.sendall(request)
@@ -153,8 +179,11 @@ class _Connection:
         length = 0
         for line in lines[1:]:
             name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                self.closing = True  # the server ends the connection: the next call opens one
         while len(rest) < length:
             rest += self._recv()
         self.buffer = rest[length:]
@@ -195,6 +224,9 @@ def _client(port, requests, interval, offset, start_at, ok_status, out):
             try:
                 conn = conn or _Connection(port)
                 status, body = conn.exchange(request)
+                if conn.closing:
+                    conn.close()
+                    conn = None
             except OSError as exc:
                 errors.append(f"connection: {exc!r}"[:200])
                 if conn:

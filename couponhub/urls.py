@@ -10,6 +10,9 @@ from couponhub.core import metrics as core_metrics
 from couponhub.core import views as core_views
 
 urlpatterns = [
+    # First: the signed API's calls are the most frequent, and every pattern tried before a match
+    # costs (an include at "" is searched whole, ~0.2 ms a call). No page lives under api/v1/.
+    path("api/v1/", signed_api.urls),
     # for load balancers and Prometheus: no login; /metrics checks the network or a token
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
@@ -32,7 +35,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("staff/", include("staff.urls")),
     path("messages/", include("messaging.urls")),
-    path("api/v1/", signed_api.urls),
     path("api/", include("api.urls")),
     path("django-admin/", admin.site.urls),
     path("media/public/<path:path>", core_views.public_media, name="public_media"),

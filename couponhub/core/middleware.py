@@ -79,12 +79,13 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(self.OPEN_PREFIXES):  # before `user`: no session read
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if (
             user is not None
             and user.is_authenticated
             and getattr(user, "must_change_password", False)
-            and not request.path.startswith(self.OPEN_PREFIXES)
             and request.path != reverse("core:password_change")
         ):
             return redirect("core:password_change")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -215,6 +215,7 @@ _USER_USES = (
     f"WHERE c.application_id = {_CODE}.application_id AND u.user_id = %s "
     "AND u.cancelled_at IS NULL"
 )
+_STORE = f"SELECT o.id FROM {_table(Org)} o WHERE o.code = %s AND o.kind = %s"
 _BUDGET = (
     "SELECT b.{column} FROM " + _table(DepartmentBudget) + " b "
     f"WHERE b.department_id = {_APPLICATION_DEPARTMENT} "
@@ -222,11 +223,11 @@ _BUDGET = (
 )
 
 
-def _find_code(code: str, *, user_id: str, day) -> PromoCode:
+def _find_code(code: str, *, user_id: str, day, store_code: str = "") -> PromoCode:
     """The code, its application (merchant, category) and, in the same query, all a quote reads:
     the application's store codes, the user's live uses of it and the department's budget for
-    `day` — one round trip instead of four (each query costs more in Python and in waiting than
-    in PostgreSQL)."""
+    `day`, and the id of the order's store — one round trip instead of five (each query costs
+    more in Python and in waiting than in PostgreSQL)."""
     matching = (
         PromoCode.objects.select_related(
             "application", "application__merchant", "application__category"
@@ -237,6 +238,7 @@ def _find_code(code: str, *, user_id: str, day) -> PromoCode:
             budget_id=RawSQL(_BUDGET.format(column="id"), [day, day]),
             budget_amount=RawSQL(_BUDGET.format(column="amount"), [day, day]),
             budget_spent=RawSQL(_BUDGET.format(column="spent"), [day, day]),
+            checkout_store_id=RawSQL(_STORE, [store_code, Org.Kind.STORE.value]),
         )
         .filter(code=code.strip().upper())
         .order_by()  # unique: no ORDER BY (its compiling hashes every annotation, ~0.3 ms)
@@ -245,6 +247,13 @@ def _find_code(code: str, *, user_id: str, day) -> PromoCode:
     if promo_code is None:
         _refuse("promo_code_not_found", "优惠码不存在", 404)
     promo_code.application.checkout_store_codes = promo_code.store_codes
+    # the order's store (the use's and the audit entry's org): its id, and the code it was
+    # found by (its other fields load if ever asked for)
+    promo_code.checkout_store = (
+        Org.from_db(connection.alias, ["id", "code"], [promo_code.checkout_store_id, store_code])
+        if promo_code.checkout_store_id
+        else None
+    )
     return promo_code
 
 
@@ -261,14 +270,19 @@ def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -
     Order numbers are the calling client's own; one live promo code per order.
 
     Lock waits stay short on a hot code or a hot budget: everything is read and checked without
-    a lock, the use and its audit entry are written, and only then the two shared rows are
-    touched, each by one conditional UPDATE that checks and counts at once (code: uses left;
-    budget: money left), always the code before the budget, right before COMMIT. A row lock is
-    thus held for two statements and the commit, never across Python work."""
+    a lock on them, the use and its audit entry are written, and only then the two shared rows
+    are touched, by one statement that counts and charges (code before budget), sent together
+    with the COMMIT (`_count_and_charge`): a row lock lasts that statement and the commit inside
+    PostgreSQL, never a round trip to this process or any Python work."""
     if not order_no.strip():
         _refuse("invalid_request", "order_no 不能为空")
     now = timezone.now()
-    promo_code = _find_code(checkout.code, user_id=checkout.user_id, day=timezone.localdate(now))
+    promo_code = _find_code(
+        checkout.code,
+        user_id=checkout.user_id,
+        day=timezone.localdate(now),
+        store_code=checkout.store_code,
+    )
     application = promo_code.application
     if application.per_user_limit:
         # every code of the application shares the per-user count: uses by one user of one
@@ -279,37 +293,28 @@ def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -
                 [f"promocodes.per_user:{application.pk}:{checkout.user_id}"],
             )
         promo_code.user_uses = None
-    _check_order_no(promo_code, client_key, order_no)
     quote = _quote(promo_code, checkout, now=now)
-    store = (
-        Org.objects.filter(code=checkout.store_code, kind=Org.Kind.STORE).first()
-        if checkout.store_code
-        else None
-    )
-    # a promo code doesn't stack with coupons redeemed against the order (either direction)
+    # a promo code doesn't stack with coupons redeemed against the order (either direction);
+    # the claim locks the order, so this order's earlier uses are read after any concurrent
+    # use of it committed, and the one-live-use-per-order constraint is never met here
     claim_order_discount(
         client_key=client_key, order_no=order_no, kind=DiscountKind.PROMO_CODE, ref=promo_code.code
     )
+    _check_order_no(promo_code, client_key, order_no)
+    store = promo_code.checkout_store
     merchant = None if application.subject == Subject.PLATFORM else application.merchant
-    try:
-        with transaction.atomic():
-            use = PromoCodeUse.objects.create(
-                code=promo_code,
-                user_id=checkout.user_id,
-                order_no=order_no,
-                store=store,
-                client_key=client_key,
-                discount=quote.discount,
-                eligible_amount=quote.eligible_amount,
-                charged_budget=quote.budget,
-                charged_merchant=merchant,
-                used_at=now,
-            )
-    except IntegrityError:
-        # another use of this order committed first (the one-live-use-per-order constraint
-        # waited for it): this one is refused with the reason that holds now
-        _check_order_no(promo_code, client_key, order_no)
-        _refuse_second_code(order_no)
+    use = PromoCodeUse.objects.create(
+        code=promo_code,
+        user_id=checkout.user_id,
+        order_no=order_no,
+        store=store,
+        client_key=client_key,
+        discount=quote.discount,
+        eligible_amount=quote.eligible_amount,
+        charged_budget=quote.budget,
+        charged_merchant=merchant,
+        used_at=now,
+    )
     record_audit(
         actor=f"api:{client_key}" if client_key else "api",
         action="promocodes.use",
@@ -327,44 +332,55 @@ def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -
         },
         org=store,
     )
-    # the shared rows, last: code first, then budget (one order everywhere, so no deadlock)
-    if quote.budget is None:
-        counted = (
-            PromoCode.objects.filter(pk=promo_code.pk)
-            .filter(Q(max_uses=0) | Q(uses_count__lt=F("max_uses")))
-            .update(uses_count=F("uses_count") + 1)
-        )
-        charged = True
-    else:
-        counted, charged = _count_and_charge(promo_code.pk, quote.budget.pk, quote.discount)
-    if not counted:
-        _refuse("uses_exhausted", "优惠码使用次数已用完", 409)
-    if not charged:
-        _refuse("budget_exhausted", "优惠码活动预算已用完，暂不能使用", 409)
+    # the shared rows, last
+    _count_and_charge(promo_code.pk, quote.budget.pk if quote.budget else None, quote.discount)
     promo_code.uses_count += 1
     return use
 
 
-# Both hot rows in one statement, so between locking the code's row and COMMIT there is one
-# round trip (two statements were two, each a wait for the GIL and the scheduler while the lock
-# is held). The budget's UPDATE joins the code's: a budget row is reached (and locked) only once
-# the code's row is counted, so the code is always locked first, as everywhere else.
+# The code's count and the budget's charge as one statement, code first: the budget's UPDATE
+# joins the code's, so a budget row is reached (and locked) only once the code's row is, the
+# order cancel keeps too (no deadlock). Neither UPDATE has a condition: the tables' CHECK
+# constraints refuse a use past max_uses and a charge past the budget (`_REFUSALS`), so the
+# statement either counts and charges or fails, and the COMMIT can follow it unseen.
+_COUNT = f"UPDATE {_table(PromoCode)} SET uses_count = uses_count + 1 WHERE id = %s"
 _COUNT_AND_CHARGE = (
-    f"WITH counted AS (UPDATE {_table(PromoCode)} SET uses_count = uses_count + 1 "
-    "WHERE id = %s AND (max_uses = 0 OR uses_count < max_uses) RETURNING id), "
-    f"charged AS (UPDATE {_table(DepartmentBudget)} b SET spent = b.spent + %s FROM counted "
-    "WHERE b.id = %s AND b.spent <= b.amount - %s RETURNING b.id) "
-    "SELECT (SELECT count(*) FROM counted), (SELECT count(*) FROM charged)"
+    f"WITH counted AS ({_COUNT} RETURNING id) "
+    f"UPDATE {_table(DepartmentBudget)} b SET spent = b.spent + %s FROM counted WHERE b.id = %s"
 )
+_REFUSALS = {
+    "promo_code_uses_lte_max": ("uses_exhausted", "优惠码使用次数已用完"),
+    "promo_budget_spent_lte_amount": ("budget_exhausted", "优惠码活动预算已用完，暂不能使用"),
+}
 
 
-def _count_and_charge(code_id: int, budget_id: int, discount: Decimal) -> tuple[bool, bool]:
-    """Count one use on the code (if it has uses left) and charge the budget (if it has the
-    money left), as one conditional statement."""
-    with connection.cursor() as cursor:
-        cursor.execute(_COUNT_AND_CHARGE, [code_id, discount, budget_id, discount])
-        counted, charged = cursor.fetchone()
-    return bool(counted), bool(charged)
+def _count_and_charge(code_id: int, budget_id: int | None, discount: Decimal) -> None:
+    """Count one use on the code and charge the budget (if any), refused by the constraints
+    when no use or money is left.
+
+    In the request's own transaction (the outermost atomic block) the COMMIT goes in the same
+    round trip, so the hot rows are locked only while PostgreSQL runs the statement and the
+    commit: this process is not waited for in between, whatever the scheduler or the GIL do
+    with it meanwhile (#17: a lock holder idle before its COMMIT held up every other use of
+    the code). Django's own COMMIT at the end of the block then finds nothing left to commit.
+    Inside a caller's transaction (a test's, another service's) the statement runs alone."""
+    sql, params = (
+        (_COUNT, [code_id])
+        if budget_id is None
+        else (_COUNT_AND_CHARGE, [code_id, discount, budget_id])
+    )
+    if len(connection.atomic_blocks) == 1:
+        sql += "; COMMIT"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    except IntegrityError as exc:
+        refusal = _REFUSALS.get(
+            getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
+        )
+        if refusal is None:
+            raise
+        _refuse(*refusal, 409)
 
 
 def _check_order_no(promo_code: PromoCode, client_key: str, order_no: str) -> None:

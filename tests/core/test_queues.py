@@ -136,8 +136,10 @@ def webs(tmp_path):
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         log = open(tmp_path / f"web{i}.log", "w+")  # noqa: SIM115
+        bind = f"127.0.0.1:{port}"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "couponhub.wsgi", "--bind", f"127.0.0.1:{port}"],
+            # one process each (gunicorn.conf.py would start two per core)
+            [sys.executable, "-m", "gunicorn", "couponhub.wsgi", "--workers=1", f"--bind={bind}"],
             cwd=settings.BASE_DIR,
             env=env,
             stdout=log,

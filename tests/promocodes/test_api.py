@@ -1,5 +1,6 @@
 import datetime as dt
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -380,3 +381,97 @@ def test_order_numbers_are_each_clients_own(client):
     assert one.post(USE, order(order_no="N-1", user_id="a")).status_code == 200
     assert other.post(USE, order(order_no="N-1", user_id="b")).status_code == 200
     assert PromoCodeUse.objects.filter(order_no="N-1").count() == 2
+
+
+def _use_while_the_row_is_locked(api_client, body, *, lock_sql, then_sql):
+    """A use that read its code and budget before another transaction, holding the hot row,
+    changed it: the use waits at its UPDATE, and answers once the other transaction commits."""
+    answer = {}
+    from django.db import connections
+
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(lock_sql)
+
+            def worker():
+                try:
+                    answer["response"] = SignedClient(Client(), api_client).post(USE, body)
+                finally:
+                    connection.close()
+
+            thread = threading.Thread(target=worker)
+            thread.start()
+            # the use reaches its UPDATE and waits for the lock (its reads took no lock)
+            deadline = time.monotonic() + 30
+            while not answer.get("waited") and time.monotonic() < deadline:
+                time.sleep(0.02)
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures each time
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+                answer["waited"] = bool(cursor.fetchone()[0])
+            cursor.execute(then_sql)
+            cursor.execute("COMMIT")
+            thread.join()
+    finally:
+        other.close()
+    assert answer["waited"], "the use never waited for the row: the test proves nothing"
+    return answer["response"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_use_whose_budget_was_spent_while_it_waited_is_refused_by_the_constraint():
+    code = promo(budget_amount="100")
+    budget = DepartmentBudget.objects.get()
+    response = _use_while_the_row_is_locked(
+        ApiClientFactory(),
+        order(order_no="LATE-1"),
+        lock_sql=f"SELECT 1 FROM promocodes_departmentbudget WHERE id = {budget.pk} FOR UPDATE",
+        then_sql=f"UPDATE promocodes_departmentbudget SET spent = 95 WHERE id = {budget.pk}",
+    )
+    assert response.status_code == 409
+    assert error_code(response) == "budget_exhausted"
+    assert response.json()["error"]["message"] == "优惠码活动预算已用完，暂不能使用"
+    budget.refresh_from_db()
+    code.refresh_from_db()
+    assert (budget.spent, code.uses_count) == (Decimal("95.00"), 0)
+    assert not PromoCodeUse.objects.exists()
+    assert not AuditEntry.objects.filter(action="promocodes.use").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_use_of_a_code_whose_last_use_went_while_it_waited_is_refused_by_the_constraint():
+    code = promo(max_uses=2)
+    response = _use_while_the_row_is_locked(
+        ApiClientFactory(),
+        order(order_no="LATE-2"),
+        lock_sql=f"SELECT 1 FROM promocodes_promocode WHERE id = {code.pk} FOR UPDATE",
+        then_sql=f"UPDATE promocodes_promocode SET uses_count = 2 WHERE id = {code.pk}",
+    )
+    assert response.status_code == 409
+    assert error_code(response) == "uses_exhausted"
+    code.refresh_from_db()
+    assert code.uses_count == 2
+    assert DepartmentBudget.objects.get().spent == 0
+    assert not PromoCodeUse.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_use_in_the_requests_own_transaction_is_committed_with_its_count_and_charge():
+    code = promo()
+    api_client = ApiClientFactory()
+    response = SignedClient(Client(), api_client).post(USE, order(order_no="AUTO-1"))
+    assert response.status_code == 200
+    # the request's connection ended its transaction (the COMMIT went with the UPDATE) and
+    # kept the durable commit for the next one
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    code.refresh_from_db()
+    assert code.uses_count == 1
+    assert DepartmentBudget.objects.get().spent == Decimal("11.11")
+    assert PromoCodeUse.objects.get().order_no == "AUTO-1"
