@@ -10,7 +10,7 @@ import hashlib
 from datetime import timedelta
 from functools import wraps
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from ninja.decorators import decorate_view
@@ -74,38 +74,13 @@ def _claim(client_key: str, key: str, body_hash: str) -> IdempotencyRecord | Htt
 
 
 def _insert(**fields) -> IdempotencyRecord:
-    if connection.in_atomic_block:
+    if transaction.get_connection().in_atomic_block:
         # inside a caller's transaction: a savepoint keeps it usable after a clash
         with transaction.atomic():
             return IdempotencyRecord.objects.create(**fields)
-    # a request's autocommit: the INSERT is its own transaction, one round trip (BEGIN and
-    # COMMIT around it would be two more), and no wait for the WAL flush (see _NO_FLUSH_WAIT)
-    record = IdempotencyRecord(**fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _NO_FLUSH_WAIT + _CLAIM,
-            [record.client_key, record.key, record.request_hash, record.created_at],
-        )
-        cursor.nextset()
-        record.pk = cursor.fetchone()[0]
-    record._state.adding = False
-    return record
-
-
-# The claim and the stored answer are the call's bookkeeping, not its effect, so their
-# one-statement transactions don't wait for the WAL to reach the disk (synchronous_commit off
-# for that transaction, in the same round trip): a write call waits for one flush, its own
-# transaction's, instead of three. Nothing is lost that matters: the WAL is flushed in order, so
-# the call's transaction, committed after the claim, makes the claim durable too; an answer lost
-# in a crash leaves its key "in progress" until ABANDONED_AFTER, as a killed worker does. A flush
-# is cheap on an idle disk and slow behind bulk writes (a batch of codes, an import): #17.
-_NO_FLUSH_WAIT = "SET LOCAL synchronous_commit TO OFF; "
-_TABLE = IdempotencyRecord._meta.db_table
-_CLAIM = (
-    f"INSERT INTO {_TABLE} (client_key, key, request_hash, status_code, response, created_at) "
-    "VALUES (%s, %s, %s, 0, '', %s) RETURNING id"
-)
-_ANSWER = f"UPDATE {_TABLE} SET status_code = %s, response = %s WHERE id = %s"
+    # a request's autocommit: the INSERT is its own transaction, committed in one round trip
+    # (BEGIN and COMMIT around it would be two more)
+    return IdempotencyRecord.objects.create(**fields)
 
 
 def _release(record: IdempotencyRecord) -> bool:
@@ -131,16 +106,9 @@ def _store_answer(run):
             if response.status_code >= 500:
                 record.delete()
             else:
-                _store(record, response.status_code, response.content.decode())
+                record.status_code = response.status_code
+                record.response = response.content.decode()
+                record.save(update_fields=["status_code", "response"])
         return response
 
     return run_and_store
-
-
-def _store(record: IdempotencyRecord, status_code: int, response: str) -> None:
-    record.status_code, record.response = status_code, response
-    if connection.in_atomic_block:
-        record.save(update_fields=["status_code", "response"])
-        return
-    with connection.cursor() as cursor:  # in autocommit, as the claim (see _NO_FLUSH_WAIT)
-        cursor.execute(_NO_FLUSH_WAIT + _ANSWER, [status_code, response, record.pk])

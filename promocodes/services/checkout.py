@@ -271,9 +271,10 @@ def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -
 
     Lock waits stay short on a hot code or a hot budget: everything is read and checked without
     a lock on them, the use and its audit entry are written, and only then the two shared rows
-    are touched, by one statement that counts and charges (code before budget), sent together
-    with the COMMIT (`_count_and_charge`): a row lock lasts that statement and the commit inside
-    PostgreSQL, never a round trip to this process or any Python work."""
+    are touched, by one statement that counts and charges (code before budget), right before
+    the COMMIT (`_count_and_charge`): a row lock lasts that statement and the commit, never any
+    Python work. (Its holder waiting for the GIL behind other threads was the hot code's tail
+    in #17: the web runs one request per process, gunicorn.conf.py.)"""
     if not order_no.strip():
         _refuse("invalid_request", "order_no 不能为空")
     now = timezone.now()
@@ -342,7 +343,7 @@ def use_promo_code(*, checkout: Checkout, order_no: str, client_key: str = "") -
 # joins the code's, so a budget row is reached (and locked) only once the code's row is, the
 # order cancel keeps too (no deadlock). Neither UPDATE has a condition: the tables' CHECK
 # constraints refuse a use past max_uses and a charge past the budget (`_REFUSALS`), so the
-# statement either counts and charges or fails, and the COMMIT can follow it unseen.
+# statement either counts and charges or fails.
 _COUNT = f"UPDATE {_table(PromoCode)} SET uses_count = uses_count + 1 WHERE id = %s"
 _COUNT_AND_CHARGE = (
     f"WITH counted AS ({_COUNT} RETURNING id) "
@@ -356,21 +357,12 @@ _REFUSALS = {
 
 def _count_and_charge(code_id: int, budget_id: int | None, discount: Decimal) -> None:
     """Count one use on the code and charge the budget (if any), refused by the constraints
-    when no use or money is left.
-
-    In the request's own transaction (the outermost atomic block) the COMMIT goes in the same
-    round trip, so the hot rows are locked only while PostgreSQL runs the statement and the
-    commit: this process is not waited for in between, whatever the scheduler or the GIL do
-    with it meanwhile (#17: a lock holder idle before its COMMIT held up every other use of
-    the code). Django's own COMMIT at the end of the block then finds nothing left to commit.
-    Inside a caller's transaction (a test's, another service's) the statement runs alone."""
+    when no use or money is left."""
     sql, params = (
         (_COUNT, [code_id])
         if budget_id is None
         else (_COUNT_AND_CHARGE, [code_id, discount, budget_id])
     )
-    if len(connection.atomic_blocks) == 1:
-        sql += "; COMMIT"
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
