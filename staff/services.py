@@ -234,7 +234,8 @@ def make_password_link(*, actor, user: User, base_url: str) -> PasswordLink:
     """A one-time link to a page where the user sets a new password (`base_url` is the site's
     address, e.g. https://hub.example.com). Shown once to the administrator and texted to the
     user's phone; the current password keeps working until the link is used. The link works
-    once, for PASSWORD_LINK_HOURS, and no longer once another link is made."""
+    once, for PASSWORD_LINK_HOURS, and no longer once another link is made or the user logs in
+    (Django's token hashes the last log-in)."""
     if not user.is_active:
         raise Refused(
             "user_inactive",

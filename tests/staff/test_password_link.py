@@ -203,6 +203,15 @@ def test_a_temporary_password_user_is_done_with_it_after_the_link(client, admin,
     assert client.get(reverse("home")).status_code == 200
 
 
+def test_a_log_in_with_the_current_password_ends_the_link(client, admin, clerk):
+    url = _make_link(client, admin, clerk)
+    assert _login(client, "clerk_a", "Old-Password-1").status_code == 302
+    client.logout()
+    assert _set_password(client, url).status_code == 410
+    clerk.refresh_from_db()
+    assert clerk.check_password("Old-Password-1")
+
+
 def test_a_user_logged_in_on_a_temporary_password_can_still_use_the_link(client, admin, clerk):
     clerk.must_change_password = True
     clerk.save(update_fields=["must_change_password"])
