@@ -59,44 +59,55 @@ def _check_category(category: Category) -> None:
 def save_category(*, actor, category: Category) -> Category:
     """新增 or 修改 a 食品类别 (two levels at most; the code is unique)."""
     _check_category(category)
-    with transaction.atomic():
-        creating = category.pk is None
-        before = None
-        if not creating:
-            before = snapshot(
-                Category.objects.select_for_update().get(pk=category.pk), CATEGORY_FIELDS
-            )
-        category.updated_at = timezone.now()
-        try:
-            with transaction.atomic():
-                category.save()
-        except IntegrityError as exc:
-            raise _refuse(f"类别编码：{category.code}已存在", 409) from exc
-        record_audit(
-            actor=actor,
-            action="products.category_create" if creating else "products.category_update",
-            obj=category,
-            before=before,
-            after=snapshot(category, CATEGORY_FIELDS),
-        )
-    return category
+    return _save(actor, category, CATEGORY_FIELDS, "category", f"类别编码：{category.code}已存在")
 
 
 def set_category_enabled(*, actor, category: Category, enabled: bool) -> Category:
     """禁用 keeps the category on the rules that name it; it is no longer offered for new ones."""
+    return _set_enabled(actor, category, enabled, "category", f"食品类别【{category.name}】")
+
+
+def _save(actor, obj, fields: list[str], kind: str, taken: str):
+    """Save a checked category or food with its audit entry (`taken`: the refusal when its code
+    is already used)."""
+    model = type(obj)
     with transaction.atomic():
-        updated = Category.objects.filter(pk=category.pk, enabled=not enabled).update(
-            enabled=enabled, updated_at=timezone.now()
-        )
-        if not updated:
-            raise _refuse(f"食品类别【{category.name}】已{_state(enabled)}", 409)
+        creating = obj.pk is None
+        before = None
+        if not creating:
+            before = snapshot(model.objects.select_for_update().get(pk=obj.pk), fields)
+        obj.updated_at = timezone.now()
+        try:
+            with transaction.atomic():
+                obj.save()
+        except IntegrityError as exc:
+            raise _refuse(taken, 409) from exc
         record_audit(
             actor=actor,
-            action="products.category_enable" if enabled else "products.category_disable",
-            obj=category,
+            action=f"products.{kind}_{'create' if creating else 'update'}",
+            obj=obj,
+            before=before,
+            after=snapshot(obj, fields),
         )
-    category.refresh_from_db()
-    return category
+    return obj
+
+
+def _set_enabled(actor, obj, enabled: bool, kind: str, label: str):
+    with transaction.atomic():
+        updated = (
+            type(obj)
+            .objects.filter(pk=obj.pk, enabled=not enabled)
+            .update(enabled=enabled, updated_at=timezone.now())
+        )
+        if not updated:
+            raise _refuse(f"{label}已{_state(enabled)}", 409)
+        record_audit(
+            actor=actor,
+            action=f"products.{kind}_{'enable' if enabled else 'disable'}",
+            obj=obj,
+        )
+    obj.refresh_from_db()
+    return obj
 
 
 # --- foods ----------------------------------------------------------------------------------------
@@ -121,44 +132,12 @@ def _check_product(product: Product) -> None:
 def save_product(*, actor, product: Product) -> Product:
     """新增 or 修改 one food of the master."""
     _check_product(product)
-    with transaction.atomic():
-        creating = product.pk is None
-        before = None
-        if not creating:
-            before = snapshot(
-                Product.objects.select_for_update().get(pk=product.pk), PRODUCT_FIELDS
-            )
-        product.updated_at = timezone.now()
-        try:
-            with transaction.atomic():
-                product.save()
-        except IntegrityError as exc:
-            raise _refuse(f"食品编码：{product.sku}已存在", 409) from exc
-        record_audit(
-            actor=actor,
-            action="products.product_create" if creating else "products.product_update",
-            obj=product,
-            before=before,
-            after=snapshot(product, PRODUCT_FIELDS),
-        )
-    return product
+    return _save(actor, product, PRODUCT_FIELDS, "product", f"食品编码：{product.sku}已存在")
 
 
 def set_product_enabled(*, actor, product: Product, enabled: bool) -> Product:
     """禁用 keeps the food on the rules and activities that name it; new ones cannot pick it."""
-    with transaction.atomic():
-        updated = Product.objects.filter(pk=product.pk, enabled=not enabled).update(
-            enabled=enabled, updated_at=timezone.now()
-        )
-        if not updated:
-            raise _refuse(f"食品【{product.name}】已{_state(enabled)}", 409)
-        record_audit(
-            actor=actor,
-            action="products.product_enable" if enabled else "products.product_disable",
-            obj=product,
-        )
-    product.refresh_from_db()
-    return product
+    return _set_enabled(actor, product, enabled, "product", f"食品【{product.name}】")
 
 
 # --- the API's bulk upserts (all or nothing) ------------------------------------------------------
