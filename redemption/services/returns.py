@@ -27,15 +27,11 @@ def return_redemption_line(
     """退券: once per line; the coupon goes back to unused (past valid_to it shows expired)."""
     now = timezone.now()
     redemption = line.redemption
+    client_key, order_no = order_discount_key(
+        order=redemption.order, api_client=redemption.api_client, order_no=redemption.order_no
+    )
     with transaction.atomic():
-        # the order first, before the line's and the coupon's rows (see lock_order)
-        lock_order(
-            *order_discount_key(
-                order=redemption.order,
-                api_client=redemption.api_client,
-                order_no=redemption.order_no,
-            )
-        )
+        lock_order(client_key, order_no)  # before the line's and the coupon's rows (lock_order)
         updated = RedemptionLine.objects.filter(pk=line.pk, returned_at__isnull=True).update(
             returned_at=now,
             returned_by=actor,
@@ -53,7 +49,6 @@ def return_redemption_line(
             raise Refused(
                 "coupon_not_used", f"券{coupon.code}：不是已核销状态，不能退券", status=409
             )
-        redemption = line.redemption
         if coupon.rule.benefit == CouponRule.Benefit.RECHARGE:
             holder = coupon.member or redemption.member
             try:
@@ -75,11 +70,6 @@ def return_redemption_line(
         if not RedemptionLine.objects.filter(
             redemption=redemption, returned_at__isnull=True
         ).exists():  # its last coupon came back: the order may take a promo code again
-            client_key, order_no = order_discount_key(
-                order=redemption.order,
-                api_client=redemption.api_client,
-                order_no=redemption.order_no,
-            )
             release_order_discount(
                 client_key=client_key,
                 order_no=order_no,
