@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from couponhub.core.permissions import mask_phone
-from couponhub.core.tables import AuditEntryTable, MoneyColumn, Table
+from couponhub.core.tables import AuditEntryTable, MoneyColumn, Table, TemplateColumn
 from pickup.models import (
     Brand,
     CardType,
@@ -27,7 +27,7 @@ from pickup.selectors import describe_selection, mask_password, order_products
 
 
 def actions(entity: str, copy: bool = False):
-    return tables.TemplateColumn(
+    return TemplateColumn(
         template_name="pickup/_actions.html",
         verbose_name=_("actions"),
         orderable=False,
@@ -172,7 +172,7 @@ class CodeBatchTable(Table):
     id = tables.Column(_("batch"))
     card_type = tables.Column(pgettext_lazy("pickup", "card type"), accessor="card_type__name")
     serials = tables.Column(_("serial numbers"), empty_values=(), orderable=False)
-    progress = tables.TemplateColumn(
+    progress = TemplateColumn(
         template_name="pickup/_batch_progress.html", verbose_name=_("progress"), orderable=False
     )
 
@@ -196,7 +196,7 @@ class CodeBatchTable(Table):
 
 
 class ImportRecordTable(Table):
-    files = tables.TemplateColumn(
+    files = TemplateColumn(
         template_name="pickup/_import_files.html", verbose_name=_("files"), orderable=False
     )
 
@@ -219,7 +219,7 @@ class ImportRecordTable(Table):
 
 
 class ExportRecordTable(Table):
-    status = tables.TemplateColumn(
+    status = TemplateColumn(
         template_name="pickup/_export_status.html", verbose_name=_("status"), orderable=False
     )
     description = tables.Column(_("selection"), empty_values=(), orderable=False)

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from couponhub.core.tables import Table
+from couponhub.core.tables import Table, TemplateColumn
 from products.models import Category, Product, ProductImport
 
 
@@ -12,7 +12,7 @@ def _status(value: bool) -> str:
 class CategoryTable(Table):
     parent = tables.Column(_("parent food category"), accessor="parent__name")
     enabled = tables.Column(_("status (food master)"))
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="products/_category_actions.html",
         verbose_name=_("actions (food master)"),
         orderable=False,
@@ -31,7 +31,7 @@ class ProductTable(Table):
         _("food category"), accessor="category__name", order_by=("category__code",)
     )
     enabled = tables.Column(_("status (food master)"))
-    actions = tables.TemplateColumn(
+    actions = TemplateColumn(
         template_name="products/_product_actions.html",
         verbose_name=_("actions (food master)"),
         orderable=False,
